@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# font-subset.sh — regenerate the bundled Chinese font from Debian's
+# fonts-noto-cjk: Noto Sans CJK SC (face 2 of the collection), cut down to
+# the GB 2312 repertoire plus ASCII and the punctuation the UI uses, so the
+# kiosk renders Chinese on a machine with no CJK fonts installed.
+# Needs fonts-noto-cjk and python3-fonttools (scripts/deps.sh installs both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=/usr/share/fonts/opentype/noto
+out=assets/fonts
+chars=$(mktemp); trap 'rm -f "$chars"' EXIT
+# GB 2312: rows 0xA1-0xF7, cells 0xA1-0xFE; decode what is defined.
+py=/usr/bin/python3  # Debian python, which has python3-fonttools
+"$py" - "$chars" <<'PY'
+import sys
+cs = {chr(c) for c in range(0x20, 0x7f)}
+for hi in range(0xA1, 0xF8):
+    for lo in range(0xA1, 0xFF):
+        try:
+            cs.add(bytes([hi, lo]).decode("gb2312"))
+        except UnicodeDecodeError:
+            pass
+cs.update("·—“”‘’…、。，：；！？（）《》【】￥×÷°℃々〇")
+open(sys.argv[1], "w", encoding="utf-8").write("".join(sorted(cs)))
+PY
+for w in Regular Bold; do
+  "$py" -m fontTools.subset "$src/NotoSansCJK-$w.ttc" --font-number=2 \
+    --text-file="$chars" --layout-features='*' --name-IDs='*' \
+    --output-file="$out/NotoSansSC-$w.subset.otf"
+done
+# The licence travels with the font (SIL OFL 1.1).
+awk '/SIL OPEN FONT LICENSE Version 1.1/{p=1} p{print} /OTHER DEALINGS IN THE FONT SOFTWARE\./{if(p) exit}' \
+  /usr/share/doc/fonts-noto-cjk/copyright | sed 's/^ //; s/^\.$//' > "$out/OFL.txt.tmp"
+{ echo "Noto Sans CJK SC, subset to GB 2312 + ASCII by scripts/font-subset.sh from Debian fonts-noto-cjk."
+  echo "Font copyright (from the font's name table):"
+  "$py" -c "from fontTools.ttLib import TTFont; print(TTFont('$out/NotoSansSC-Regular.subset.otf')['name'].getDebugName(0))"
+  echo; cat "$out/OFL.txt.tmp"; } > "$out/OFL.txt"
+rm -f "$out/OFL.txt.tmp"
+ls -l "$out"
