@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"time"
+
+	"certkiosk"
+)
+
+// Demo rosters use Beijing Dongcheng/Xicheng/Chaoyang/Haidian area codes and
+// common names; every person is invented and marked synthetic.
+var (
+	demoAreas      = []string{"110101", "110102", "110105", "110108", "310104", "440106"}
+	demoSurnames   = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
+	demoGivenChars = []rune("秀英桂兰玉珍凤芳淑华建国志明德福文军伟强春梅丽霞永庆")
+	demoCategories = []string{"企业职工基本养老保险", "机关事业单位养老保险", "城乡居民基本养老保险"}
+)
+
+// DemoRoster invents n retirees aged 60–100 on today, with a mix of cycle
+// states (never certified, current, due soon, overdue). The same seed gives
+// the same roster.
+func DemoRoster(n int, seed int64, today certkiosk.Date) ([]certkiosk.Retiree, error) {
+	rng := rand.New(rand.NewSource(seed))
+	seen := map[certkiosk.ResidentID]bool{}
+	out := make([]certkiosk.Retiree, 0, n)
+	for len(out) < n {
+		birth := today.AddMonths(-12*(60+rng.Intn(40)) - rng.Intn(12))
+		birth.Day = 1 + rng.Intn(28)
+		seq := rng.Intn(1000)
+		id, err := certkiosk.CompleteResidentID(fmt.Sprintf("%s%04d%02d%02d%03d",
+			demoAreas[rng.Intn(len(demoAreas))], birth.Year, birth.Month, birth.Day, seq))
+		if err != nil {
+			return nil, fmt.Errorf("demo roster: %w", err)
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		name := string(demoSurnames[rng.Intn(len(demoSurnames))]) + string(demoGivenChars[rng.Intn(len(demoGivenChars))])
+		if rng.Intn(2) == 0 {
+			name += string(demoGivenChars[rng.Intn(len(demoGivenChars))])
+		}
+		r := certkiosk.Retiree{ID: id, Name: name, Female: id.Female(), Birth: birth,
+			Category: demoCategories[rng.Intn(len(demoCategories))]}
+		switch rng.Intn(5) {
+		case 0: // never certified
+		case 1: // overdue by up to a year
+			r.LastCert = today.AddMonths(-13 - rng.Intn(12))
+		case 2: // due within the month
+			r.LastCert = today.AddMonths(-11)
+		default: // certified in the last ten months
+			r.LastCert = today.AddMonths(-rng.Intn(10))
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// DemoRosterSize is how many invented retirees demo mode puts on the roster.
+const DemoRosterSize = 200
+
+// SeedDemo puts the demo roster into an empty database; a database that
+// already has a roster is left alone.
+func SeedDemo(ctx context.Context, s *DB) error {
+	n, err := s.CountRetirees(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	rs, err := DemoRoster(DemoRosterSize, 1, certkiosk.DateOf(time.Now()))
+	if err != nil {
+		return err
+	}
+	return s.PutRetirees(ctx, rs, true)
+}
