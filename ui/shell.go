@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	"certkiosk/assets"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Languages the kiosk ships; the first is the default.
+var Languages = []string{"zh", "en"}
+
+var loadTranslations sync.Once
+
+// UseLanguage selects the UI language ("zh", the default, or "en") and
+// loads the translations. Fyne picks its language from the environment, so
+// this sets LANGUAGE and LC_MESSAGES for this process; a counter PC set to
+// LANG=C still gets Chinese. Call it before building any screen.
+func UseLanguage(code string) error {
+	var loc string
+	switch code {
+	case "", "zh", "zh-CN", "zh_CN":
+		loc = "zh_CN"
+	case "en":
+		loc = "en_US"
+	default:
+		return fmt.Errorf("unknown language %q (want zh or en)", code)
+	}
+	os.Unsetenv("LC_ALL") // it would hide LC_MESSAGES and LANGUAGE
+	os.Setenv("LC_MESSAGES", loc+".UTF-8")
+	os.Setenv("LANGUAGE", loc)
+	var err error
+	loadTranslations.Do(func() {
+		err = lang.AddTranslationsFS(assets.Translations, assets.TranslationDir)
+	})
+	if err != nil {
+		return fmt.Errorf("load translations: %w", err)
+	}
+	// Re-read the environment: adding a translation updates the localizer.
+	en, _ := assets.Translations.ReadFile(assets.TranslationDir + "/en.json")
+	if err := lang.AddTranslationsForLocale(en, "en"); err != nil {
+		return fmt.Errorf("select language: %w", err)
+	}
+	return nil
+}
+
+// ShellInfo is what the start screen reports about the terminal.
+type ShellInfo struct {
+	Demo        bool   // demo roster and demo clip
+	Version     string // build version
+	DataDir     string // where the database lives
+	RosterCount int    // retirees on the roster
+	Camera      string // e.g. "/dev/video0"; "" with no camera
+	CameraDemo  bool   // the demo clip stands in for a camera
+}
+
+// Shell is the kiosk's main window: title, demo banner, live camera preview
+// and the terminal's status. The certification screens hang off it.
+type Shell struct {
+	Window  fyne.Window
+	Preview *Preview
+	info    ShellInfo
+	camera  *widget.Label
+}
+
+// NewShell builds the main window on a (the real app or fyne's test app).
+func NewShell(a fyne.App, info ShellInfo) *Shell {
+	a.Settings().SetTheme(Theme{})
+	w := a.NewWindow(lang.L("app.title"))
+	s := &Shell{Window: w, Preview: NewPreview(fyne.NewSize(480, 360)), info: info}
+
+	title := NewText(lang.L("app.title"), theme.SizeNameHeadingText, true)
+	subtitle := NewText(lang.L("app.subtitle"), theme.SizeNameText, false)
+	top := container.NewVBox(title, subtitle)
+	if info.Demo {
+		top.Add(demoBanner())
+	}
+
+	s.camera = NewText(cameraText(info), theme.SizeNameText, false)
+	status := widget.NewForm(
+		widget.NewFormItem(lang.L("shell.roster"), NewText(lang.L("shell.roster.count", map[string]any{"Count": info.RosterCount}), theme.SizeNameText, false)),
+		widget.NewFormItem(lang.L("shell.camera"), s.camera),
+		widget.NewFormItem(lang.L("shell.data"), NewText(info.DataDir, theme.SizeNameCaptionText, false)),
+		widget.NewFormItem(lang.L("shell.version"), NewText(info.Version, theme.SizeNameCaptionText, false)),
+	)
+	previewBox := container.NewBorder(
+		NewText(lang.L("shell.preview"), theme.SizeNameSubHeadingText, true), nil, nil, nil,
+		s.Preview.Image)
+
+	quit := NewBigButton(lang.L("shell.quit"), theme.LogoutIcon(), func() { a.Quit() })
+	bottom := container.NewHBox(layout.NewSpacer(), quit)
+
+	body := container.NewGridWithColumns(2, previewBox, container.NewVBox(status))
+	w.SetContent(container.NewPadded(container.NewBorder(top, bottom, nil, nil, body)))
+	w.Resize(fyne.NewSize(1280, 800))
+	return s
+}
+
+// SetCameraError shows a camera failure in plain words, or with "" the
+// normal camera line again. Call it from any goroutine but the UI's own.
+func (s *Shell) SetCameraError(message string) {
+	text := cameraText(s.info)
+	if message != "" {
+		text = lang.L("shell.camera.error", map[string]any{"Message": message})
+	}
+	fyne.Do(func() { s.camera.SetText(text) })
+}
+
+// CameraText returns the camera line as shown.
+func (s *Shell) CameraText() string { return s.camera.Text }
+
+func cameraText(info ShellInfo) string {
+	switch {
+	case info.CameraDemo:
+		return lang.L("shell.camera.demo")
+	case info.Camera != "":
+		return lang.L("shell.camera.device", map[string]any{"Device": info.Camera})
+	default:
+		return lang.L("shell.camera.none")
+	}
+}
+
+// demoBanner is a yellow band with words: demo mode is never shown by
+// colour alone.
+func demoBanner() fyne.CanvasObject {
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
+	text := canvas.NewText("  "+lang.L("demo.banner"), theme.Color(theme.ColorNameForegroundOnWarning))
+	text.TextSize = theme.Size(theme.SizeNameText)
+	text.TextStyle.Bold = true
+	return container.NewStack(bg, container.NewPadded(text))
+}

@@ -1,0 +1,37 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// BigButton is a button never smaller than the kiosk's tap target
+// (SizeNameTarget, ≥ 60×60 px), whatever its label.
+type BigButton struct {
+	widget.Button
+}
+
+// NewBigButton makes a BigButton; icon may be nil.
+func NewBigButton(label string, icon fyne.Resource, tapped func()) *BigButton {
+	b := &BigButton{}
+	b.Text, b.Icon, b.OnTapped = label, icon, tapped
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// MinSize grows the button's own minimum to the tap target.
+func (b *BigButton) MinSize() fyne.Size {
+	s := b.Button.MinSize()
+	t := theme.Size(SizeNameTarget)
+	return fyne.NewSize(max(s.Width, t), max(s.Height, t))
+}
+
+// NewText makes a wrapping label of the given theme text size.
+func NewText(text string, size fyne.ThemeSizeName, bold bool) *widget.Label {
+	l := widget.NewLabel(text)
+	l.SizeName = size
+	l.TextStyle.Bold = bold
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
