@@ -1,0 +1,41 @@
+package certkiosk_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The dependency directions the design card asks for, checked on the real
+// import graph: the server links no GUI and no computer vision, the CLI no
+// GUI, the engine packages never the UI, and the root nothing of ours.
+func TestDependencyDirections(t *testing.T) {
+	rules := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"certkiosk/cmd/centrald", []string{"fyne.io/", "gocv.io/", "certkiosk/camera", "certkiosk/liveness", "certkiosk/ui"}},
+		{"certkiosk/cmd/kioskctl", []string{"fyne.io/", "certkiosk/ui"}},
+		{"certkiosk/liveness", []string{"fyne.io/", "certkiosk/ui"}},
+		{"certkiosk/store", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
+		{"certkiosk/sync", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
+		{"certkiosk/camera", []string{"fyne.io/", "certkiosk/ui"}},
+		{"certkiosk", []string{"certkiosk/"}},
+	}
+	for _, r := range rules {
+		out, err := exec.Command("go", "list", "-deps", r.pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", r.pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == r.pkg {
+				continue
+			}
+			for _, f := range r.forbidden {
+				if strings.HasPrefix(dep, f) || dep == strings.TrimSuffix(f, "/") && f != "certkiosk/" {
+					t.Errorf("%s imports %s", r.pkg, dep)
+				}
+			}
+		}
+	}
+}
