@@ -99,6 +99,8 @@ type Retiree struct {
 	Birth    Date
 	Category string // 待遇类别, e.g. 企业职工基本养老保险
 	LastCert Date   // zero when never certified
+	Phone    string
+	Address  string
 }
 
 // String never shows the full identity number.

@@ -1,0 +1,48 @@
+package certkiosk
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// SyncState is where a record stands with the central service.
+type SyncState string
+
+// Sync states, in order.
+const (
+	SyncPending SyncState = "pending" // only on this kiosk
+	SyncSent    SyncState = "sent"    // sent, not yet acknowledged
+	SyncAcked   SyncState = "acked"   // the central service has it
+)
+
+// ParseSyncState validates a sync state name.
+func ParseSyncState(s string) (SyncState, error) {
+	switch st := SyncState(s); st {
+	case SyncPending, SyncSent, SyncAcked:
+		return st, nil
+	}
+	return "", Errorf(EINVALID, "同步状态无效（pending / sent / acked）", "unknown sync state %q", s)
+}
+
+// MaxAttempts is how many failed liveness attempts a retiree gets in one
+// visit before the flow offers manual review instead of another try.
+const MaxAttempts = 3
+
+// Certification is one certification attempt.
+type Certification struct {
+	ID        string // time-ordered UUID (v7), made by the kiosk
+	RetireeID ResidentID
+	StaffID   string
+	Terminal  string
+	Method    Method
+	Challenge string // the digits to read, "" for blink
+	Verdict   Verdict
+	Reason    string          // machine code; "" on pass
+	Metrics   json.RawMessage // liveness figures, JSON object
+	Started   time.Time
+	Ended     time.Time
+	Attempt   int // 1, 2, 3 within one visit
+	Receipt   ReceiptCode
+	Sync      SyncState
+	Synthetic bool // load-generator or demo data
+}
