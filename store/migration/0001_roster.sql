@@ -7,7 +7,9 @@ CREATE TABLE retiree (
     birth       TEXT NOT NULL,          -- YYYY-MM-DD
     category    TEXT NOT NULL DEFAULT '',
     last_cert   TEXT,                   -- YYYY-MM-DD, NULL when never certified
+    phone       TEXT NOT NULL DEFAULT '',
+    address     TEXT NOT NULL DEFAULT '',
     synthetic   INTEGER NOT NULL DEFAULT 0 CHECK (synthetic IN (0, 1)) -- demo data
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE INDEX retiree_last_cert ON retiree (last_cert);

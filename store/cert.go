@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"certkiosk"
+
+	"github.com/google/uuid"
+)
+
+const timeFormat = time.RFC3339Nano
+
+// SaveCertification stores a certification and its evidence in one
+// durable transaction (synchronous=FULL): when it returns nil, the record
+// survives a crash or a power cut. Evidence is encrypted to the evidence
+// recipient before it is written. ID, receipt code, terminal and sync
+// state are filled in here when empty. A pass moves the retiree's last
+// certification date.
+func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.Certification, evidence []Evidence) error {
+	if c.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("save certification: %w", err)
+		}
+		c.ID = id.String()
+	}
+	if _, err := certkiosk.ParseMethod(string(c.Method)); err != nil {
+		return err
+	}
+	if _, err := certkiosk.ParseVerdict(string(c.Verdict)); err != nil {
+		return err
+	}
+	if c.Attempt < 1 {
+		c.Attempt = 1
+	}
+	if len(c.Metrics) == 0 {
+		c.Metrics = json.RawMessage("{}")
+	}
+	if !json.Valid(c.Metrics) {
+		return certkiosk.Errorf(certkiosk.EINVALID, "认证指标格式不对", "metrics are not JSON")
+	}
+	if c.Receipt == "" {
+		c.Receipt = certkiosk.NewReceiptCode()
+	}
+	c.Sync = certkiosk.SyncPending
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if c.Terminal == "" {
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM setting WHERE key = ?), 'UNENROLLED')`,
+				SetTerminalID).Scan(&c.Terminal); err != nil {
+				return err
+			}
+		}
+		var recipient string
+		var enc []EncryptedEvidence
+		if len(evidence) > 0 {
+			r, rec, err := s.evidenceRecipient(ctx, tx)
+			if err != nil {
+				return err
+			}
+			recipient = r
+			for _, e := range evidence {
+				ct, err := encrypt(rec, e.Data)
+				if err != nil {
+					return fmt.Errorf("encrypt %s: %w", e.Kind, err)
+				}
+				enc = append(enc, EncryptedEvidence{c.ID, e.Kind, recipient, sha256Hex(ct), ct})
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO certification (id, retiree_id, staff_id, terminal, method, challenge,
+			verdict, reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+			c.ID, string(c.RetireeID), c.StaffID, c.Terminal, string(c.Method), c.Challenge, string(c.Verdict),
+			c.Reason, string(c.Metrics), c.Started.UTC().Format(timeFormat), c.Ended.UTC().Format(timeFormat),
+			c.Attempt, string(c.Receipt), c.Synthetic, s.now().UTC().Format(timeFormat)); err != nil {
+			if strings.Contains(err.Error(), "FOREIGN KEY") {
+				return certkiosk.Errorf(certkiosk.EINVALID, "认证记录中的人员或工号不存在", "save certification: %v", err)
+			}
+			return err
+		}
+		for _, e := range enc {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO evidence (cert_id, kind, recipient, sha256, ciphertext) VALUES (?, ?, ?, ?, ?)`,
+				e.CertID, e.Kind, e.Recipient, e.SHA256, e.Ciphertext); err != nil {
+				return err
+			}
+		}
+		if c.Verdict == certkiosk.VerdictPass {
+			day := certkiosk.DateOf(c.Ended.In(chinaTime)).String()
+			if _, err := tx.ExecContext(ctx, `UPDATE retiree SET last_cert = ? WHERE id = ? AND (last_cert IS NULL OR last_cert < ?)`,
+				day, string(c.RetireeID), day); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, actor, ActCertification, c.RetireeID.Masked(), map[string]any{
+			"id": c.ID, "verdict": string(c.Verdict), "method": string(c.Method), "attempt": c.Attempt,
+			"receipt": string(c.Receipt), "evidence": len(enc)})
+	})
+	if err != nil {
+		return fmt.Errorf("save certification %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// chinaTime is the zone certification days are counted in (UTC+8, no DST),
+// fixed so a kiosk with a wrong zone setting still dates records right.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// CertFilter selects certifications; zero fields select everything.
+type CertFilter struct {
+	State   certkiosk.SyncState
+	Verdict certkiosk.Verdict
+	Since   time.Time // ended at or after
+	Until   time.Time // ended before
+	Retiree certkiosk.ResidentID
+	Limit   int // 0: 1000
+}
+
+// ListCertifications returns certifications, newest first.
+func (s *DB) ListCertifications(ctx context.Context, f CertFilter) ([]certkiosk.Certification, error) {
+	q := `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict, reason, metrics, started_at, ended_at,
+		attempt, receipt, sync_state, synthetic FROM certification WHERE 1=1`
+	var args []any
+	if f.State != "" {
+		q += ` AND sync_state = ?`
+		args = append(args, string(f.State))
+	}
+	if f.Verdict != "" {
+		q += ` AND verdict = ?`
+		args = append(args, string(f.Verdict))
+	}
+	if !f.Since.IsZero() {
+		q += ` AND ended_at >= ?`
+		args = append(args, f.Since.UTC().Format(timeFormat))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND ended_at < ?`
+		args = append(args, f.Until.UTC().Format(timeFormat))
+	}
+	if f.Retiree != "" {
+		q += ` AND retiree_id = ?`
+		args = append(args, string(f.Retiree))
+	}
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list certifications: %w", err)
+	}
+	defer rows.Close()
+	var out []certkiosk.Certification
+	for rows.Next() {
+		c, err := scanCert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list certifications: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Certification returns one certification by ID.
+func (s *DB) Certification(ctx context.Context, id string) (certkiosk.Certification, error) {
+	c, err := scanCert(s.db.QueryRowContext(ctx, `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict,
+		reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic FROM certification WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这条认证记录", "certification %s not found", id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("certification %s: %w", id, err)
+	}
+	return c, nil
+}
+
+func scanCert(sc scanner) (certkiosk.Certification, error) {
+	var c certkiosk.Certification
+	var metrics, started, ended string
+	if err := sc.Scan(&c.ID, &c.RetireeID, &c.StaffID, &c.Terminal, &c.Method, &c.Challenge, &c.Verdict, &c.Reason,
+		&metrics, &started, &ended, &c.Attempt, &c.Receipt, &c.Sync, &c.Synthetic); err != nil {
+		return c, err
+	}
+	c.Metrics = json.RawMessage(metrics)
+	var err error
+	if c.Started, err = time.Parse(timeFormat, started); err != nil {
+		return c, err
+	}
+	if c.Ended, err = time.Parse(timeFormat, ended); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// CountByState counts certifications per sync state.
+func (s *DB) CountByState(ctx context.Context) (map[certkiosk.SyncState]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT sync_state, count(*) FROM certification GROUP BY sync_state`)
+	if err != nil {
+		return nil, fmt.Errorf("count certifications: %w", err)
+	}
+	defer rows.Close()
+	out := map[certkiosk.SyncState]int{}
+	for rows.Next() {
+		var st certkiosk.SyncState
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count certifications: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// MarkSent moves pending records to sent (a batch is on its way).
+func (s *DB) MarkSent(ctx context.Context, actor string, ids []string) error {
+	return s.markState(ctx, actor, ids, certkiosk.SyncSent, `sync_state = 'pending'`)
+}
+
+// MarkAcked records that the central service acknowledged these records;
+// their evidence is purged after the retention period.
+func (s *DB) MarkAcked(ctx context.Context, actor string, ids []string) error {
+	return s.markState(ctx, actor, ids, certkiosk.SyncAcked, `sync_state <> 'acked'`)
+}
+
+func (s *DB) markState(ctx context.Context, actor string, ids []string, to certkiosk.SyncState, from string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.now().UTC().Format(timeFormat)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE certification SET sync_state = ?,
+			acked_at = CASE WHEN ? = 'acked' THEN ? ELSE acked_at END WHERE id = ? AND `+from)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		moved := 0
+		for _, id := range ids {
+			res, err := st.ExecContext(ctx, string(to), string(to), now, id)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			moved += int(n)
+		}
+		return s.audit(ctx, tx, actor, ActSyncState, string(to), map[string]any{"records": len(ids), "moved": moved})
+	})
+	if err != nil {
+		return fmt.Errorf("mark %d record(s) %s: %w", len(ids), to, err)
+	}
+	return nil
+}

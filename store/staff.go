@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"certkiosk"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// KDFParams is an argon2id cost.
+type KDFParams struct {
+	Time    uint32
+	Memory  uint32 // KiB
+	Threads uint8
+}
+
+// DefaultKDF follows RFC 9106's second recommended option (64 MiB, 3
+// passes), with 2 lanes for a 2-core counter PC: about a tenth of a second
+// per login, far too slow for guessing a 6-digit PIN offline at scale.
+var DefaultKDF = KDFParams{Time: 3, Memory: 64 * 1024, Threads: 2}
+
+// Lockout policy: MaxFailedLogins wrong PINs in a row lock an account for
+// LockoutDuration.
+const (
+	MaxFailedLogins = 5
+	LockoutDuration = 15 * time.Minute
+	MinPINLength    = 6
+)
+
+func hashPIN(pin string, p KDFParams) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("hash PIN: %w", err)
+	}
+	key := argon2.IDKey([]byte(pin), salt, p.Time, p.Memory, p.Threads, 32)
+	b64 := base64.RawStdEncoding.EncodeToString
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads, b64(salt), b64(key)), nil
+}
+
+// checkPIN compares pin with a PHC-format argon2id hash in constant time.
+func checkPIN(pin, encoded string) (bool, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errors.New("unknown PIN hash format")
+	}
+	var v int
+	var p KDFParams
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return false, errors.New("unknown argon2 version")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return false, fmt.Errorf("bad PIN hash parameters: %w", err)
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false, errors.New("bad PIN hash encoding")
+	}
+	got := argon2.IDKey([]byte(pin), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+func validPIN(pin string) error {
+	if utf8.RuneCountInString(pin) < MinPINLength {
+		return certkiosk.Errorf(certkiosk.EINVALID, fmt.Sprintf("密码至少%d位", MinPINLength), "PIN shorter than %d", MinPINLength)
+	}
+	if len(pin) > 128 {
+		return certkiosk.Errorf(certkiosk.EINVALID, "密码太长", "PIN longer than 128 bytes")
+	}
+	if strings.Count(pin, pin[:1]) == len(pin) {
+		return certkiosk.Errorf(certkiosk.EINVALID, "密码不能全是同一个字符", "PIN is one repeated character")
+	}
+	return nil
+}
+
+func validStaffID(id string) error {
+	if id == "" || len(id) > 32 || strings.ContainsAny(id, " \t\r\n") {
+		return certkiosk.Errorf(certkiosk.EINVALID, "工号不能为空，不能有空格", "bad staff ID")
+	}
+	return nil
+}
+
+// AddStaff creates a staff account.
+func (s *DB) AddStaff(ctx context.Context, actor string, st certkiosk.Staff, pin string) error {
+	if err := validStaffID(st.ID); err != nil {
+		return err
+	}
+	if _, err := certkiosk.ParseRole(string(st.Role)); err != nil {
+		return err
+	}
+	if err := validPIN(pin); err != nil {
+		return err
+	}
+	h, err := hashPIN(pin, s.KDF)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE id = ?`, st.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return certkiosk.Errorf(certkiosk.ECONFLICT, "该工号已存在", "staff %s exists", st.ID)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff (id, name, role, pin_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+			st.ID, st.Name, string(st.Role), h, s.now().UTC().Format(time.RFC3339)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, ActStaffAdd, st.ID, map[string]any{"role": string(st.Role)})
+	})
+	if err != nil {
+		return fmt.Errorf("add staff %s: %w", st.ID, err)
+	}
+	return nil
+}
+
+// SetPIN replaces a staff member's PIN and clears any lockout.
+func (s *DB) SetPIN(ctx context.Context, actor, id, pin string) error {
+	if err := validPIN(pin); err != nil {
+		return err
+	}
+	h, err := hashPIN(pin, s.KDF)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE staff SET pin_hash = ?, failed = 0, locked_until = NULL WHERE id = ?`, h, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这个工号", "staff %s not found", id)
+		}
+		return s.audit(ctx, tx, actor, ActStaffPasswd, id, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("set PIN of %s: %w", id, err)
+	}
+	return nil
+}
+
+// LockedError says an account is locked and until when.
+type LockedError struct{ Until, Now time.Time }
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("account locked until %s", e.Until.Format(time.RFC3339))
+}
+
+// ErrorCode makes a lockout an authorisation error.
+func (e *LockedError) ErrorCode() string { return certkiosk.EUNAUTHORIZED }
+
+// ErrorMessage tells staff how long to wait, in whole minutes.
+func (e *LockedError) ErrorMessage() string {
+	m := int(e.Until.Sub(e.Now).Minutes() + 0.999)
+	return fmt.Sprintf("密码错误次数过多，账号已锁定，请%d分钟后再试", max(m, 1))
+}
+
+// Login checks a staff member's PIN. Wrong PINs count; the fifth in a row
+// locks the account for 15 minutes, during which even the right PIN is
+// refused. A right PIN resets the count. Unknown IDs and wrong PINs give
+// the same message.
+func (s *DB) Login(ctx context.Context, id, pin string) (certkiosk.Staff, error) {
+	var st certkiosk.Staff
+	var hash string
+	var failed int
+	var locked sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, role, pin_hash, failed, locked_until, disabled FROM staff WHERE id = ?`, id).
+		Scan(&st.ID, &st.Name, &st.Role, &hash, &failed, &locked, &st.Disabled)
+	wrong := certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "工号或密码不对", "wrong staff ID or PIN")
+	if errors.Is(err, sql.ErrNoRows) {
+		checkPIN(pin, s.dummyHash()) // same time as a real check, so IDs can't be probed
+		return st, wrong
+	}
+	if err != nil {
+		return st, fmt.Errorf("login: %w", err)
+	}
+	now := s.now().UTC()
+	if locked.Valid {
+		until, _ := time.Parse(time.RFC3339, locked.String)
+		if now.Before(until) {
+			return st, &LockedError{Until: until, Now: now}
+		}
+	}
+	if st.Disabled {
+		return st, certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "该账号已停用", "staff %s disabled", id)
+	}
+	ok, err := checkPIN(pin, hash)
+	if err != nil {
+		return st, fmt.Errorf("login %s: %w", id, err)
+	}
+	if ok {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE staff SET failed = 0, locked_until = NULL WHERE id = ?`, id); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, "staff:"+id, ActLogin, id, nil)
+		})
+		if err != nil {
+			return st, fmt.Errorf("login %s: %w", id, err)
+		}
+		return st, nil
+	}
+	var lockErr error
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// Count in SQL, not from the value read above: two wrong logins at
+		// once must both count.
+		if err := tx.QueryRowContext(ctx, `UPDATE staff SET failed = failed + 1, locked_until = NULL
+			WHERE id = ? RETURNING failed`, id).Scan(&failed); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, "staff:"+id, ActLoginFailed, id, map[string]any{"failed": failed}); err != nil {
+			return err
+		}
+		if failed >= MaxFailedLogins {
+			until := now.Add(LockoutDuration)
+			if _, err := tx.ExecContext(ctx, `UPDATE staff SET locked_until = ?, failed = 0 WHERE id = ?`, until.Format(time.RFC3339), id); err != nil {
+				return err
+			}
+			lockErr = &LockedError{Until: until, Now: now}
+			return s.audit(ctx, tx, "staff:"+id, ActLocked, id, map[string]any{"until": until.Format(time.RFC3339)})
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("login %s: %w", id, err)
+	}
+	if lockErr != nil {
+		return st, lockErr
+	}
+	return st, wrong
+}
+
+// dummyHash is checked for unknown staff IDs, at this database's cost.
+func (s *DB) dummyHash() string {
+	s.dummyOnce.Do(func() { s.dummy, _ = hashPIN("not-a-real-pin", s.KDF) })
+	return s.dummy
+}
+
+// ListStaff returns all staff accounts.
+func (s *DB) ListStaff(ctx context.Context) ([]certkiosk.Staff, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, disabled FROM staff ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	defer rows.Close()
+	var out []certkiosk.Staff
+	for rows.Next() {
+		var st certkiosk.Staff
+		if err := rows.Scan(&st.ID, &st.Name, &st.Role, &st.Disabled); err != nil {
+			return nil, fmt.Errorf("list staff: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// StaffCount returns how many accounts exist (init refuses to run twice).
+func (s *DB) StaffCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM staff`).Scan(&n)
+	return n, err
+}
