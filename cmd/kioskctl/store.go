@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"certkiosk"
+	"certkiosk/store"
+
+	"golang.org/x/term"
+)
+
+// stdin and stdinIsTerminal are variables so tests can feed PINs.
+var (
+	stdin           io.Reader = os.Stdin
+	stdinIsTerminal           = func() bool { return term.IsTerminal(int(os.Stdin.Fd())) }
+)
+
+// actor names whoever runs kioskctl in the audit log.
+func actor() string {
+	if u, err := user.Current(); err == nil {
+		return "kioskctl:" + u.Username
+	}
+	return "kioskctl"
+}
+
+// openStore opens the data directory's database, refusing to create one
+// anywhere but through init.
+func openStore(ctx context.Context, e *env) (*store.DB, error) {
+	if _, err := os.Stat(e.dataDir); err != nil {
+		return nil, certkiosk.Errorf(certkiosk.ENOTFOUND, "数据目录不存在，请先运行 kioskctl init",
+			"data directory %s: %v", e.dataDir, err)
+	}
+	return store.Open(ctx, e.dataDir)
+}
+
+// readPIN reads a PIN: one line from stdin when it is not a terminal (so
+// scripts can pipe it), else twice from the terminal without echo.
+func readPIN(e *env, prompt string) (string, error) {
+	if !stdinIsTerminal() {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && (err != io.EOF || line == "") {
+			return "", certkiosk.Errorf(certkiosk.EINVALID, "没有读到密码（从标准输入读取）", "read PIN from stdin: %v", err)
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	fmt.Fprint(e.stderr, prompt)
+	a, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read PIN: %w", err)
+	}
+	fmt.Fprint(e.stderr, "再输入一次 / again: ")
+	b, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read PIN: %w", err)
+	}
+	if string(a) != string(b) {
+		return "", certkiosk.Errorf(certkiosk.EINVALID, "两次输入的密码不一致", "PINs differ")
+	}
+	return string(a), nil
+}
+
+// cmdInit creates the database, the first admin and the local evidence key.
+func cmdInit(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	admin := fs.String("admin", "", "staff ID of the first admin")
+	name := fs.String("name", "管理员", "the admin's name")
+	keyOut := fs.String("evidence-key-out", "", "write the evidence identity to this file (e.g. on a USB stick) instead of stdout")
+	if err := fs.Parse(args); err != nil || *admin == "" || fs.NArg() > 0 {
+		return errUsage
+	}
+	db, err := store.Open(ctx, e.dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if n, err := db.StaffCount(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		return certkiosk.Errorf(certkiosk.ECONFLICT, "该终端已初始化（已有工作人员账号）", "already initialised: %d staff account(s)", n)
+	}
+	pin, err := readPIN(e, "管理员密码 / admin PIN: ")
+	if err != nil {
+		return err
+	}
+	if err := db.AddStaff(ctx, actor(), certkiosk.Staff{ID: *admin, Name: *name, Role: certkiosk.RoleAdmin}, pin); err != nil {
+		return err
+	}
+	identity, err := db.CreateLocalEvidenceKey(ctx, actor())
+	if err != nil {
+		return err
+	}
+	if err := db.Audit(ctx, actor(), store.ActInit, *admin, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "initialised %s with admin %s\n", e.dataDir, *admin)
+	msg := "# Evidence private key: shown once, not kept on this terminal. Give it to the supervisor;\n" +
+		"# without it nobody can open this terminal's evidence until enrollment replaces the key.\n"
+	if *keyOut != "" {
+		if err := os.WriteFile(*keyOut, []byte(msg+identity+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write evidence key: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "evidence key written to %s\n", *keyOut)
+		return nil
+	}
+	fmt.Fprint(e.stdout, msg+identity+"\n")
+	return nil
+}
+
+func cmdRoster(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "import":
+		fs := flag.NewFlagSet("roster import", flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		encoding := fs.String("encoding", store.EncodingAuto, "auto, utf8 or gbk")
+		if err := fs.Parse(reorder(args[1:])); err != nil || fs.NArg() != 1 {
+			return errUsage
+		}
+		data, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			return certkiosk.Errorf(certkiosk.ENOTFOUND, "名册文件打不开", "read roster: %v", err)
+		}
+		db, err := openStore(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		res, err := db.ImportRoster(ctx, actor(), data, *encoding)
+		if ie, ok := err.(*store.ImportError); ok {
+			fmt.Fprintf(e.stderr, "名册未导入：%d 行有错误 / roster rejected, nothing imported:\n", len(ie.Lines))
+			for _, l := range ie.Lines {
+				fmt.Fprintf(e.stderr, "  第 %d 行 (line %d): %s\n", l.Line, l.Line, l.Reason)
+			}
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "imported %d rows (%s): %d added, %d updated, %d unchanged\n",
+			res.Rows, res.Encoding, res.Added, res.Updated, res.Unchanged)
+		return nil
+	case "find":
+		if len(args) != 2 {
+			return errUsage
+		}
+		id, err := certkiosk.ParseResidentID(args[1])
+		if err != nil {
+			return err
+		}
+		db, err := openStore(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		r, err := db.LookupRetiree(ctx, actor(), id)
+		if err != nil {
+			return err
+		}
+		today := certkiosk.DateOf(time.Now())
+		due := "-"
+		if !r.LastCert.IsZero() {
+			due = certkiosk.DueDate(r.LastCert).String()
+		}
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\tlast %s\tdue %s\t%s\n", r.ID.Masked(), r.Name, r.Category,
+			orDash(r.LastCert.String()), due, certkiosk.CycleStatus(r.LastCert, today))
+		return nil
+	}
+	return errUsage
+}
+
+func cmdStaff(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	db, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch args[0] {
+	case "add":
+		fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		id := fs.String("id", "", "staff ID")
+		name := fs.String("name", "", "name")
+		role := fs.String("role", string(certkiosk.RoleOperator), "operator, supervisor or admin")
+		if err := fs.Parse(args[1:]); err != nil || *id == "" || fs.NArg() > 0 {
+			return errUsage
+		}
+		r, err := certkiosk.ParseRole(*role)
+		if err != nil {
+			return err
+		}
+		pin, err := readPIN(e, "密码 / PIN: ")
+		if err != nil {
+			return err
+		}
+		if err := db.AddStaff(ctx, actor(), certkiosk.Staff{ID: *id, Name: *name, Role: r}, pin); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "added %s (%s)\n", *id, r)
+		return nil
+	case "passwd":
+		fs := flag.NewFlagSet("staff passwd", flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		id := fs.String("id", "", "staff ID")
+		if err := fs.Parse(args[1:]); err != nil || *id == "" || fs.NArg() > 0 {
+			return errUsage
+		}
+		pin, err := readPIN(e, "新密码 / new PIN: ")
+		if err != nil {
+			return err
+		}
+		if err := db.SetPIN(ctx, actor(), *id, pin); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "PIN of %s changed\n", *id)
+		return nil
+	case "list":
+		list, err := db.ListStaff(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tDISABLED")
+		for _, s := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", s.ID, s.Name, s.Role, s.Disabled)
+		}
+		return tw.Flush()
+	}
+	return errUsage
+}
+
+// recordJSON is a certification as `records list --json` prints it: the
+// identity number masked.
+type recordJSON struct {
+	ID        string          `json:"id"`
+	Retiree   string          `json:"retiree"`
+	Staff     string          `json:"staff"`
+	Terminal  string          `json:"terminal"`
+	Method    string          `json:"method"`
+	Verdict   string          `json:"verdict"`
+	Reason    string          `json:"reason"`
+	Attempt   int             `json:"attempt"`
+	Receipt   string          `json:"receipt"`
+	Sync      string          `json:"sync_state"`
+	Started   time.Time       `json:"started_at"`
+	Ended     time.Time       `json:"ended_at"`
+	Metrics   json.RawMessage `json:"metrics"`
+	Synthetic bool            `json:"synthetic"`
+}
+
+func cmdRecords(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "list" {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("records list", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	state := fs.String("state", "", "pending, sent or acked")
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	limit := fs.Int("limit", 1000, "at most this many, newest first")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	f := store.CertFilter{Limit: *limit}
+	if *state != "" {
+		st, err := certkiosk.ParseSyncState(*state)
+		if err != nil {
+			return err
+		}
+		f.State = st
+	}
+	db, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	list, err := db.ListCertifications(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		for _, c := range list {
+			if err := enc.Encode(recordJSON{c.ID, c.RetireeID.Masked(), c.StaffID, c.Terminal, string(c.Method),
+				string(c.Verdict), c.Reason, c.Attempt, string(c.Receipt), string(c.Sync), c.Started, c.Ended,
+				c.Metrics, c.Synthetic}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENDED\tRETIREE\tMETHOD\tVERDICT\tRECEIPT\tSYNC")
+	for _, c := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Ended.Local().Format("2006-01-02 15:04"), c.RetireeID.Masked(),
+			c.Method, c.Verdict, c.Receipt, c.Sync)
+	}
+	return tw.Flush()
+}
+
+func cmdAudit(ctx context.Context, e *env, args []string) error {
+	if len(args) != 1 || args[0] != "verify" {
+		return errUsage
+	}
+	db, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		return certkiosk.Errorf(certkiosk.ECONFLICT, fmt.Sprintf("审计日志被篡改：第 %d 条", rep.BadSeq),
+			"audit log broken at entry %d of %d: %s", rep.BadSeq, rep.Entries, rep.Problem)
+	}
+	fmt.Fprintf(e.stdout, "OK: %d audit entries, chain intact (head %s)\n", rep.Entries, rep.HeadHash[:16])
+	return nil
+}
+
+// reorder moves flags before positional arguments, so both
+// `roster import FILE --encoding gbk` and `roster import --encoding gbk FILE` work.
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
