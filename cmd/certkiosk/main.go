@@ -47,6 +47,9 @@ func run(dataDir string, demo bool, device int, video, language string) error {
 			return err
 		}
 	}
+	if _, err := db.PurgeEvidence(ctx, "certkiosk"); err != nil {
+		log.Printf("evidence retention: %v", err) // retried at the next start
+	}
 	n, err := db.CountRetirees(ctx)
 	if err != nil {
 		return err

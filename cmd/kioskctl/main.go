@@ -38,7 +38,7 @@ var commands = []command{
 	{"init", "init --admin ID [--name NAME] [--evidence-key-out FILE] — create the database and first admin (PIN on stdin)", cmdInit},
 	{"roster", "roster import FILE [--encoding auto|utf8|gbk] | roster find ID", cmdRoster},
 	{"staff", "staff add --id ID [--name N] [--role R] | staff passwd --id ID | staff list (PINs on stdin)", cmdStaff},
-	{"records", "records list [--state pending|sent|acked] [--json] [--limit N]", cmdRecords},
+	{"records", "records list [--state pending|sent|acked] [--json] [--limit N] | records purge-evidence", cmdRecords},
 	{"audit", "audit verify — check the audit log's hash chain", cmdAudit},
 }
 

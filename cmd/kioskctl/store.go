@@ -266,6 +266,19 @@ type recordJSON struct {
 }
 
 func cmdRecords(ctx context.Context, e *env, args []string) error {
+	if len(args) == 1 && args[0] == "purge-evidence" {
+		db, err := openStore(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		n, err := db.PurgeEvidence(ctx, actor())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "purged evidence of %d acknowledged record(s) past retention\n", n)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "list" {
 		return errUsage
 	}

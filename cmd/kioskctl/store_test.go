@@ -111,3 +111,11 @@ func TestAuditVerifyAfterTampering(t *testing.T) {
 		t.Fatalf("verify tampered: %d %q", code, errOut)
 	}
 }
+
+func TestPurgeEvidenceCommand(t *testing.T) {
+	dir := initData(t)
+	code, out, errOut := kioskctl(t, "--data", dir, "records", "purge-evidence")
+	if code != 0 || !strings.Contains(out, "purged evidence of 0") {
+		t.Fatalf("purge: %d %q %q", code, out, errOut)
+	}
+}
