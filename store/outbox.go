@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"certkiosk"
+)
+
+// Setting keys written at enrollment.
+const (
+	SetTerminalKey       = "terminal_key"        // base64 Ed25519 seed; the DB file is 0600
+	SetCentralURL        = "central_url"         // https://…
+	SetCentralSigningKey = "central_signing_key" // base64 Ed25519 public key
+	SetCentralCertPin    = "central_cert_sha256" // SPKI pin of the central's TLS certificate
+	SetInsecureHTTP      = "central_insecure_http"
+	SetLastSync          = "last_sync"
+)
+
+// OutboxRecord is a certification waiting for the central, with its
+// encrypted evidence.
+type OutboxRecord struct {
+	certkiosk.Certification
+	Evidence []EncryptedEvidence
+}
+
+// Outbox returns up to limit records that the central has not
+// acknowledged and did not refuse, oldest first, stopping before maxBytes
+// of evidence (but always at least one record).
+func (s *DB) Outbox(ctx context.Context, limit, maxBytes int) ([]OutboxRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict, reason,
+		metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic FROM certification
+		WHERE sync_state <> 'acked' AND sync_error = '' ORDER BY id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	var out []OutboxRecord
+	for rows.Next() {
+		c, err := scanCert(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("outbox: %w", err)
+		}
+		out = append(out, OutboxRecord{Certification: c})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	size := 0
+	for i := range out {
+		ev, err := s.EvidenceOf(ctx, out[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ev {
+			size += len(e.Ciphertext)
+		}
+		if i > 0 && size > maxBytes {
+			return out[:i], nil
+		}
+		out[i].Evidence = ev
+	}
+	return out, nil
+}
+
+// MarkRefused records that the central refused a record (conflict or
+// invalid), so it is not sent again blindly.
+func (s *DB) MarkRefused(ctx context.Context, actor, id, reason string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE certification SET sync_error = ? WHERE id = ?`, reason, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, ActSync, "refused", map[string]any{"id": id, "reason": reason})
+	})
+	if err != nil {
+		return fmt.Errorf("mark %s refused: %w", id, err)
+	}
+	return nil
+}
+
+// SyncCounts are the outbox's figures for screens and `kioskctl sync`.
+type SyncCounts struct {
+	Pending int // not yet acknowledged, sendable
+	Acked   int
+	Refused int // conflicts and invalid records, waiting for staff
+}
+
+// SyncCounts counts the outbox.
+func (s *DB) SyncCounts(ctx context.Context) (SyncCounts, error) {
+	var c SyncCounts
+	err := s.db.QueryRowContext(ctx, `SELECT
+		coalesce(sum(sync_state <> 'acked' AND sync_error = ''), 0),
+		coalesce(sum(sync_state = 'acked'), 0),
+		coalesce(sum(sync_state <> 'acked' AND sync_error <> ''), 0) FROM certification`).Scan(&c.Pending, &c.Acked, &c.Refused)
+	if err != nil {
+		return c, fmt.Errorf("sync counts: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,200 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"certkiosk"
+)
+
+// HTTPError is a refusal from the central service.
+type HTTPError struct {
+	Status  int
+	Code    string // one of the Code* constants
+	Message string
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("central answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// ErrorCode classifies the refusal for screens.
+func (e *HTTPError) ErrorCode() string {
+	switch {
+	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
+		return certkiosk.EUNAUTHORIZED
+	case Retryable(e):
+		return certkiosk.EUNAVAILABLE
+	}
+	return certkiosk.EINVALID
+}
+
+// ErrorMessage says it in Chinese for staff.
+func (e *HTTPError) ErrorMessage() string {
+	switch e.Code {
+	case CodeRevoked:
+		return "本终端已被中心停用，请联系管理员"
+	case CodeUnknownTerminal:
+		return "中心不认识本终端，请重新注册"
+	case CodeBadToken:
+		return "注册码无效、已使用或已过期"
+	case CodeClockSkew:
+		return "本机时间与中心相差太多，请校准时间"
+	case CodeBadSignature, CodeReplayedNonce:
+		return "与中心的通信未通过校验，请联系管理员"
+	case CodeTooLarge:
+		return "一次上传的数据过大"
+	}
+	if Retryable(e) {
+		return "中心服务暂时不可用，稍后会自动重试"
+	}
+	return "中心拒绝了请求，请联系管理员"
+}
+
+// Retryable reports whether a failure is worth retrying later: network
+// errors, timeouts, 5xx, 408 and 429 — and a replayed nonce, which means a
+// copy of our request got there first (a fresh nonce fixes it, and batches
+// are idempotent). Other refusals need a person.
+func Retryable(err error) bool {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Status >= 500 || he.Status == http.StatusRequestTimeout || he.Status == http.StatusTooManyRequests ||
+			he.Code == CodeReplayedNonce
+	}
+	return err != nil && !errors.Is(err, context.Canceled)
+}
+
+// Client talks to the central service for one terminal.
+type Client struct {
+	BaseURL  string // e.g. https://central.example:8443
+	Terminal string
+	Key      ed25519.PrivateKey
+	HTTP     *http.Client
+	Now      func() time.Time
+}
+
+// NewHTTPClient returns an HTTP client for the central: TLS pinned to the
+// certificate whose SPKI SHA-256 is pin (hex) when pin is set, plain HTTP
+// allowed only when insecure is set.
+func NewHTTPClient(pin string, insecure bool, timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if pin != "" {
+		tr.TLSClientConfig = &tls.Config{
+			InsecureSkipVerify: true, // the pin replaces the CA check
+			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+				if len(raw) == 0 {
+					return errors.New("central sent no certificate")
+				}
+				if got := SPKIPin(raw[0]); got != pin {
+					return fmt.Errorf("central certificate pin %s does not match the enrolled %s", got[:16], pin[:16])
+				}
+				return nil
+			},
+		}
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
+// SPKIPin is the hex SHA-256 of a DER certificate's public key info.
+func SPKIPin(der []byte) string {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return ""
+	}
+	h := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(h[:])
+}
+
+// CheckURL refuses plain HTTP unless explicitly allowed.
+func CheckURL(url string, insecure bool) error {
+	switch {
+	case strings.HasPrefix(url, "https://"):
+		return nil
+	case strings.HasPrefix(url, "http://") && insecure:
+		return nil
+	case strings.HasPrefix(url, "http://"):
+		return certkiosk.Errorf(certkiosk.EINVALID, "中心地址必须是 https://（测试时可加 --insecure-http）",
+			"plain HTTP to %s needs --insecure-http", url)
+	}
+	return certkiosk.Errorf(certkiosk.EINVALID, "中心地址格式不对", "central URL %q", url)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body []byte, sign bool, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.BaseURL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if sign {
+		now := time.Now
+		if c.Now != nil {
+			now = c.Now
+		}
+		if err := Sign(req, c.Terminal, c.Key, body, now()); err != nil {
+			return err
+		}
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var er ErrorResponse
+		json.Unmarshal(data, &er)
+		return &HTTPError{Status: resp.StatusCode, Code: er.Code, Message: er.Message}
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: answer is not complete JSON: %w", method, path, err)
+	}
+	return nil
+}
+
+// Enroll registers pub with a one-time token.
+func (c *Client) Enroll(ctx context.Context, token string, pub ed25519.PublicKey) (EnrollResponse, error) {
+	body, _ := json.Marshal(EnrollRequest{Token: token, PublicKey: encodeKey(pub)})
+	var out EnrollResponse
+	err := c.do(ctx, http.MethodPost, PathEnroll, body, false, &out)
+	return out, err
+}
+
+// SendBatch posts a batch; the answer has one result per record.
+func (c *Client) SendBatch(ctx context.Context, b Batch) (BatchResponse, error) {
+	body, err := json.Marshal(b)
+	if err != nil {
+		return BatchResponse{}, fmt.Errorf("encode batch: %w", err)
+	}
+	var out BatchResponse
+	if err := c.do(ctx, http.MethodPost, PathBatches, body, true, &out); err != nil {
+		return out, err
+	}
+	if len(out.Results) != len(b.Records) {
+		return out, fmt.Errorf("central answered %d results for %d records", len(out.Results), len(b.Records))
+	}
+	for i, r := range out.Results {
+		if r.ID != b.Records[i].ID {
+			return out, fmt.Errorf("central answered for %s in place of %s", r.ID, b.Records[i].ID)
+		}
+	}
+	return out, nil
+}

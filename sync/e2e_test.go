@@ -1,0 +1,307 @@
+package sync_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	gosync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"certkiosk"
+	"certkiosk/store"
+	ksync "certkiosk/sync"
+	"certkiosk/sync/central"
+	"certkiosk/sync/central/sqlitestore"
+)
+
+// rig is a central service on loopback and an enrolled kiosk.
+type rig struct {
+	srv     *httptest.Server
+	store   *sqlitestore.Store
+	keys    *central.Keys
+	central *central.Server
+	kiosk   *store.DB
+	roster  []certkiosk.Retiree
+	saved   []string
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cs, err := sqlitestore.Open(ctx, filepath.Join(dir, "central", "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	keys, err := central.LoadOrCreateKeys(filepath.Join(dir, "central"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{store: cs, keys: keys}
+	r.central = &central.Server{Store: cs, Keys: keys}
+	r.srv = httptest.NewServer(r.central.Handler())
+	t.Cleanup(r.srv.Close)
+
+	r.kiosk, err = store.Open(ctx, filepath.Join(dir, "kiosk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.kiosk.Close() })
+	r.kiosk.KDF = store.KDFParams{Time: 1, Memory: 1024, Threads: 1}
+	r.roster, _ = store.DemoRoster(30, 5, certkiosk.Date{Year: 2026, Month: 11, Day: 27})
+	if err := r.kiosk.PutRetirees(ctx, r.roster, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.kiosk.AddStaff(ctx, "t", certkiosk.Staff{ID: "A001", Role: certkiosk.RoleOperator}, "246810"); err != nil {
+		t.Fatal(err)
+	}
+	token := central.NewToken()
+	if err := cs.AddTerminal(ctx, "T-0001", "东城", central.TokenHash(token), time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ksync.Enroll(ctx, r.kiosk, "t", r.srv.URL, token, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func frame(i int) []byte {
+	img := image.NewGray(image.Rect(0, 0, 64, 64))
+	for j := range img.Pix {
+		img.Pix[j] = uint8(j*7 + i)
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, nil)
+	return b.Bytes()
+}
+
+func (r *rig) save(t *testing.T, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		c := &certkiosk.Certification{RetireeID: r.roster[i%len(r.roster)].ID, StaffID: "A001",
+			Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
+			Started: time.Now().Add(-5 * time.Second), Ended: time.Now(), Attempt: 1}
+		if err := r.kiosk.SaveCertification(context.Background(), "staff:A001", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		r.saved = append(r.saved, c.ID)
+	}
+}
+
+func (r *rig) client(t *testing.T, base string) *ksync.Client {
+	c, err := ksync.ClientFor(context.Background(), r.kiosk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base != "" {
+		c.BaseURL = base
+	}
+	return c
+}
+
+// exactlyOnce checks every saved record is on the central once, and no
+// record is acknowledged that the central lacks.
+func (r *rig) exactlyOnce(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := r.store.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Records != len(r.saved) || st.Conflicts != 0 {
+		t.Fatalf("central has %d records (%d conflicts), kiosk saved %d", st.Records, st.Conflicts, len(r.saved))
+	}
+	acked, _ := r.kiosk.ListCertifications(ctx, store.CertFilter{State: certkiosk.SyncAcked, Limit: 100000})
+	for _, c := range acked {
+		if _, err := r.store.Receipt(ctx, string(c.Receipt)); err != nil {
+			t.Fatalf("record %s acknowledged but not on the central: %v", c.ID, err)
+		}
+	}
+	counts, _ := r.kiosk.SyncCounts(ctx)
+	if counts.Pending != 0 || counts.Acked != len(r.saved) {
+		t.Fatalf("kiosk counts %+v, want all %d acked", counts, len(r.saved))
+	}
+}
+
+func TestSyncEndToEnd(t *testing.T) {
+	r := newRig(t)
+	r.save(t, 450)
+	var events []ksync.Progress
+	w := &ksync.Worker{DB: r.kiosk, Client: r.client(t, ""), BatchRecords: 200,
+		OnProgress: func(p ksync.Progress) { events = append(events, p) }}
+	res, err := w.SyncOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 450 || res.Acked != 450 || res.Pending != 0 || res.Conflicts != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	if len(events) != 4 || events[0].Sent != 200 || events[0].Total != 450 || !events[3].Done {
+		t.Fatalf("progress events %+v", events)
+	}
+	r.exactlyOnce(t)
+	// Evidence arrived byte for byte, and opens with the central's identity.
+	ev, _ := r.kiosk.EvidenceOf(context.Background(), r.saved[7])
+	found := false
+	r.store.EachEvidence(context.Background(), func(id, kind string, ct []byte) error {
+		if id == r.saved[7] {
+			found = bytes.Equal(ct, ev[0].Ciphertext)
+		}
+		return nil
+	})
+	if !found {
+		t.Fatal("evidence on the central differs from the kiosk's")
+	}
+	// Nothing left: a second run sends nothing.
+	if res, err := w.SyncOnce(context.Background()); err != nil || res.Sent != 0 {
+		t.Fatalf("second run: %+v %v", res, err)
+	}
+}
+
+// faultProxy sits between kiosk and central and misbehaves on purpose.
+type faultProxy struct {
+	target *url.URL
+	mode   atomic.Value // string
+	n      atomic.Int64
+}
+
+func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	k := f.n.Add(1)
+	mode, _ := f.mode.Load().(string)
+	rp := httputil.NewSingleHostReverseProxy(f.target)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // the faults are on purpose
+	switch {
+	case mode == "500" && k%2 == 1:
+		http.Error(w, `{"code":"internal","message":"injected"}`, http.StatusInternalServerError)
+	case mode == "429" && k%2 == 1:
+		w.WriteHeader(http.StatusTooManyRequests)
+	case mode == "drop-request" && k%2 == 1:
+		hj, _ := w.(http.Hijacker)
+		c, _, _ := hj.Hijack()
+		c.Close() // the central never sees it
+	case mode == "drop-response" && k%2 == 1, mode == "truncate" && k%2 == 1:
+		// The central ingests; the kiosk loses (or gets half) the answer.
+		rec := httptest.NewRecorder()
+		rp.ServeHTTP(rec, r)
+		hj, _ := w.(http.Hijacker)
+		c, buf, _ := hj.Hijack()
+		if mode == "truncate" {
+			body := rec.Body.Bytes()
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+			buf.Write(body[:len(body)/2])
+			buf.Flush()
+		}
+		c.Close()
+	case mode == "slow" && k%2 == 1:
+		time.Sleep(300 * time.Millisecond) // past the client's timeout
+		rp.ServeHTTP(w, r)
+	case mode == "duplicate":
+		// Deliver every request twice, as a retrying middlebox might: the
+		// kiosk gets the first answer; the copy must change nothing.
+		body, _ := io.ReadAll(r.Body)
+		r2 := r.Clone(context.Background())
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r2.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r)
+		copyAnswer := httptest.NewRecorder()
+		rp.ServeHTTP(copyAnswer, r2)
+		if copyAnswer.Code != http.StatusUnauthorized {
+			panic(fmt.Sprintf("a replayed request was answered %d", copyAnswer.Code))
+		}
+	default:
+		rp.ServeHTTP(w, r)
+	}
+}
+
+func TestSyncExactlyOnceUnderFaults(t *testing.T) {
+	for _, mode := range []string{"500", "429", "drop-request", "drop-response", "truncate", "slow", "duplicate"} {
+		t.Run(mode, func(t *testing.T) {
+			r := newRig(t)
+			u, _ := url.Parse(r.srv.URL)
+			fp := &faultProxy{target: u}
+			fp.mode.Store(mode)
+			proxy := httptest.NewServer(fp)
+			defer proxy.Close()
+			r.save(t, 120)
+			c := r.client(t, proxy.URL)
+			c.HTTP.Timeout = 200 * time.Millisecond
+			w := &ksync.Worker{DB: r.kiosk, Client: c, BatchRecords: 25}
+			var failures int
+			for i := 0; i < 60; i++ {
+				res, err := w.SyncOnce(context.Background())
+				if err == nil && res.Pending == 0 {
+					break
+				}
+				if err != nil {
+					failures++
+					if !ksync.Retryable(err) {
+						t.Fatalf("%s: a %v is not retryable", mode, err)
+					}
+				}
+			}
+			if mode != "duplicate" && failures == 0 {
+				t.Fatalf("%s: the fault never happened", mode)
+			}
+			r.exactlyOnce(t)
+			if mode == "drop-response" || mode == "truncate" {
+				if st, _ := r.store.Stats(context.Background()); st.Duplicates == 0 {
+					t.Fatalf("%s: no duplicate was seen by the central", mode)
+				}
+			}
+		})
+	}
+}
+
+func TestWorkerRunStopsAndSyncNow(t *testing.T) {
+	r := newRig(t)
+	var mu gosync.Mutex
+	done := 0
+	w := &ksync.Worker{DB: r.kiosk, Client: r.client(t, ""), Interval: time.Hour,
+		OnProgress: func(p ksync.Progress) {
+			if p.Done {
+				mu.Lock()
+				done++
+				mu.Unlock()
+			}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { w.Run(ctx); close(stopped) }()
+	waitFor := func(n int) {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			d := done
+			mu.Unlock()
+			if d >= n {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("worker did not finish run %d", n)
+	}
+	waitFor(1) // the first run, at once
+	r.save(t, 10)
+	w.SyncNow() // not waiting an hour
+	waitFor(2)
+	cancel()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("worker did not stop")
+	}
+	r.exactlyOnce(t)
+}
+

@@ -1,0 +1,255 @@
+package sync
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	gosync "sync"
+	"time"
+
+	"certkiosk"
+	"certkiosk/store"
+)
+
+// Enroll registers this terminal with the central service: it makes the
+// terminal's Ed25519 key pair, sends the public half with the one-time
+// token, and stores what the central answers — terminal ID, the central's
+// signing key, and its age recipient, which from now on encrypts evidence.
+func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecure bool, pin string) (EnrollResponse, error) {
+	if err := CheckURL(url, insecure); err != nil {
+		return EnrollResponse{}, err
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return EnrollResponse{}, fmt.Errorf("enroll: %w", err)
+	}
+	c := &Client{BaseURL: url, HTTP: NewHTTPClient(pin, insecure, 30*time.Second)}
+	resp, err := c.Enroll(ctx, token, pub)
+	if err != nil {
+		return resp, fmt.Errorf("enroll: %w", err)
+	}
+	if _, err := DecodePublicKey(resp.SigningKey); err != nil {
+		return resp, fmt.Errorf("enroll: central signing key: %w", err)
+	}
+	for _, kv := range [][2]string{
+		{store.SetTerminalID, resp.TerminalID},
+		{store.SetTerminalKey, EncodeSeed(priv)},
+		{store.SetCentralURL, url},
+		{store.SetCentralSigningKey, resp.SigningKey},
+		{store.SetCentralCertPin, pin},
+		{store.SetInsecureHTTP, fmt.Sprint(insecure)},
+	} {
+		if err := db.SetSetting(ctx, actor, kv[0], kv[1]); err != nil {
+			return resp, fmt.Errorf("enroll: %w", err)
+		}
+	}
+	if err := db.SetEvidenceRecipient(ctx, actor, resp.AgeRecipient, store.RecipientCentral); err != nil {
+		return resp, fmt.Errorf("enroll: %w", err)
+	}
+	return resp, nil
+}
+
+// ErrNotEnrolled means the terminal has no central to sync to yet.
+var ErrNotEnrolled = certkiosk.Errorf(certkiosk.EUNAVAILABLE, "本终端尚未注册到中心，数据暂存本机", "terminal not enrolled")
+
+// ClientFor builds the client from the enrollment settings.
+func ClientFor(ctx context.Context, db *store.DB) (*Client, error) {
+	get := func(k string) string { v, _ := db.Setting(ctx, k, ""); return v }
+	id, url, seed := get(store.SetTerminalID), get(store.SetCentralURL), get(store.SetTerminalKey)
+	if id == "" || url == "" || seed == "" {
+		return nil, ErrNotEnrolled
+	}
+	key, err := DecodeSeed(seed)
+	if err != nil {
+		return nil, fmt.Errorf("terminal key: %w", err)
+	}
+	insecure := get(store.SetInsecureHTTP) == "true"
+	if err := CheckURL(url, insecure); err != nil {
+		return nil, err
+	}
+	return &Client{BaseURL: url, Terminal: id, Key: key, HTTP: NewHTTPClient(get(store.SetCentralCertPin), insecure, 60*time.Second)}, nil
+}
+
+// ToRecord turns a stored certification into its wire form.
+func ToRecord(o store.OutboxRecord) Record {
+	c := o.Certification
+	r := Record{ID: c.ID, RetireeID: string(c.RetireeID), StaffID: c.StaffID, Terminal: c.Terminal,
+		Method: string(c.Method), Challenge: c.Challenge, Verdict: string(c.Verdict), Reason: c.Reason,
+		Metrics: c.Metrics, Started: c.Started, Ended: c.Ended, Attempt: c.Attempt, Receipt: string(c.Receipt),
+		Synthetic: c.Synthetic}
+	for _, e := range o.Evidence {
+		r.Evidence = append(r.Evidence, Evidence{Kind: e.Kind, SHA256: e.SHA256, Ciphertext: e.Ciphertext})
+	}
+	return r
+}
+
+// Progress is reported while syncing, for a progress bar.
+type Progress struct {
+	Sent, Total int       // records sent in this run / outbox size at its start
+	Acked       int       // acknowledged in this run
+	Refused     int       // conflicts and invalid records in this run
+	Err         error     // the last failure, nil when fine
+	NextTry     time.Time // when a failed run is retried
+	Done        bool      // the outbox is empty (or only refused records remain)
+}
+
+// Result sums up a sync run (`kioskctl sync --json`).
+type Result struct {
+	Sent      int `json:"sent"`
+	Acked     int `json:"acked"`
+	Pending   int `json:"pending"`
+	Conflicts int `json:"conflicts"`
+}
+
+// Worker drains the outbox to the central service in batches.
+type Worker struct {
+	DB           *store.DB
+	Client       *Client
+	BatchRecords int // default DefaultBatchRecords
+	BatchBytes   int // default DefaultBatchBytes
+	Backoff      Backoff
+	Interval     time.Duration // between runs when all is sent; default 1 min
+	// OnProgress, if set, is called from the worker's goroutine.
+	OnProgress func(Progress)
+
+	nowOnce gosync.Once
+	now     chan struct{}
+}
+
+func (w *Worker) kick() chan struct{} {
+	w.nowOnce.Do(func() { w.now = make(chan struct{}, 1) })
+	return w.now
+}
+
+// SyncNow asks a running worker to sync at once (the "sync now" button).
+func (w *Worker) SyncNow() {
+	select {
+	case w.kick() <- struct{}{}:
+	default: // one is already asked for
+	}
+}
+
+func (w *Worker) report(p Progress) {
+	if w.OnProgress != nil {
+		w.OnProgress(p)
+	}
+}
+
+// SyncOnce sends batches until the outbox is empty or a batch fails.
+// Records are acknowledged exactly when the central's answer says it has
+// them; after any failure they stay in the outbox and are sent again (the
+// central answers "duplicate" for those it already has).
+func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
+	var res Result
+	n, size := w.BatchRecords, w.BatchBytes
+	if n <= 0 {
+		n = DefaultBatchRecords
+	}
+	if size <= 0 {
+		size = DefaultBatchBytes
+	}
+	start, err := w.DB.SyncCounts(ctx)
+	if err != nil {
+		return res, err
+	}
+	p := Progress{Total: start.Pending}
+	var failure error
+	for failure == nil {
+		batch, err := w.DB.Outbox(ctx, n, size)
+		if err != nil {
+			return res, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		var ids []string
+		b := Batch{Records: make([]Record, len(batch))}
+		for i, o := range batch {
+			b.Records[i] = ToRecord(o)
+			if o.Sync == certkiosk.SyncPending {
+				ids = append(ids, o.ID)
+			}
+		}
+		if err := w.DB.MarkSent(ctx, "sync", ids); err != nil {
+			return res, err
+		}
+		resp, err := w.Client.SendBatch(ctx, b)
+		if err != nil {
+			failure = err
+			break
+		}
+		res.Sent += len(batch)
+		var acked []string
+		for _, r := range resp.Results {
+			switch {
+			case Acknowledged(r.Status):
+				acked = append(acked, r.ID)
+			case r.Status == StatusConflict || r.Status == StatusInvalid:
+				res.Conflicts++
+				if err := w.DB.MarkRefused(ctx, "sync", r.ID, r.Status+": "+r.Error); err != nil {
+					return res, err
+				}
+			}
+		}
+		if err := w.DB.MarkAcked(ctx, "sync", acked); err != nil {
+			return res, err
+		}
+		res.Acked += len(acked)
+		p.Sent, p.Acked, p.Refused = res.Sent, res.Acked, res.Conflicts
+		w.report(p)
+	}
+	end, err := w.DB.SyncCounts(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Pending = end.Pending
+	if failure == nil {
+		w.DB.SetSetting(ctx, "sync", store.SetLastSync, time.Now().UTC().Format(time.RFC3339))
+		p.Done = true
+		w.report(p)
+	}
+	return res, failure
+}
+
+// Run syncs until ctx ends: at once, then every Interval or on SyncNow;
+// after a retryable failure it waits with exponential backoff and jitter;
+// after another refusal it reports it and waits for SyncNow or the next
+// interval rather than retrying blindly.
+func (w *Worker) Run(ctx context.Context) {
+	interval := w.Interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	bo := w.Backoff
+	if bo.Max == 0 {
+		bo = DefaultBackoff()
+	}
+	attempt := 0
+	for {
+		_, err := w.SyncOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := interval
+		if err != nil && Retryable(err) {
+			wait = bo.Delay(attempt)
+			attempt++
+		} else {
+			attempt = 0
+		}
+		if err != nil {
+			w.report(Progress{Err: err, NextTry: time.Now().Add(wait)})
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-w.kick():
+			t.Stop()
+			attempt = 0
+		case <-t.C:
+		}
+	}
+}
