@@ -28,7 +28,7 @@ import (
 // rig is a central service on loopback and an enrolled kiosk.
 type rig struct {
 	srv     *httptest.Server
-	store   *sqlitestore.Store
+	store   central.Storage
 	keys    *central.Keys
 	central *central.Server
 	kiosk   *store.DB
@@ -36,15 +36,21 @@ type rig struct {
 	saved   []string
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	cs, err := sqlitestore.Open(ctx, filepath.Join(dir, "central", "central.db"))
+	cs, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "central", "central.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
+	return newRigWith(t, cs, "T-0001")
+}
+
+// newRigWith serves storage cs and enrolls one kiosk as terminal id.
+func newRigWith(t testing.TB, cs central.Storage, id string) *rig {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
 	keys, err := central.LoadOrCreateKeys(filepath.Join(dir, "central"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +74,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	token := central.NewToken()
-	if err := cs.AddTerminal(ctx, "T-0001", "东城", central.TokenHash(token), time.Now().Add(24*time.Hour)); err != nil {
+	if err := cs.AddTerminal(ctx, id, "东城", central.TokenHash(token), time.Now().Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ksync.Enroll(ctx, r.kiosk, "t", r.srv.URL, token, true, ""); err != nil {
@@ -87,20 +93,29 @@ func frame(i int) []byte {
 	return b.Bytes()
 }
 
-func (r *rig) save(t *testing.T, n int) {
+func (r *rig) save(t testing.TB, n int) {
+	r.saveWith(t, n, nil)
+}
+
+// saveWith saves n passes; evidence is frame(i) unless ev is given.
+func (r *rig) saveWith(t testing.TB, n int, ev []byte) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		c := &certkiosk.Certification{RetireeID: r.roster[i%len(r.roster)].ID, StaffID: "A001",
 			Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
 			Started: time.Now().Add(-5 * time.Second), Ended: time.Now(), Attempt: 1}
-		if err := r.kiosk.SaveCertification(context.Background(), "staff:A001", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(i)}}); err != nil {
+		data := ev
+		if data == nil {
+			data = frame(i)
+		}
+		if err := r.kiosk.SaveCertification(context.Background(), "staff:A001", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: data}}); err != nil {
 			t.Fatal(err)
 		}
 		r.saved = append(r.saved, c.ID)
 	}
 }
 
-func (r *rig) client(t *testing.T, base string) *ksync.Client {
+func (r *rig) client(t testing.TB, base string) *ksync.Client {
 	c, err := ksync.ClientFor(context.Background(), r.kiosk)
 	if err != nil {
 		t.Fatal(err)
@@ -304,4 +319,3 @@ func TestWorkerRunStopsAndSyncNow(t *testing.T) {
 	}
 	r.exactlyOnce(t)
 }
-

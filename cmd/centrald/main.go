@@ -2,11 +2,19 @@
 // terminals sync to. It runs on servers and links neither the GUI toolkit
 // nor OpenCV/dlib.
 //
-//	centrald --data DIR --listen 127.0.0.1:PORT --insecure-http
+//	centrald --data DIR --listen 127.0.0.1:PORT --insecure-http   # serve until SIGTERM
+//	centrald --data DIR terminal add --id T-0001 --name NAME      # token on the last stdout line
+//	centrald --data DIR terminal revoke --id T-0001
+//	centrald --data DIR stats --json
+//	centrald --data DIR identity export
+//	centrald --data DIR evidence export --out DIR2
+//
+// Storage: SQLite in DIR by default, or --db sqlite:PATH, or --db postgres://….
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,10 +24,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"certkiosk"
+	"certkiosk/sync/central"
+	"certkiosk/sync/central/sqlitestore"
 )
 
 func main() {
@@ -27,34 +39,175 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "centrald:", err)
+		if errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
 
-// run serves until ctx ends. ready, if not nil, receives the bound address
-// (tests listen on port 0).
+var errUsage = errors.New("usage: centrald [--data DIR] [--db URL] [--listen ADDR --insecure-http | terminal add|revoke | stats | identity export | evidence export]")
+
+type options struct {
+	dataDir, db, listen string
+	insecure            bool
+}
+
+// openStorage opens the storage --db names (default: SQLite in the data dir).
+func openStorage(ctx context.Context, o options) (central.Storage, error) {
+	switch {
+	case o.db == "":
+		return sqlitestore.Open(ctx, filepath.Join(o.dataDir, "central.db"))
+	case strings.HasPrefix(o.db, "sqlite:"):
+		return sqlitestore.Open(ctx, strings.TrimPrefix(o.db, "sqlite:"))
+	case strings.HasPrefix(o.db, "postgres://") || strings.HasPrefix(o.db, "postgresql://"):
+		return openPostgres(ctx, o.db)
+	}
+	return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://…", o.db)
+}
+
+// run executes one command line. ready, if not nil, receives the bound
+// address once serving (tests listen on port 0).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
 	fs := flag.NewFlagSet("centrald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "centrald-data", "data directory")
-	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on")
-	insecure := fs.Bool("insecure-http", false, "serve plain HTTP (loopback tests only)")
+	var o options
+	fs.StringVar(&o.dataDir, "data", "centrald-data", "data directory (keys; SQLite database by default)")
+	fs.StringVar(&o.db, "db", "", "storage: sqlite:PATH or postgres://… (default: SQLite in --data)")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to listen on")
+	fs.BoolVar(&o.insecure, "insecure-http", false, "serve plain HTTP (loopback tests only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if !*insecure {
-		return errors.New("TLS serving is not built yet: pass --insecure-http, and only on loopback")
-	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	ln, err := net.Listen("tcp", *listen)
+	keys, err := central.LoadOrCreateKeys(o.dataDir)
+	if err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return serve(ctx, o, keys, stderr, ready)
+	}
+	switch rest[0] {
+	case "identity":
+		if len(rest) != 2 || rest[1] != "export" {
+			return errUsage
+		}
+		fmt.Fprintln(stdout, "# certkiosk central evidence identity: opens every terminal's evidence. Keep it offline.")
+		fmt.Fprintln(stdout, keys.Identity())
+		return nil
+	}
+	st, err := openStorage(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch rest[0] {
+	case "terminal":
+		return cmdTerminal(ctx, st, rest[1:], stdout, stderr)
+	case "stats":
+		sf := flag.NewFlagSet("stats", flag.ContinueOnError)
+		asJSON := sf.Bool("json", false, "print JSON")
+		if err := sf.Parse(rest[1:]); err != nil {
+			return err
+		}
+		s, err := st.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(s)
+		}
+		fmt.Fprintf(stdout, "records %d, duplicates %d, conflicts %d, evidence %d, terminals %d, batches %d\n",
+			s.Records, s.Duplicates, s.Conflicts, s.Evidence, s.Terminals, s.Batches)
+		return nil
+	case "evidence":
+		ef := flag.NewFlagSet("evidence export", flag.ContinueOnError)
+		out := ef.String("out", "", "directory to write <record-uuid>.age files into")
+		if len(rest) < 2 || rest[1] != "export" {
+			return errUsage
+		}
+		if err := ef.Parse(rest[2:]); err != nil || *out == "" {
+			return errUsage
+		}
+		return exportEvidence(ctx, st, *out, stdout)
+	}
+	return errUsage
+}
+
+func cmdTerminal(ctx context.Context, st central.Storage, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	tf := flag.NewFlagSet("terminal "+args[0], flag.ContinueOnError)
+	tf.SetOutput(stderr)
+	id := tf.String("id", "", "terminal ID, e.g. T-0001")
+	name := tf.String("name", "", "terminal name, e.g. the service centre")
+	ttl := tf.Duration("ttl", 24*time.Hour, "how long the enrollment token is valid")
+	if err := tf.Parse(args[1:]); err != nil || *id == "" {
+		return errUsage
+	}
+	switch args[0] {
+	case "add":
+		token := central.NewToken()
+		if err := st.AddTerminal(ctx, *id, *name, central.TokenHash(token), time.Now().Add(*ttl)); err != nil {
+			return fmt.Errorf("terminal add %s: %w", *id, err)
+		}
+		fmt.Fprintf(stdout, "terminal %s (%s): one-time enrollment token, valid %s:\n", *id, *name, *ttl)
+		fmt.Fprintln(stdout, token) // the last line, for scripts
+		return nil
+	case "revoke":
+		if err := st.RevokeTerminal(ctx, *id); err != nil {
+			return fmt.Errorf("terminal revoke %s: %w", *id, err)
+		}
+		fmt.Fprintf(stdout, "terminal %s revoked\n", *id)
+		return nil
+	}
+	return errUsage
+}
+
+// exportEvidence writes each evidence object as OUT/<record-uuid>.age,
+// byte for byte as the terminal encrypted it (a clip, if any, as
+// <uuid>.<kind>.age).
+func exportEvidence(ctx context.Context, st central.Storage, out string, stdout io.Writer) error {
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return fmt.Errorf("evidence export: %w", err)
+	}
+	n := 0
+	err := st.EachEvidence(ctx, func(id, kind string, ct []byte) error {
+		name := id + ".age"
+		if kind != "best_frame" {
+			name = id + "." + kind + ".age"
+		}
+		n++
+		return os.WriteFile(filepath.Join(out, name), ct, 0o600)
+	})
+	if err != nil {
+		return fmt.Errorf("evidence export: %w", err)
+	}
+	fmt.Fprintf(stdout, "exported %d evidence object(s) to %s\n", n, out)
+	return nil
+}
+
+func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer, ready chan<- string) error {
+	if !o.insecure {
+		return certkiosk.Errorf(certkiosk.EINVALID, "尚未配置 TLS", "TLS serving is not built yet: pass --insecure-http, and only on loopback")
+	}
+	st, err := openStorage(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: newMux(), ReadHeaderTimeout: 10 * time.Second}
 	logger := log.New(stderr, "centrald: ", log.LstdFlags)
-	logger.Printf("serving on http://%s (data %s)", ln.Addr(), *dataDir)
+	srv := &http.Server{Handler: (&central.Server{Store: st, Keys: keys, Log: logger}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute}
+	logger.Printf("serving on http://%s (data %s)", ln.Addr(), o.dataDir)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -72,13 +225,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	logger.Printf("stopped")
 	return nil
-}
-
-func newMux() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, "{\"status\":\"ok\",\"version\":%q}\n", certkiosk.Version)
-	})
-	return mux
 }

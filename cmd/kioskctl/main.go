@@ -40,6 +40,9 @@ var commands = []command{
 	{"staff", "staff add --id ID [--name N] [--role R] | staff passwd --id ID | staff list (PINs on stdin)", cmdStaff},
 	{"records", "records list [--state pending|sent|acked] [--json] [--limit N] | records purge-evidence", cmdRecords},
 	{"audit", "audit verify — check the audit log's hash chain", cmdAudit},
+	{"enroll", "enroll --central URL --token TOKEN [--insecure-http] [--pin SHA256] — register with the central service", cmdEnroll},
+	{"sync", "sync [--json] — send pending records; exit 0 when all are acknowledged", cmdSync},
+	{"loadgen", "loadgen --records N --evidence-kb KB — save synthetic records for load tests", cmdLoadgen},
 }
 
 // errUsage marks a command line that could not be understood.

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image/jpeg"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The real programs, as separate processes, on loopback: enrollment, a
+// load of records, sync, stats, evidence export opened by the upstream age
+// tool, and SIGKILL of the kiosk mid-sync and of centrald mid-ingest.
+
+var bin string // directory with freshly built centrald and kioskctl
+
+func buildBinaries(t *testing.T) {
+	t.Helper()
+	if bin != "" {
+		return
+	}
+	dir := t.TempDir()
+	for _, p := range []string{"certkiosk/cmd/centrald", "certkiosk/cmd/kioskctl"} {
+		out, err := exec.Command("go", "build", "-o", dir, p).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go build %s: %v\n%s", p, err, out)
+		}
+	}
+	bin = dir
+}
+
+type centralProc struct {
+	cmd  *exec.Cmd
+	url  string
+	data string
+}
+
+func startCentral(t *testing.T, data string) *centralProc {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "centrald"), "--data", data, "--listen", "127.0.0.1:0", "--insecure-http")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		re := regexp.MustCompile(`serving on (http://\S+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-addr:
+		c := &centralProc{cmd: cmd, url: u, data: data}
+		t.Cleanup(func() { c.cmd.Process.Kill(); c.cmd.Wait() })
+		return c
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("centrald did not start")
+	}
+	return nil
+}
+
+func runBin(t *testing.T, stdin string, name string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+type syncJSON struct{ Sent, Acked, Pending, Conflicts int }
+type statsJSON struct{ Records, Duplicates, Conflicts, Evidence int }
+
+func stats(t *testing.T, data string) statsJSON {
+	t.Helper()
+	out, errOut, code := runBin(t, "", "centrald", "--data", data, "stats", "--json")
+	var s statsJSON
+	if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
+		t.Fatalf("stats: %d %q %q", code, out, errOut)
+	}
+	return s
+}
+
+func TestProcessesEndToEnd(t *testing.T) {
+	buildBinaries(t)
+	cdata, kdata := filepath.Join(t.TempDir(), "central"), filepath.Join(t.TempDir(), "kiosk")
+	c := startCentral(t, cdata)
+
+	out, _, code := runBin(t, "", "centrald", "--data", cdata, "terminal", "add", "--id", "T-0001", "--name", "东城社区")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+	if code != 0 || !strings.HasPrefix(token, "ckt1-") {
+		t.Fatalf("terminal add: %d %q", code, out)
+	}
+	if _, e, code := runBin(t, "246810\n", "kioskctl", "--data", kdata, "init", "--admin", "A001"); code != 0 {
+		t.Fatalf("init: %s", e)
+	}
+	if _, e, code := runBin(t, "", "kioskctl", "--data", kdata, "enroll", "--central", c.url, "--token", token, "--insecure-http"); code != 0 {
+		t.Fatalf("enroll: %s", e)
+	}
+	if _, e, code := runBin(t, "", "kioskctl", "--data", kdata, "enroll", "--central", c.url, "--token", token, "--insecure-http"); code == 0 || !strings.Contains(e, "注册码") {
+		t.Fatalf("second enroll with the same token: %d %s", code, e)
+	}
+	if _, e, code := runBin(t, "", "kioskctl", "--data", kdata, "loadgen", "--records", "300", "--evidence-kb", "20"); code != 0 {
+		t.Fatalf("loadgen: %s", e)
+	}
+	out, e, code := runBin(t, "", "kioskctl", "--data", kdata, "sync", "--json")
+	var r syncJSON
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Sent != 300 || r.Acked != 300 || r.Pending != 0 {
+		t.Fatalf("sync: %d %q %s", code, out, e)
+	}
+	if s := stats(t, cdata); s.Records != 300 || s.Evidence != 300 || s.Conflicts != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+
+	// Evidence export, opened by the upstream age tool with the exported identity.
+	idOut, _, _ := runBin(t, "", "centrald", "--data", cdata, "identity", "export")
+	idFile := filepath.Join(t.TempDir(), "identity.txt")
+	os.WriteFile(idFile, []byte(idOut), 0o600)
+	evDir := filepath.Join(t.TempDir(), "evidence")
+	if out, e, code := runBin(t, "", "centrald", "--data", cdata, "evidence", "export", "--out", evDir); code != 0 || !strings.Contains(out, "exported 300") {
+		t.Fatalf("evidence export: %q %s", out, e)
+	}
+	files, _ := filepath.Glob(filepath.Join(evDir, "*.age"))
+	if len(files) != 300 {
+		t.Fatalf("%d evidence files", len(files))
+	}
+	plain, err := exec.Command("age", "--decrypt", "-i", idFile, files[0]).Output()
+	if err != nil {
+		t.Fatalf("age --decrypt: %v (scripts/deps.sh installs the age package)", err)
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(plain)); err != nil || len(plain) < 14*1024 || len(plain) > 26*1024 {
+		t.Fatalf("evidence is not a ~20 KB JPEG: %d bytes, %v", len(plain), err)
+	}
+
+	// SIGKILL the kiosk mid-sync, then sync again: exactly once.
+	runBin(t, "", "kioskctl", "--data", kdata, "loadgen", "--records", "2000", "--evidence-kb", "20", "--seed", "2")
+	k := exec.Command(filepath.Join(bin, "kioskctl"), "--data", kdata, "sync", "--batch", "50")
+	k.Start()
+	time.Sleep(400 * time.Millisecond)
+	k.Process.Signal(syscall.SIGKILL)
+	k.Wait()
+	mid := stats(t, cdata).Records
+	// SIGKILL centrald mid-ingest, restart it on the same data, sync again.
+	k = exec.Command(filepath.Join(bin, "kioskctl"), "--data", kdata, "sync", "--batch", "50", "--retries", "0")
+	k.Start()
+	time.Sleep(300 * time.Millisecond)
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	c.cmd.Wait()
+	k.Wait()
+	c2 := startCentral(t, cdata)
+	if c2.url != c.url {
+		// The kiosk knows the old port; tell it the new one as an operator would.
+		sqlite := fmt.Sprintf("UPDATE setting SET value = '%s' WHERE key = 'central_url'", c2.url)
+		if b, err := exec.Command("sqlite3", filepath.Join(kdata, "certkiosk.db"), sqlite).CombinedOutput(); err != nil {
+			t.Fatalf("sqlite3: %v %s", err, b)
+		}
+	}
+	out, e, code = runBin(t, "", "kioskctl", "--data", kdata, "sync", "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Pending != 0 {
+		t.Fatalf("sync after the kills: %d %q %s", code, out, e)
+	}
+	s := stats(t, cdata)
+	if s.Records != 2300 || s.Evidence != 2300 || s.Conflicts != 0 {
+		t.Fatalf("after the kills: %+v (had %d mid-way), want exactly 2300", s, mid)
+	}
+	if mid <= 300 || mid >= 2300 {
+		t.Logf("note: the kiosk was killed with %d records on the central", mid)
+	}
+	out, _, _ = runBin(t, "", "kioskctl", "--data", kdata, "records", "list", "--state", "acked", "--json", "--limit", "5000")
+	if n := strings.Count(out, "\n"); n != 2300 {
+		t.Fatalf("%d records acked on the kiosk, want 2300", n)
+	}
+}

@@ -1,0 +1,254 @@
+// Package pgstore keeps the central service's state in PostgreSQL, for a
+// city-wide deployment with many terminals syncing at once.
+package pgstore
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"certkiosk"
+	"certkiosk/sync"
+	"certkiosk/sync/central"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS terminal (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, public_key BYTEA,
+    token_hash TEXT UNIQUE, token_expires TIMESTAMPTZ, revoked BOOLEAN NOT NULL DEFAULT false, enrolled_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS nonce (
+    terminal TEXT NOT NULL, nonce TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, PRIMARY KEY (terminal, nonce));
+CREATE INDEX IF NOT EXISTS nonce_at ON nonce (at);
+CREATE TABLE IF NOT EXISTS record (
+    id TEXT PRIMARY KEY, terminal TEXT NOT NULL, content_hash TEXT NOT NULL, body JSONB NOT NULL,
+    receipt TEXT NOT NULL, verdict TEXT NOT NULL, retiree_masked TEXT NOT NULL, ended_at TIMESTAMPTZ NOT NULL,
+    synthetic BOOLEAN NOT NULL, received_at TIMESTAMPTZ NOT NULL);
+CREATE INDEX IF NOT EXISTS record_receipt ON record (receipt);
+CREATE TABLE IF NOT EXISTS evidence (
+    record_id TEXT NOT NULL REFERENCES record (id), kind TEXT NOT NULL, sha256 TEXT NOT NULL,
+    ciphertext BYTEA NOT NULL, PRIMARY KEY (record_id, kind));
+CREATE TABLE IF NOT EXISTS conflict (
+    seq BIGSERIAL PRIMARY KEY, record_id TEXT NOT NULL, terminal TEXT NOT NULL, content_hash TEXT NOT NULL,
+    body JSONB NOT NULL, at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO counter (name, value) VALUES ('duplicates', 0), ('batches', 0) ON CONFLICT DO NOTHING;
+`
+
+// Store is the PostgreSQL storage.
+type Store struct{ pool *pgxpool.Pool }
+
+// Open connects to url and creates the schema if needed.
+func Open(ctx context.Context, url string) (*Store, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	// Concurrent first starts would race on CREATE; a lock serialises them.
+	if _, err := pool.Exec(ctx, `SELECT pg_advisory_lock(7337); `+schema+` SELECT pg_advisory_unlock(7337);`); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: schema: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Reset empties every table (benchmarks start from a clean slate).
+func (s *Store) Reset(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `TRUNCATE evidence, record, conflict, nonce, terminal; UPDATE counter SET value = 0`)
+	return err
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { s.pool.Close(); return nil }
+
+// AddTerminal implements central.Storage.
+func (s *Store) AddTerminal(ctx context.Context, id, name, tokenHash string, expires time.Time) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var enrolled *time.Time
+		err := tx.QueryRow(ctx, `SELECT enrolled_at FROM terminal WHERE id = $1 FOR UPDATE`, id).Scan(&enrolled)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			_, err = tx.Exec(ctx, `INSERT INTO terminal (id, name, token_hash, token_expires) VALUES ($1, $2, $3, $4)`,
+				id, name, tokenHash, expires)
+			return err
+		case err != nil:
+			return err
+		case enrolled != nil:
+			return fmt.Errorf("terminal %s: %w (enrolled)", id, central.ErrExists)
+		}
+		_, err = tx.Exec(ctx, `UPDATE terminal SET name = $1, token_hash = $2, token_expires = $3 WHERE id = $4`,
+			name, tokenHash, expires, id)
+		return err
+	})
+}
+
+// Enroll implements central.Storage.
+func (s *Store) Enroll(ctx context.Context, tokenHash string, pub ed25519.PublicKey, now time.Time) (central.Terminal, error) {
+	var t central.Terminal
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var expires time.Time
+		err := tx.QueryRow(ctx, `SELECT id, name, token_expires FROM terminal
+			WHERE token_hash = $1 AND enrolled_at IS NULL AND NOT revoked FOR UPDATE`, tokenHash).Scan(&t.ID, &t.Name, &expires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return central.ErrBadToken
+		}
+		if err != nil {
+			return err
+		}
+		if now.After(expires) {
+			return central.ErrBadToken
+		}
+		t.PublicKey = pub
+		_, err = tx.Exec(ctx, `UPDATE terminal SET public_key = $1, enrolled_at = $2, token_hash = NULL WHERE id = $3`,
+			[]byte(pub), now, t.ID)
+		return err
+	})
+	return t, err
+}
+
+// Terminal implements central.Storage.
+func (s *Store) Terminal(ctx context.Context, id string) (central.Terminal, error) {
+	var t central.Terminal
+	var pub []byte
+	err := s.pool.QueryRow(ctx, `SELECT id, name, public_key, revoked FROM terminal WHERE id = $1`, id).
+		Scan(&t.ID, &t.Name, &pub, &t.Revoked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, central.ErrNotFound
+	}
+	t.PublicKey = pub
+	return t, err
+}
+
+// RevokeTerminal implements central.Storage.
+func (s *Store) RevokeTerminal(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE terminal SET revoked = true, token_hash = NULL WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return central.ErrNotFound
+	}
+	return nil
+}
+
+// UseNonce implements central.Storage.
+func (s *Store) UseNonce(ctx context.Context, terminal, nonce string, at time.Time) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM nonce WHERE at < $1`, at.Add(-3*sync.MaxSkew)); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO nonce (terminal, nonce, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		terminal, nonce, at)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return central.ErrNonceReuse
+	}
+	return nil
+}
+
+// Ingest implements central.Storage: one transaction per batch; a record
+// delivered twice at once is inserted once (ON CONFLICT), the other copy
+// then compares hashes.
+func (s *Store) Ingest(ctx context.Context, terminal string, recs []sync.Record, now time.Time) ([]sync.RecordResult, error) {
+	out := make([]sync.RecordResult, len(recs))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		dups := 0
+		for i, r := range recs {
+			out[i] = sync.RecordResult{ID: r.ID}
+			if err := central.ValidateRecord(terminal, r); err != nil {
+				out[i].Status, out[i].Error = sync.StatusInvalid, err.Error()
+				continue
+			}
+			hash := r.ContentHash()
+			tag, err := tx.Exec(ctx, `INSERT INTO record (id, terminal, content_hash, body, receipt, verdict, retiree_masked,
+				ended_at, synthetic, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+				r.ID, terminal, hash, string(central.Body(r)), r.Receipt, r.Verdict, certkiosk.Mask(r.RetireeID), r.Ended,
+				r.Synthetic, now)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				var have string
+				if err := tx.QueryRow(ctx, `SELECT content_hash FROM record WHERE id = $1`, r.ID).Scan(&have); err != nil {
+					return err
+				}
+				if have == hash {
+					out[i].Status = sync.StatusDuplicate
+					dups++
+					continue
+				}
+				out[i].Status, out[i].Error = sync.StatusConflict, "a different record has this ID"
+				if _, err := tx.Exec(ctx, `INSERT INTO conflict (record_id, terminal, content_hash, body, at) VALUES ($1, $2, $3, $4, $5)`,
+					r.ID, terminal, hash, string(central.Body(r)), now); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, e := range r.Evidence {
+				if _, err := tx.Exec(ctx, `INSERT INTO evidence (record_id, kind, sha256, ciphertext) VALUES ($1, $2, $3, $4)`,
+					r.ID, e.Kind, e.SHA256, e.Ciphertext); err != nil {
+					return err
+				}
+			}
+			out[i].Status = sync.StatusAccepted
+		}
+		_, err := tx.Exec(ctx, `UPDATE counter SET value = value + CASE name WHEN 'duplicates' THEN $1::bigint ELSE 1 END
+			WHERE name IN ('duplicates', 'batches')`, dups)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	return out, nil
+}
+
+// Stats implements central.Storage.
+func (s *Store) Stats(ctx context.Context) (central.Stats, error) {
+	var st central.Stats
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM record), (SELECT count(*) FROM conflict), (SELECT count(*) FROM evidence),
+		(SELECT count(*) FROM terminal WHERE enrolled_at IS NOT NULL),
+		(SELECT value FROM counter WHERE name = 'duplicates'), (SELECT value FROM counter WHERE name = 'batches')`).
+		Scan(&st.Records, &st.Conflicts, &st.Evidence, &st.Terminals, &st.Duplicates, &st.Batches)
+	return st, err
+}
+
+// Receipt implements central.Storage.
+func (s *Store) Receipt(ctx context.Context, code string) (central.ReceiptStatus, error) {
+	var r central.ReceiptStatus
+	err := s.pool.QueryRow(ctx, `SELECT receipt, id, terminal, verdict, retiree_masked, ended_at, synthetic
+		FROM record WHERE receipt = $1`, code).Scan(&r.Receipt, &r.RecordID, &r.Terminal, &r.Verdict, &r.Retiree, &r.Ended, &r.Synthetic)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, central.ErrNotFound
+	}
+	return r, err
+}
+
+// EachEvidence implements central.Storage.
+func (s *Store) EachEvidence(ctx context.Context, fn func(recordID, kind string, ciphertext []byte) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT record_id, kind, ciphertext FROM evidence ORDER BY record_id, kind`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, kind string
+		var ct []byte
+		if err := rows.Scan(&id, &kind, &ct); err != nil {
+			return err
+		}
+		if err := fn(id, kind, ct); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
