@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -19,6 +20,10 @@ import (
 func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecure bool, pin string) (EnrollResponse, error) {
 	if err := CheckURL(url, insecure); err != nil {
 		return EnrollResponse{}, err
+	}
+	if strings.HasPrefix(url, "https://") && len(pin) != 64 {
+		return EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "请用 --pin 填写中心提供的证书指纹（64位十六进制）",
+			"https enrollment needs --pin, the central's SPKI SHA-256 (centrald tls pin)")
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

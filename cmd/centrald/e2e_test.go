@@ -53,7 +53,7 @@ func startCentral(t *testing.T, data string) *centralProc {
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`serving on (http://\S+)`)
+		re := regexp.MustCompile(`serving on (https?://\S+)`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]

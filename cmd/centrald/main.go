@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -29,7 +30,6 @@ import (
 	"syscall"
 	"time"
 
-	"certkiosk"
 	"certkiosk/sync/central"
 	"certkiosk/sync/central/sqlitestore"
 )
@@ -91,6 +91,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return serve(ctx, o, keys, stderr, ready)
 	}
 	switch rest[0] {
+	case "tls":
+		if len(rest) != 2 || rest[1] != "pin" {
+			return errUsage
+		}
+		_, pin, err := central.LoadOrCreateCert(o.dataDir, hostsOf(o.listen))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, pin) // for `kioskctl enroll --pin`
+		return nil
 	case "identity":
 		if len(rest) != 2 || rest[1] != "export" {
 			return errUsage
@@ -191,10 +201,14 @@ func exportEvidence(ctx context.Context, st central.Storage, out string, stdout 
 	return nil
 }
 
+// hostsOf gives the certificate's names: the listen host and this machine's name.
+func hostsOf(listen string) []string {
+	host, _, _ := net.SplitHostPort(listen)
+	name, _ := os.Hostname()
+	return []string{host, name}
+}
+
 func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer, ready chan<- string) error {
-	if !o.insecure {
-		return certkiosk.Errorf(certkiosk.EINVALID, "尚未配置 TLS", "TLS serving is not built yet: pass --insecure-http, and only on loopback")
-	}
 	st, err := openStorage(ctx, o)
 	if err != nil {
 		return err
@@ -207,7 +221,17 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 	logger := log.New(stderr, "centrald: ", log.LstdFlags)
 	srv := &http.Server{Handler: (&central.Server{Store: st, Keys: keys, Log: logger}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute}
-	logger.Printf("serving on http://%s (data %s)", ln.Addr(), o.dataDir)
+	scheme, note := "http", "plain HTTP: loopback tests only"
+	if !o.insecure {
+		cert, pin, err := central.LoadOrCreateCert(o.dataDir, hostsOf(o.listen))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13})
+		scheme, note = "https", "TLS pin "+pin
+	}
+	logger.Printf("serving on %s://%s (data %s; %s)", scheme, ln.Addr(), o.dataDir, note)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

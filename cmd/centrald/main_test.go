@@ -1,6 +1,7 @@
 package main
 
 import (
+	ksync "certkiosk/sync"
 	"context"
 	"encoding/json"
 	"io"
@@ -50,9 +51,33 @@ func TestHealthzAndGracefulStop(t *testing.T) {
 	}
 }
 
-func TestRefusesPlainHTTPUnlessAsked(t *testing.T) {
-	err := run(context.Background(), []string{"--data", t.TempDir(), "--listen", "127.0.0.1:0"}, io.Discard, io.Discard, nil)
-	if err == nil || !strings.Contains(err.Error(), "--insecure-http") {
-		t.Fatalf("err = %v, want a refusal naming --insecure-http", err)
+func TestServesTLSWithAPinnedCertificate(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	data := t.TempDir()
+	ready := make(chan string, 1)
+	go run(ctx, []string{"--data", data, "--listen", "127.0.0.1:0"}, io.Discard, io.Discard, ready)
+	var addr string
+	select {
+	case addr = <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("centrald did not start")
+	}
+	var pin strings.Builder
+	if err := run(ctx, []string{"--data", data, "tls", "pin"}, &pin, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	good := ksync.NewHTTPClient(strings.TrimSpace(pin.String()), false, 5*time.Second)
+	resp, err := good.Get("https://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("pinned client: %v", err)
+	}
+	resp.Body.Close()
+	wrong := ksync.NewHTTPClient(strings.Repeat("ab", 32), false, 5*time.Second)
+	if _, err := wrong.Get("https://" + addr + "/healthz"); err == nil || !strings.Contains(err.Error(), "pin") {
+		t.Fatalf("wrong pin: %v", err)
+	}
+	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil && resp.StatusCode == 200 {
+		t.Fatal("plain HTTP answered on the TLS port")
 	}
 }
