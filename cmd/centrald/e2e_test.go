@@ -22,15 +22,27 @@ import (
 
 var bin string // directory with freshly built centrald and kioskctl
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bin != "" {
+		os.RemoveAll(bin)
+	}
+	os.Exit(code)
+}
+
 func buildBinaries(t *testing.T) {
 	t.Helper()
 	if bin != "" {
 		return
 	}
-	dir := t.TempDir()
+	dir, err := os.MkdirTemp("", "certkiosk-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range []string{"certkiosk/cmd/centrald", "certkiosk/cmd/kioskctl"} {
 		out, err := exec.Command("go", "build", "-o", dir, p).CombinedOutput()
 		if err != nil {
+			os.RemoveAll(dir)
 			t.Fatalf("go build %s: %v\n%s", p, err, out)
 		}
 	}
@@ -190,5 +202,50 @@ func TestProcessesEndToEnd(t *testing.T) {
 	out, _, _ = runBin(t, "", "kioskctl", "--data", kdata, "records", "list", "--state", "acked", "--json", "--limit", "5000")
 	if n := strings.Count(out, "\n"); n != 2300 {
 		t.Fatalf("%d records acked on the kiosk, want 2300", n)
+	}
+}
+
+// Offline delivery between the real programs: export, import twice, receipt.
+func TestProcessesOfflineBundle(t *testing.T) {
+	buildBinaries(t)
+	cdata, kdata := filepath.Join(t.TempDir(), "central"), filepath.Join(t.TempDir(), "kiosk")
+	c := startCentral(t, cdata)
+	out, _, _ := runBin(t, "", "centrald", "--data", cdata, "terminal", "add", "--id", "T-0002", "--name", "上门")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	runBin(t, "246810\n", "kioskctl", "--data", kdata, "init", "--admin", "A001")
+	if _, e, code := runBin(t, "", "kioskctl", "--data", kdata, "enroll", "--central", c.url, "--token", lines[len(lines)-1], "--insecure-http"); code != 0 {
+		t.Fatalf("enroll: %s", e)
+	}
+	c.cmd.Process.Kill() // the site has no network from here on
+	c.cmd.Wait()
+	runBin(t, "", "kioskctl", "--data", kdata, "loadgen", "--records", "25", "--evidence-kb", "5")
+	bundle := filepath.Join(t.TempDir(), "usb", "t2.json")
+	os.MkdirAll(filepath.Dir(bundle), 0o700)
+	if out, e, code := runBin(t, "", "kioskctl", "--data", kdata, "export", "--out", bundle); code != 0 || !strings.Contains(out, "exported 25") {
+		t.Fatalf("export: %q %s", out, e)
+	}
+	for i := 0; i < 2; i++ {
+		out, e, code := runBin(t, "", "centrald", "--data", cdata, "import", bundle)
+		if code != 0 {
+			t.Fatalf("import %d: %s", i, e)
+		}
+		want := "25 accepted"
+		if i == 1 {
+			want = "25 duplicate"
+		}
+		if !strings.Contains(out, want) {
+			t.Fatalf("import %d: %q, want %q", i, out, want)
+		}
+	}
+	if s := stats(t, cdata); s.Records != 25 {
+		t.Fatalf("stats after two imports: %+v", s)
+	}
+	receipt := strings.TrimSuffix(bundle, ".json") + ".receipt.json"
+	if out, e, code := runBin(t, "", "kioskctl", "--data", kdata, "import-receipt", receipt); code != 0 || !strings.Contains(out, "25 record") {
+		t.Fatalf("import-receipt: %q %s", out, e)
+	}
+	out, _, _ = runBin(t, "", "kioskctl", "--data", kdata, "records", "list", "--state", "acked", "--json")
+	if n := strings.Count(out, "\n"); n != 25 {
+		t.Fatalf("%d acked after the receipt, want 25", n)
 	}
 }

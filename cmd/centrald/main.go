@@ -8,6 +8,8 @@
 //	centrald --data DIR stats --json
 //	centrald --data DIR identity export
 //	centrald --data DIR evidence export --out DIR2
+//	centrald --data DIR import BUNDLE [--receipt OUT]                # offline delivery
+//	centrald --data DIR tls pin
 //
 // Storage: SQLite in DIR by default, or --db sqlite:PATH, or --db postgres://….
 package main
@@ -30,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
 	"certkiosk/sync/central/sqlitestore"
 )
@@ -133,6 +136,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		fmt.Fprintf(stdout, "records %d, duplicates %d, conflicts %d, evidence %d, terminals %d, batches %d\n",
 			s.Records, s.Duplicates, s.Conflicts, s.Evidence, s.Terminals, s.Batches)
 		return nil
+	case "import":
+		imf := flag.NewFlagSet("import", flag.ContinueOnError)
+		receipt := imf.String("receipt", "", "where to write the receipt (default: FILE.receipt.json)")
+		if len(rest) < 2 || strings.HasPrefix(rest[1], "-") {
+			return errUsage
+		}
+		if err := imf.Parse(rest[2:]); err != nil || imf.NArg() != 0 {
+			return errUsage
+		}
+		return importBundle(ctx, st, keys, rest[1], *receipt, stdout)
 	case "evidence":
 		ef := flag.NewFlagSet("evidence export", flag.ContinueOnError)
 		out := ef.String("out", "", "directory to write <record-uuid>.age files into")
@@ -206,6 +219,38 @@ func hostsOf(listen string) []string {
 	host, _, _ := net.SplitHostPort(listen)
 	name, _ := os.Hostname()
 	return []string{host, name}
+}
+
+// importBundle ingests an offline bundle and writes the receipt the
+// terminal imports (`kioskctl import-receipt`).
+func importBundle(ctx context.Context, st central.Storage, keys *central.Keys, path, receiptPath string, stdout io.Writer) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	var b ksync.Bundle
+	if err := json.Unmarshal(data, &b); err != nil {
+		return fmt.Errorf("import %s: not a bundle: %w", path, err)
+	}
+	res, rc, err := central.ImportBundle(ctx, st, keys, b, time.Now())
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	counts := map[string]int{}
+	for _, r := range res {
+		counts[r.Status]++
+	}
+	if receiptPath == "" {
+		receiptPath = strings.TrimSuffix(path, ".json") + ".receipt.json"
+	}
+	out, _ := json.Marshal(rc)
+	if err := os.WriteFile(receiptPath, out, 0o600); err != nil {
+		return fmt.Errorf("import: write receipt: %w", err)
+	}
+	fmt.Fprintf(stdout, "imported %d record(s) from %s: %d accepted, %d duplicate, %d conflict, %d invalid; receipt %s\n",
+		len(res), b.Terminal, counts[ksync.StatusAccepted], counts[ksync.StatusDuplicate], counts[ksync.StatusConflict],
+		counts[ksync.StatusInvalid], receiptPath)
+	return nil
 }
 
 func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer, ready chan<- string) error {

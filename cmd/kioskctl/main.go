@@ -43,6 +43,8 @@ var commands = []command{
 	{"enroll", "enroll --central URL --token TOKEN [--insecure-http] [--pin SHA256] — register with the central service", cmdEnroll},
 	{"sync", "sync [--json] — send pending records; exit 0 when all are acknowledged", cmdSync},
 	{"loadgen", "loadgen --records N --evidence-kb KB — save synthetic records for load tests", cmdLoadgen},
+	{"export", "export --out FILE — write pending records to a signed bundle for offline delivery", cmdExport},
+	{"import-receipt", "import-receipt FILE — mark the records in the central's receipt acknowledged", cmdImportReceipt},
 }
 
 // errUsage marks a command line that could not be understood.

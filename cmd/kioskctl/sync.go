@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math/rand"
+	"os"
 	"time"
 
 	"certkiosk"
@@ -187,4 +188,77 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// cmdExport writes the pending records, with their encrypted evidence, to a
+// signed bundle for offline delivery.
+func cmdExport(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	out := fs.String("out", "", "bundle file to write (e.g. on a USB stick)")
+	if err := fs.Parse(args); err != nil || *out == "" || fs.NArg() > 0 {
+		return errUsage
+	}
+	db, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, n, err := ksync.MakeBundle(ctx, db, actor())
+	if err != nil {
+		return err
+	}
+	if err := writeJSONFile(*out, b); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "exported %d record(s) to %s\n", n, *out)
+	return nil
+}
+
+// cmdImportReceipt applies the central's receipt for a bundle.
+func cmdImportReceipt(ctx context.Context, e *env, args []string) error {
+	if len(args) != 1 {
+		return errUsage
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		return certkiosk.Errorf(certkiosk.ENOTFOUND, "回执文件打不开", "read receipt: %v", err)
+	}
+	var r ksync.Receipt
+	if err := json.Unmarshal(data, &r); err != nil {
+		return certkiosk.Errorf(certkiosk.EINVALID, "回执文件格式不对", "parse receipt: %v", err)
+	}
+	db, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := ksync.ApplyReceipt(ctx, db, actor(), r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d record(s) acknowledged by the central\n", n)
+	return nil
+}
+
+// writeJSONFile writes v to path through a temporary file, so a pulled USB
+// stick never holds half a file under the final name.
+func writeJSONFile(path string, v any) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := json.NewEncoder(f).Encode(v); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
 }
