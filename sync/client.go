@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,4 +198,11 @@ func (c *Client) SendBatch(ctx context.Context, b Batch) (BatchResponse, error) 
 		}
 	}
 	return out, nil
+}
+
+// Roster fetches the roster changes after version since.
+func (c *Client) Roster(ctx context.Context, since int64) (RosterUpdate, error) {
+	var out RosterUpdate
+	err := c.do(ctx, http.MethodGet, PathRoster+"?since="+strconv.FormatInt(since, 10), nil, true, &out)
+	return out, err
 }

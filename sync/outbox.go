@@ -233,6 +233,13 @@ func (w *Worker) Run(ctx context.Context) {
 	attempt := 0
 	for {
 		_, err := w.SyncOnce(ctx)
+		if err == nil {
+			// The roster rides along when the network is up; a failure here
+			// is reported and retried with the next run.
+			if _, rerr := PullRoster(ctx, w.DB, w.Client, "sync"); rerr != nil && ctx.Err() == nil {
+				w.report(Progress{Err: rerr})
+			}
+		}
 		if ctx.Err() != nil {
 			return
 		}

@@ -21,6 +21,7 @@ const (
 	PathEnroll   = "/v1/enroll"
 	PathBatches  = "/v1/batches"
 	PathReceipts = "/v1/receipts/" // + receipt code
+	PathRoster   = "/v1/roster"    // ?since=VERSION
 	PathHealth   = "/healthz"
 	PathMetrics  = "/metrics"
 
@@ -143,6 +144,27 @@ type BatchResponse struct {
 	Results []RecordResult `json:"results"`
 }
 
+// RosterEntry is one retiree as the central distributes the roster.
+type RosterEntry struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Female   bool   `json:"female"`
+	Birth    string `json:"birth"`
+	Category string `json:"category"`
+	LastCert string `json:"last_cert"`
+	Phone    string `json:"phone"`
+	Address  string `json:"address"`
+}
+
+// RosterUpdate answers GET /v1/roster?since=V: everything changed after
+// version V, or (Full) the whole roster when V is 0 or unknown.
+type RosterUpdate struct {
+	Version  int64         `json:"version"`
+	Full     bool          `json:"full"`
+	Retirees []RosterEntry `json:"retirees"`
+	Deleted  []string      `json:"deleted"`
+}
+
 // Acknowledged reports whether a status means the central has the record.
 func Acknowledged(status string) bool { return status == StatusAccepted || status == StatusDuplicate }
 
@@ -161,7 +183,7 @@ func Sign(req *http.Request, terminal string, key ed25519.PrivateKey, body []byt
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	nonce := hex.EncodeToString(n[:])
-	sig := ed25519.Sign(key, SigningString(req.Method, req.URL.Path, ts, nonce, body))
+	sig := ed25519.Sign(key, SigningString(req.Method, req.URL.RequestURI(), ts, nonce, body))
 	req.Header.Set(HeaderTerminal, terminal)
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderNonce, nonce)
@@ -194,7 +216,7 @@ func ParseSigned(r *http.Request, body []byte) (SignedRequest, error) {
 		return s, errors.New("malformed signature")
 	}
 	s.Timestamp = time.Unix(sec, 0)
-	s.signing = SigningString(r.Method, r.URL.Path, ts, s.Nonce, body)
+	s.signing = SigningString(r.Method, r.URL.RequestURI(), ts, s.Nonce, body)
 	return s, nil
 }
 

@@ -145,6 +145,19 @@ func TestProcessesEndToEnd(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 
+	// The roster, published centrally and pulled by the terminal.
+	csv := filepath.Join(t.TempDir(), "roster.csv")
+	os.WriteFile(csv, []byte("身份证号,姓名,性别,出生日期\n11010519491231002X,王秀英,女,1949-12-31\n310104195507311235,李建国,男,1955-07-31\n"), 0o600)
+	if out, e, code := runBin(t, "", "centrald", "--data", cdata, "roster", "import", csv); code != 0 || !strings.Contains(out, "roster v1") {
+		t.Fatalf("centrald roster import: %q %s", out, e)
+	}
+	if out, e, code := runBin(t, "", "kioskctl", "--data", kdata, "roster", "pull"); code != 0 || !strings.Contains(out, "roster v1 (full snapshot): 2 upserted") {
+		t.Fatalf("kioskctl roster pull: %q %s", out, e)
+	}
+	if out, _, code := runBin(t, "", "kioskctl", "--data", kdata, "roster", "find", "310104195507311235"); code != 0 || !strings.Contains(out, "李建国") {
+		t.Fatalf("find after pull: %q", out)
+	}
+
 	// Evidence export, opened by the upstream age tool with the exported identity.
 	idOut, _, _ := runBin(t, "", "centrald", "--data", cdata, "identity", "export")
 	idFile := filepath.Join(t.TempDir(), "identity.txt")

@@ -10,6 +10,7 @@
 //	centrald --data DIR evidence export --out DIR2
 //	centrald --data DIR import BUNDLE [--receipt OUT]                # offline delivery
 //	centrald --data DIR tls pin
+//	centrald --data DIR roster import FILE [--encoding auto|utf8|gbk]  # publish the next roster version
 //
 // Storage: SQLite in DIR by default, or --db sqlite:PATH, or --db postgres://….
 package main
@@ -32,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
 	"certkiosk/sync/central/sqlitestore"
@@ -136,6 +138,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		fmt.Fprintf(stdout, "records %d, duplicates %d, conflicts %d, evidence %d, terminals %d, batches %d\n",
 			s.Records, s.Duplicates, s.Conflicts, s.Evidence, s.Terminals, s.Batches)
 		return nil
+	case "roster":
+		rf := flag.NewFlagSet("roster import", flag.ContinueOnError)
+		encoding := rf.String("encoding", "auto", "auto, utf8 or gbk")
+		if len(rest) < 3 || rest[1] != "import" || strings.HasPrefix(rest[2], "-") {
+			return errUsage
+		}
+		if err := rf.Parse(rest[3:]); err != nil || rf.NArg() != 0 {
+			return errUsage
+		}
+		return importRoster(ctx, st, rest[2], *encoding, stdout, stderr)
 	case "import":
 		imf := flag.NewFlagSet("import", flag.ContinueOnError)
 		receipt := imf.String("receipt", "", "where to write the receipt (default: FILE.receipt.json)")
@@ -219,6 +231,36 @@ func hostsOf(listen string) []string {
 	host, _, _ := net.SplitHostPort(listen)
 	name, _ := os.Hostname()
 	return []string{host, name}
+}
+
+// importRoster validates a roster file exactly as a terminal would (all or
+// nothing, every bad line listed) and publishes it as the next version.
+func importRoster(ctx context.Context, st central.Storage, path, encoding string, stdout, stderr io.Writer) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("roster import: %w", err)
+	}
+	rs, enc, err := store.ParseRoster(data, encoding)
+	var ie *store.ImportError
+	if errors.As(err, &ie) {
+		for _, l := range ie.Lines {
+			fmt.Fprintf(stderr, "  line %d: %s\n", l.Line, l.Reason)
+		}
+		return fmt.Errorf("roster rejected, nothing imported: %w", err)
+	}
+	if err != nil {
+		return err
+	}
+	entries := make([]ksync.RosterEntry, len(rs))
+	for i, r := range rs {
+		entries[i] = ksync.ToEntry(r)
+	}
+	v, changed, deleted, err := st.PutRoster(ctx, entries)
+	if err != nil {
+		return fmt.Errorf("roster import: %w", err)
+	}
+	fmt.Fprintf(stdout, "roster v%d (%s, %d rows): %d changed, %d removed\n", v, enc, len(rs), changed, deleted)
+	return nil
 }
 
 // importBundle ingests an offline bundle and writes the receipt the

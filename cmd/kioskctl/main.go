@@ -36,7 +36,7 @@ var commands = []command{
 	{"democlip", "democlip --out FILE [--seconds S] [--seed N] — render the demo camera clip", cmdDemoClip},
 	{"demo-roster", "demo-roster — put the demo roster into an empty database", cmdDemoRoster},
 	{"init", "init --admin ID [--name NAME] [--evidence-key-out FILE] — create the database and first admin (PIN on stdin)", cmdInit},
-	{"roster", "roster import FILE [--encoding auto|utf8|gbk] | roster find ID", cmdRoster},
+	{"roster", "roster import FILE [--encoding auto|utf8|gbk] | roster find ID | roster pull (from the central)", cmdRoster},
 	{"staff", "staff add --id ID [--name N] [--role R] | staff passwd --id ID | staff list (PINs on stdin)", cmdStaff},
 	{"records", "records list [--state pending|sent|acked] [--json] [--limit N] | records purge-evidence", cmdRecords},
 	{"audit", "audit verify — check the audit log's hash chain", cmdAudit},

@@ -15,6 +15,7 @@ import (
 
 	"certkiosk"
 	"certkiosk/store"
+	ksync "certkiosk/sync"
 
 	"golang.org/x/term"
 )
@@ -153,6 +154,29 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "imported %d rows (%s): %d added, %d updated, %d unchanged\n",
 			res.Rows, res.Encoding, res.Added, res.Updated, res.Unchanged)
+		return nil
+	case "pull":
+		if len(args) != 1 {
+			return errUsage
+		}
+		db, err := openStore(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		c, err := ksync.ClientFor(ctx, db)
+		if err != nil {
+			return err
+		}
+		res, err := ksync.PullRoster(ctx, db, c, actor())
+		if err != nil {
+			return err
+		}
+		kind := "delta"
+		if res.Full {
+			kind = "full snapshot"
+		}
+		fmt.Fprintf(e.stdout, "roster v%d (%s): %d upserted, %d removed\n", res.Version, kind, res.Upserted, res.Removed)
 		return nil
 	case "find":
 		if len(args) != 2 {

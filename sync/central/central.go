@@ -67,6 +67,13 @@ type Storage interface {
 	Ingest(ctx context.Context, terminal string, recs []sync.Record, now time.Time) ([]sync.RecordResult, error)
 	Stats(ctx context.Context) (Stats, error)
 	Receipt(ctx context.Context, code string) (ReceiptStatus, error)
+	// PutRoster replaces the roster with rs as one new version: changed and
+	// new rows and the removal of missing ones carry the new version number.
+	// Identical re-imports create no version. It returns the current version.
+	PutRoster(ctx context.Context, rs []sync.RosterEntry) (version int64, changed, deleted int, err error)
+	// RosterSince returns what changed after version since, or the whole
+	// roster when since is 0 or not a version this central made.
+	RosterSince(ctx context.Context, since int64) (sync.RosterUpdate, error)
 	// EachEvidence calls fn for every evidence object received.
 	EachEvidence(ctx context.Context, fn func(recordID, kind string, ciphertext []byte) error) error
 	Close() error

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+ksync.PathEnroll, s.enroll)
 	mux.HandleFunc("POST "+ksync.PathBatches, s.batches)
 	mux.HandleFunc("GET "+ksync.PathReceipts+"{code}", s.receipt)
+	mux.HandleFunc("GET "+ksync.PathRoster, s.roster)
 	return mux
 }
 
@@ -176,6 +178,25 @@ func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Log.Printf("batch from %s: %d records %v", terminal, len(res), counts)
 	writeJSON(w, http.StatusOK, ksync.BatchResponse{Results: res})
+}
+
+func (s *Server) roster(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	if s.authenticate(w, r, nil) == "" {
+		return
+	}
+	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+	if err != nil && r.URL.Query().Get("since") != "" {
+		s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "since must be a version number")
+		return
+	}
+	u, err := s.Store.RosterSince(r.Context(), since)
+	if err != nil {
+		s.Log.Printf("roster: %v", err)
+		s.fail(w, http.StatusServiceUnavailable, ksync.CodeInternal, "roster unavailable; retry")
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
 }
 
 func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {

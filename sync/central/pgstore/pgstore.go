@@ -5,6 +5,7 @@ package pgstore
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -36,7 +37,10 @@ CREATE TABLE IF NOT EXISTS conflict (
     seq BIGSERIAL PRIMARY KEY, record_id TEXT NOT NULL, terminal TEXT NOT NULL, content_hash TEXT NOT NULL,
     body JSONB NOT NULL, at TIMESTAMPTZ NOT NULL);
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
-INSERT INTO counter (name, value) VALUES ('duplicates', 0), ('batches', 0) ON CONFLICT DO NOTHING;
+INSERT INTO counter (name, value) VALUES ('duplicates', 0), ('batches', 0), ('roster_version', 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS roster (
+    id TEXT PRIMARY KEY, entry JSONB NOT NULL, version BIGINT NOT NULL, deleted BOOLEAN NOT NULL DEFAULT false);
+CREATE INDEX IF NOT EXISTS roster_version ON roster (version);
 `
 
 // Store is the PostgreSQL storage.
@@ -62,7 +66,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 
 // Reset empties every table (benchmarks start from a clean slate).
 func (s *Store) Reset(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx, `TRUNCATE evidence, record, conflict, nonce, terminal; UPDATE counter SET value = 0`)
+	_, err := s.pool.Exec(ctx, `TRUNCATE evidence, record, conflict, nonce, terminal, roster; UPDATE counter SET value = 0`)
 	return err
 }
 
@@ -251,4 +255,77 @@ func (s *Store) EachEvidence(ctx context.Context, fn func(recordID, kind string,
 		}
 	}
 	return rows.Err()
+}
+
+// PutRoster implements central.Storage. The roster version row is locked
+// for the whole import, so two imports run one after the other.
+func (s *Store) PutRoster(ctx context.Context, rs []sync.RosterEntry) (version int64, changed, deleted int, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT value FROM counter WHERE name = 'roster_version' FOR UPDATE`).Scan(&version); err != nil {
+			return err
+		}
+		next := version + 1
+		ids := make([]string, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+			e, _ := json.Marshal(r)
+			tag, err := tx.Exec(ctx, `INSERT INTO roster (id, entry, version) VALUES ($1, $2, $3)
+				ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, version = excluded.version, deleted = false
+				WHERE roster.entry <> excluded.entry OR roster.deleted`, r.ID, string(e), next)
+			if err != nil {
+				return err
+			}
+			changed += int(tag.RowsAffected())
+		}
+		tag, err := tx.Exec(ctx, `UPDATE roster SET deleted = true, version = $1 WHERE NOT deleted AND NOT (id = ANY($2))`, next, ids)
+		if err != nil {
+			return err
+		}
+		deleted = int(tag.RowsAffected())
+		if changed+deleted == 0 {
+			return nil
+		}
+		version = next
+		_, err = tx.Exec(ctx, `UPDATE counter SET value = $1 WHERE name = 'roster_version'`, next)
+		return err
+	})
+	return version, changed, deleted, err
+}
+
+// RosterSince implements central.Storage.
+func (s *Store) RosterSince(ctx context.Context, since int64) (sync.RosterUpdate, error) {
+	var u sync.RosterUpdate
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT value FROM counter WHERE name = 'roster_version'`).Scan(&u.Version); err != nil {
+			return err
+		}
+		u.Full = since <= 0 || since > u.Version
+		q, args := `SELECT id, entry::text, deleted FROM roster WHERE version > $1 ORDER BY id`, []any{since}
+		if u.Full {
+			q, args = `SELECT id, entry::text, deleted FROM roster WHERE NOT deleted ORDER BY id`, nil
+		}
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, entry string
+			var del bool
+			if err := rows.Scan(&id, &entry, &del); err != nil {
+				return err
+			}
+			if del {
+				u.Deleted = append(u.Deleted, id)
+				continue
+			}
+			var e sync.RosterEntry
+			if err := json.Unmarshal([]byte(entry), &e); err != nil {
+				return err
+			}
+			u.Retirees = append(u.Retirees, e)
+		}
+		return rows.Err()
+	})
+	return u, err
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -39,6 +40,9 @@ CREATE TABLE IF NOT EXISTS conflict (
     seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, terminal TEXT NOT NULL, content_hash TEXT NOT NULL,
     body TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS roster (
+    id TEXT PRIMARY KEY, entry TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS roster_version ON roster (version);
 `
 
 // Store is the SQLite storage.
@@ -272,4 +276,83 @@ func (s *Store) EachEvidence(ctx context.Context, fn func(recordID, kind string,
 		}
 	}
 	return rows.Err()
+}
+
+// PutRoster implements central.Storage.
+func (s *Store) PutRoster(ctx context.Context, rs []sync.RosterEntry) (version int64, changed, deleted int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM counter WHERE name = 'roster_version'), 0)`).Scan(&version); err != nil {
+			return err
+		}
+		next := version + 1
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS incoming (id TEXT PRIMARY KEY); DELETE FROM incoming`); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			e, _ := json.Marshal(r)
+			res, err := tx.ExecContext(ctx, `INSERT INTO roster (id, entry, version) VALUES (?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, version = excluded.version, deleted = 0
+				WHERE roster.entry <> excluded.entry OR roster.deleted = 1`, r.ID, string(e), next)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			changed += int(n)
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO incoming (id) VALUES (?)`, r.ID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE roster SET deleted = 1, version = ? WHERE deleted = 0 AND id NOT IN (SELECT id FROM incoming)`, next)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		deleted = int(n)
+		if changed+deleted == 0 {
+			return nil
+		}
+		version = next
+		_, err = tx.ExecContext(ctx, `INSERT INTO counter (name, value) VALUES ('roster_version', ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, next)
+		return err
+	})
+	return version, changed, deleted, err
+}
+
+// RosterSince implements central.Storage.
+func (s *Store) RosterSince(ctx context.Context, since int64) (sync.RosterUpdate, error) {
+	var u sync.RosterUpdate
+	err := s.inTx(ctx, func(tx *sql.Tx) error { // one snapshot for version and rows
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM counter WHERE name = 'roster_version'), 0)`).Scan(&u.Version); err != nil {
+			return err
+		}
+		u.Full = since <= 0 || since > u.Version
+		q, args := `SELECT id, entry, deleted FROM roster WHERE version > ? ORDER BY id`, []any{since}
+		if u.Full {
+			q, args = `SELECT id, entry, deleted FROM roster WHERE deleted = 0 ORDER BY id`, nil
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, entry string
+			var del bool
+			if err := rows.Scan(&id, &entry, &del); err != nil {
+				return err
+			}
+			if del {
+				u.Deleted = append(u.Deleted, id)
+				continue
+			}
+			var e sync.RosterEntry
+			if err := json.Unmarshal([]byte(entry), &e); err != nil {
+				return err
+			}
+			u.Retirees = append(u.Retirees, e)
+		}
+		return rows.Err()
+	})
+	return u, err
 }

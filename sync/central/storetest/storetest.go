@@ -171,6 +171,41 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 		}
 	})
 
+	t.Run("roster versions", func(t *testing.T) {
+		s := open(t)
+		e := func(id, name string) ksync.RosterEntry {
+			return ksync.RosterEntry{ID: id, Name: name, Birth: "1950-01-01", Category: "企业职工基本养老保险"}
+		}
+		v, ch, del, err := s.PutRoster(ctx, []ksync.RosterEntry{e("A", "王一"), e("B", "李二"), e("C", "张三")})
+		if err != nil || v != 1 || ch != 3 || del != 0 {
+			t.Fatalf("first import: v%d %d changed %d deleted %v", v, ch, del, err)
+		}
+		if v, ch, del, _ = s.PutRoster(ctx, []ksync.RosterEntry{e("C", "张三"), e("A", "王一"), e("B", "李二")}); v != 1 || ch != 0 || del != 0 {
+			t.Fatalf("identical re-import made v%d (%d changed, %d deleted)", v, ch, del)
+		}
+		if v, ch, del, _ = s.PutRoster(ctx, []ksync.RosterEntry{e("A", "王一"), e("B", "李贰"), e("D", "赵四")}); v != 2 || ch != 2 || del != 1 {
+			t.Fatalf("second import: v%d %d changed %d deleted", v, ch, del)
+		}
+		u, err := s.RosterSince(ctx, 1)
+		if err != nil || u.Full || u.Version != 2 || len(u.Retirees) != 2 || u.Retirees[0].Name != "李贰" ||
+			u.Retirees[1].ID != "D" || len(u.Deleted) != 1 || u.Deleted[0] != "C" {
+			t.Fatalf("delta since 1: %+v %v", u, err)
+		}
+		if u, _ = s.RosterSince(ctx, 2); u.Full || len(u.Retirees)+len(u.Deleted) != 0 {
+			t.Fatalf("delta since the current version: %+v", u)
+		}
+		for _, since := range []int64{0, 99} {
+			u, _ = s.RosterSince(ctx, since)
+			if !u.Full || u.Version != 2 || len(u.Retirees) != 3 || len(u.Deleted) != 0 {
+				t.Fatalf("snapshot for since=%d: %+v", since, u)
+			}
+		}
+		// A deleted retiree who comes back is a change.
+		if v, ch, _, _ = s.PutRoster(ctx, []ksync.RosterEntry{e("A", "王一"), e("B", "李贰"), e("D", "赵四"), e("C", "张三")}); v != 3 || ch != 1 {
+			t.Fatalf("restore: v%d %d changed", v, ch)
+		}
+	})
+
 	t.Run("concurrent duplicate deliveries", func(t *testing.T) {
 		s := open(t)
 		var recs []ksync.Record

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"certkiosk"
+)
+
+// Roster download settings.
+const (
+	SetRosterVersion = "roster_version"   // the central's version this roster matches
+	SetRosterPulled  = "roster_pulled_at" // RFC 3339, when it was last fetched
+)
+
+// RosterVersion returns the central roster version held and when it was
+// fetched (zero values before the first download).
+func (s *DB) RosterVersion(ctx context.Context) (int64, time.Time, error) {
+	v, err := s.Setting(ctx, SetRosterVersion, "0")
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	n, _ := strconv.ParseInt(v, 10, 64)
+	at, _ := s.Setting(ctx, SetRosterPulled, "")
+	t, _ := time.Parse(time.RFC3339, at)
+	return n, t, nil
+}
+
+// ApplyRoster applies a roster download from the central atomically: all of
+// it or, on any error, none. A full snapshot replaces the roster (retirees
+// it lacks are removed unless certifications refer to them); a delta
+// upserts and removes. A retiree's last certification never moves back:
+// the kiosk may know of a newer one than the central.
+func (s *DB) ApplyRoster(ctx context.Context, actor string, version int64, full bool, rs []certkiosk.Retiree, deleted []certkiosk.ResidentID) (added, removed int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if full {
+			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS snapshot (id TEXT PRIMARY KEY); DELETE FROM snapshot`); err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO snapshot (id) VALUES (?)`, string(r.ID)); err != nil {
+					return err
+				}
+			}
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, female = excluded.female, birth = excluded.birth,
+				category = excluded.category, phone = excluded.phone, address = excluded.address, synthetic = 0,
+				last_cert = CASE WHEN retiree.last_cert IS NULL OR excluded.last_cert > retiree.last_cert
+					THEN excluded.last_cert ELSE retiree.last_cert END`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, r := range rs {
+			if _, err := st.ExecContext(ctx, string(r.ID), r.Name, r.Female, r.Birth.String(), r.Category,
+				nullDate(r.LastCert), r.Phone, r.Address); err != nil {
+				return fmt.Errorf("retiree %s: %w", r.ID.Masked(), err)
+			}
+		}
+		added = len(rs)
+		del := func(where string, args ...any) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM retiree WHERE `+where+
+				` AND NOT EXISTS (SELECT 1 FROM certification c WHERE c.retiree_id = retiree.id)`, args...)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			removed += int(n)
+			return nil
+		}
+		if full {
+			if err := del(`id NOT IN (SELECT id FROM snapshot)`); err != nil {
+				return err
+			}
+		}
+		for _, id := range deleted {
+			if err := del(`id = ?`, string(id)); err != nil {
+				return err
+			}
+		}
+		for k, v := range map[string]string{SetRosterVersion: strconv.FormatInt(version, 10),
+			SetRosterPulled: s.now().UTC().Format(time.RFC3339)} {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO setting (key, value) VALUES (?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, actor, ActRosterImport, "central", map[string]any{"version": version, "full": full,
+			"upserted": len(rs), "removed": removed})
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("apply roster v%d: %w", version, err)
+	}
+	return added, removed, nil
+}

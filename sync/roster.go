@@ -1,0 +1,75 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+
+	"certkiosk"
+	"certkiosk/store"
+)
+
+// RosterResult sums up a roster download.
+type RosterResult struct {
+	Version  int64 `json:"version"`
+	Full     bool  `json:"full"`
+	Upserted int   `json:"upserted"`
+	Removed  int   `json:"removed"`
+}
+
+// PullRoster downloads the roster changes since the version this kiosk
+// holds and applies them atomically. An entry that does not validate
+// refuses the whole update.
+func PullRoster(ctx context.Context, db *store.DB, c *Client, actor string) (RosterResult, error) {
+	have, _, err := db.RosterVersion(ctx)
+	if err != nil {
+		return RosterResult{}, err
+	}
+	u, err := c.Roster(ctx, have)
+	if err != nil {
+		return RosterResult{}, fmt.Errorf("roster download: %w", err)
+	}
+	res := RosterResult{Version: u.Version, Full: u.Full}
+	if u.Version == 0 || !u.Full && u.Version == have {
+		return res, nil // the central keeps no roster, or nothing is new
+	}
+	rs := make([]certkiosk.Retiree, 0, len(u.Retirees))
+	for _, e := range u.Retirees {
+		r, err := fromEntry(e)
+		if err != nil {
+			return res, fmt.Errorf("roster download v%d: %w", u.Version, err)
+		}
+		rs = append(rs, r)
+	}
+	var del []certkiosk.ResidentID
+	for _, id := range u.Deleted {
+		del = append(del, certkiosk.ResidentID(id))
+	}
+	res.Upserted, res.Removed, err = db.ApplyRoster(ctx, actor, u.Version, u.Full, rs, del)
+	return res, err
+}
+
+func fromEntry(e RosterEntry) (certkiosk.Retiree, error) {
+	id, err := certkiosk.ParseResidentID(e.ID)
+	if err != nil {
+		return certkiosk.Retiree{}, fmt.Errorf("entry %s: %w", certkiosk.Mask(e.ID), err)
+	}
+	r := certkiosk.Retiree{ID: id, Name: e.Name, Female: e.Female, Category: e.Category, Phone: e.Phone, Address: e.Address}
+	if r.Birth, err = certkiosk.ParseDate(e.Birth); err != nil {
+		return r, fmt.Errorf("entry %s: %w", id.Masked(), err)
+	}
+	if e.LastCert != "" {
+		if r.LastCert, err = certkiosk.ParseDate(e.LastCert); err != nil {
+			return r, fmt.Errorf("entry %s: %w", id.Masked(), err)
+		}
+	}
+	if r.Name == "" {
+		return r, fmt.Errorf("entry %s: no name", id.Masked())
+	}
+	return r, nil
+}
+
+// ToEntry is the wire form of a roster retiree.
+func ToEntry(r certkiosk.Retiree) RosterEntry {
+	return RosterEntry{ID: string(r.ID), Name: r.Name, Female: r.Female, Birth: r.Birth.String(),
+		Category: r.Category, LastCert: r.LastCert.String(), Phone: r.Phone, Address: r.Address}
+}
