@@ -153,7 +153,8 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, sign 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "连不上中心服务，数据已保存在本机，联网后会自动上传",
+			Detail: method + " " + path, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))

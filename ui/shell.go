@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"certkiosk/assets"
 
@@ -61,6 +62,8 @@ type ShellInfo struct {
 	RosterCount int    // retirees on the roster
 	Camera      string // e.g. "/dev/video0"; "" with no camera
 	CameraDemo  bool   // the demo clip stands in for a camera
+	Enrolled    bool   // a central service to sync to
+	Pending     int    // records not yet acknowledged
 }
 
 // Shell is the kiosk's main window: title, demo banner, live camera preview
@@ -70,6 +73,7 @@ type Shell struct {
 	Preview *Preview
 	info    ShellInfo
 	camera  *widget.Label
+	sync    *widget.Label
 }
 
 // NewShell builds the main window on a (the real app or fyne's test app).
@@ -86,9 +90,14 @@ func NewShell(a fyne.App, info ShellInfo) *Shell {
 	}
 
 	s.camera = NewText(cameraText(info), theme.SizeNameText, false)
+	s.sync = NewText(lang.L("shell.sync.none"), theme.SizeNameText, false)
+	if info.Enrolled {
+		s.sync.SetText(lang.L("shell.sync.pending", map[string]any{"Pending": info.Pending}))
+	}
 	status := widget.NewForm(
 		widget.NewFormItem(lang.L("shell.roster"), NewText(lang.L("shell.roster.count", map[string]any{"Count": info.RosterCount}), theme.SizeNameText, false)),
 		widget.NewFormItem(lang.L("shell.camera"), s.camera),
+		widget.NewFormItem(lang.L("shell.sync"), s.sync),
 		widget.NewFormItem(lang.L("shell.data"), NewText(info.DataDir, theme.SizeNameCaptionText, false)),
 		widget.NewFormItem(lang.L("shell.version"), NewText(info.Version, theme.SizeNameCaptionText, false)),
 	)
@@ -114,6 +123,24 @@ func (s *Shell) SetCameraError(message string) {
 	}
 	fyne.Do(func() { s.camera.SetText(text) })
 }
+
+// SetSyncStatus shows the outbox: pending count, or all uploaded at a
+// time, or why uploading fails now. Call it from any goroutine but the UI's.
+func (s *Shell) SetSyncStatus(pending int, done time.Time, failure string) {
+	var text string
+	switch {
+	case failure != "":
+		text = lang.L("shell.sync.error", map[string]any{"Message": failure})
+	case pending == 0 && !done.IsZero():
+		text = lang.L("shell.sync.done", map[string]any{"Time": done.Local().Format("15:04")})
+	default:
+		text = lang.L("shell.sync.pending", map[string]any{"Pending": pending})
+	}
+	fyne.Do(func() { s.sync.SetText(text) })
+}
+
+// SyncText returns the sync line as shown.
+func (s *Shell) SyncText() string { return s.sync.Text }
 
 // CameraText returns the camera line as shown.
 func (s *Shell) CameraText() string { return s.camera.Text }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"certkiosk/assets"
@@ -167,6 +168,17 @@ func TestShellSpeaksChineseByDefault(t *testing.T) {
 	}
 	if got := s.CameraText(); got != "演示视频" {
 		t.Fatalf("camera line %q", got)
+	}
+	if got := s.SyncText(); got != "未注册到中心，数据保存在本机" {
+		t.Fatalf("sync line %q", got)
+	}
+	s.SetSyncStatus(7, time.Time{}, "")
+	if got := s.SyncText(); got != "待上传 7 条" {
+		t.Fatalf("sync line %q", got)
+	}
+	s.SetSyncStatus(0, time.Date(2026, 11, 27, 9, 5, 0, 0, time.Local), "")
+	if got := s.SyncText(); got != "已全部上传（09:05）" {
+		t.Fatalf("sync line %q", got)
 	}
 	text := strings.Join(canvasTexts(s.Window.Content()), "|")
 	for _, want := range []string{"演示模式", "200 人", "摄像头画面", "退出"} {

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"time"
 
 	"certkiosk"
 	"certkiosk/camera"
 	"certkiosk/store"
+	ksync "certkiosk/sync"
 	"certkiosk/ui"
 
 	"fyne.io/fyne/v2/app"
@@ -58,9 +60,32 @@ func run(dataDir string, demo bool, device int, video, language string) error {
 	if err != nil {
 		log.Printf("camera: %v", err) // the window says so in Chinese
 	}
+	client, syncErr := ksync.ClientFor(ctx, db)
+	counts, err := db.SyncCounts(ctx)
+	if err != nil {
+		return err
+	}
 	a := app.NewWithID("cn.certkiosk.kiosk")
 	shell := ui.NewShell(a, ui.ShellInfo{Demo: demo, Version: certkiosk.Version, DataDir: dataDir,
-		RosterCount: n, Camera: info.Name, CameraDemo: info.Demo})
+		RosterCount: n, Camera: info.Name, CameraDemo: info.Demo, Enrolled: syncErr == nil, Pending: counts.Pending})
+	if syncErr == nil {
+		// The outbox drains in the background whenever the network is up.
+		w := &ksync.Worker{DB: db, Client: client, OnProgress: func(p ksync.Progress) {
+			c, _ := db.SyncCounts(ctx)
+			switch {
+			case p.Err != nil:
+				log.Printf("sync: %v", p.Err)
+				shell.SetSyncStatus(c.Pending, time.Time{}, certkiosk.ErrorMessageOf(p.Err))
+			case p.Done:
+				shell.SetSyncStatus(c.Pending, time.Now(), "")
+			default:
+				shell.SetSyncStatus(c.Pending, time.Time{}, "")
+			}
+		}}
+		done := make(chan struct{})
+		go func() { defer close(done); w.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+	}
 	if src != nil {
 		defer src.Close()
 		done := make(chan struct{})
