@@ -132,11 +132,27 @@ const (
 	StatusInvalid   = "invalid"   // malformed record: refused
 )
 
-// RecordResult is the central's answer for one record.
+// RecordResult is the central's answer for one record. Code is the HTTP
+// status the record would have had on its own: 201 accepted, 200
+// duplicate, 409 conflict, 422 invalid.
 type RecordResult struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
+	Code   int    `json:"code"`
 	Error  string `json:"error,omitempty"`
+}
+
+// StatusCode maps a record status to its HTTP equivalent.
+func StatusCode(status string) int {
+	switch status {
+	case StatusAccepted:
+		return 201
+	case StatusDuplicate:
+		return 200
+	case StatusConflict:
+		return 409
+	}
+	return 422
 }
 
 // BatchResponse answers a batch, one result per record, in order.

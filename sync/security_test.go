@@ -90,7 +90,12 @@ func TestSecurityRejections(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("genuine request: %d %s", resp.StatusCode, code(t, resp))
 	}
+	var br ksync.BatchResponse
+	json.NewDecoder(resp.Body).Decode(&br)
 	resp.Body.Close()
+	if len(br.Results) != 3 || br.Results[0].Status != "accepted" || br.Results[0].Code != 201 {
+		t.Fatalf("genuine batch answer: %+v", br)
+	}
 	replay, _ := http.NewRequest(http.MethodPost, req.URL.String(), bytes.NewReader(body))
 	replay.Header = req.Header.Clone()
 	resp2, err := http.DefaultClient.Do(replay)

@@ -173,8 +173,9 @@ func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	counts := map[string]int{}
-	for _, x := range res {
-		counts[x.Status]++
+	for i := range res {
+		res[i].Code = ksync.StatusCode(res[i].Status)
+		counts[res[i].Status]++
 	}
 	s.Log.Printf("batch from %s: %d records %v", terminal, len(res), counts)
 	writeJSON(w, http.StatusOK, ksync.BatchResponse{Results: res})
