@@ -27,16 +27,26 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-# Software OpenGL: there is no GPU under Xvfb.
-DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 \
-  "$bin" --demo --data "$data" --camera -1 >"$out/certkiosk.log" 2>&1 &
-kiosk=$!
-pids+=($kiosk)
-
-shot() { # name, after seconds
-  sleep "$2"
-  kill -0 "$kiosk" 2>/dev/null || { echo "certkiosk exited early; see $out/certkiosk.log" >&2; cat "$out/certkiosk.log" >&2; exit 1; }
-  ffmpeg -loglevel error -y -f x11grab -video_size "$size" -i "$display" -frames:v 1 "$out/$1.png"
-  echo "$out/$1.png"
+# One start per screen; screens behind the sign-in get the demo account's
+# PIN on stdin. Software OpenGL: there is no GPU under Xvfb.
+shot() { # name, [screen]
+  local name=$1 screen=${2:-}
+  local args=(--demo --data "$data" --camera -1)
+  [ -n "$screen" ] && args+=(--staff 9001 --screen "$screen")
+  echo 246810 | DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 \
+    "$bin" "${args[@]}" >"$out/$name.log" 2>&1 &
+  local kiosk=$!
+  sleep "${SCREENSHOT_WAIT:-5}"
+  if ! kill -0 "$kiosk" 2>/dev/null; then
+    echo "certkiosk exited early on $name; its log:" >&2; cat "$out/$name.log" >&2; exit 1
+  fi
+  ffmpeg -loglevel error -y -f x11grab -video_size "$size" -i "$display" -frames:v 1 "$out/$name.png"
+  kill "$kiosk"; wait "$kiosk" 2>/dev/null || true
+  echo "$out/$name.png"
 }
-shot shell 6
+shot login
+shot home home
+shot retiree retiree
+shot records records
+shot sync sync
+shot device device

@@ -255,3 +255,25 @@ func (s *DB) markState(ctx context.Context, actor string, ids []string, to certk
 	}
 	return nil
 }
+
+// DayCounts counts the certifications that ended on day (China time), by
+// verdict, for the home screen.
+func (s *DB) DayCounts(ctx context.Context, day certkiosk.Date) (map[certkiosk.Verdict]int, error) {
+	start := time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, chinaTime)
+	rows, err := s.db.QueryContext(ctx, `SELECT verdict, count(*) FROM certification WHERE ended_at >= ? AND ended_at < ?
+		GROUP BY verdict`, start.UTC().Format(timeFormat), start.AddDate(0, 0, 1).UTC().Format(timeFormat))
+	if err != nil {
+		return nil, fmt.Errorf("day counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[certkiosk.Verdict]int{}
+	for rows.Next() {
+		var v certkiosk.Verdict
+		var n int
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, fmt.Errorf("day counts: %w", err)
+		}
+		out[v] = n
+	}
+	return out, rows.Err()
+}

@@ -61,9 +61,27 @@ func DemoRoster(n int, seed int64, today certkiosk.Date) ([]certkiosk.Retiree, e
 // DemoRosterSize is how many invented retirees demo mode puts on the roster.
 const DemoRosterSize = 200
 
-// SeedDemo puts the demo roster into an empty database; a database that
-// already has a roster is left alone.
+// Demo staff account, shown on the demo login screen.
+const (
+	DemoStaffID  = "9001"
+	DemoStaffPIN = "246810"
+)
+
+// SeedDemo puts the demo roster into an empty database, and a demo
+// operator and an evidence key into a database with no staff; what exists
+// is left alone. The demo evidence key's private half is thrown away: demo
+// evidence can never be opened, by anyone.
 func SeedDemo(ctx context.Context, s *DB) error {
+	if staff, err := s.StaffCount(ctx); err != nil {
+		return err
+	} else if staff == 0 {
+		if err := s.AddStaff(ctx, "demo", certkiosk.Staff{ID: DemoStaffID, Name: "演示员", Role: certkiosk.RoleSupervisor}, DemoStaffPIN); err != nil {
+			return err
+		}
+		if _, err := s.CreateLocalEvidenceKey(ctx, "demo"); err != nil {
+			return err
+		}
+	}
 	n, err := s.CountRetirees(ctx)
 	if err != nil || n > 0 {
 		return err

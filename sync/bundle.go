@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -128,4 +129,36 @@ func ApplyReceipt(ctx context.Context, db *store.DB, actor string, r Receipt) (i
 		return 0, err
 	}
 	return len(r.Acked), nil
+}
+
+// ExportBundle writes MakeBundle's bundle to path through a temporary file,
+// so a pulled USB stick never holds half a bundle under the final name.
+func ExportBundle(ctx context.Context, db *store.DB, actor, path string) (int, error) {
+	b, n, err := MakeBundle(ctx, db, actor)
+	if err != nil {
+		return 0, err
+	}
+	data, err := json.Marshal(b)
+	if err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return 0, certkiosk.Errorf(certkiosk.EUNAVAILABLE, "导出文件无法写入，请检查U盘", "export to %s: %v", path, err)
+	}
+	if _, err := f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return 0, certkiosk.Errorf(certkiosk.EUNAVAILABLE, "导出失败，请检查U盘空间", "export to %s: %v", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return 0, fmt.Errorf("export to %s: %w", path, err)
+	}
+	return n, nil
 }

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -66,31 +65,22 @@ type ShellInfo struct {
 	Pending     int    // records not yet acknowledged
 }
 
-// Shell is the kiosk's main window: title, demo banner, live camera preview
-// and the terminal's status. The certification screens hang off it.
+// Shell is the device-status view: live camera preview and the terminal's
+// status (roster, camera, sync, data directory, version).
 type Shell struct {
-	Window  fyne.Window
+	Content fyne.CanvasObject
 	Preview *Preview
 	info    ShellInfo
 	camera  *widget.Label
 	sync    *widget.Label
 }
 
-// NewShell builds the main window on a (the real app or fyne's test app).
-func NewShell(a fyne.App, info ShellInfo) *Shell {
-	a.Settings().SetTheme(Theme{})
-	w := a.NewWindow(lang.L("app.title"))
-	s := &Shell{Window: w, Preview: NewPreview(fyne.NewSize(480, 360)), info: info}
+// NewShell builds the device-status view.
+func NewShell(info ShellInfo) *Shell {
+	s := &Shell{Preview: NewPreview(fyne.NewSize(480, 360)), info: info}
 
-	title := NewText(lang.L("app.title"), theme.SizeNameHeadingText, true)
-	subtitle := NewText(lang.L("app.subtitle"), theme.SizeNameText, false)
-	top := container.NewVBox(title, subtitle)
-	if info.Demo {
-		top.Add(demoBanner())
-	}
-
-	s.camera = NewText(cameraText(info), theme.SizeNameText, false)
-	s.sync = NewText(lang.L("shell.sync.none"), theme.SizeNameText, false)
+	s.camera = NewParagraph(cameraText(info), theme.SizeNameText, false)
+	s.sync = NewParagraph(lang.L("shell.sync.none"), theme.SizeNameText, false)
 	if info.Enrolled {
 		s.sync.SetText(lang.L("shell.sync.pending", map[string]any{"Pending": info.Pending}))
 	}
@@ -98,19 +88,14 @@ func NewShell(a fyne.App, info ShellInfo) *Shell {
 		widget.NewFormItem(lang.L("shell.roster"), NewText(lang.L("shell.roster.count", map[string]any{"Count": info.RosterCount}), theme.SizeNameText, false)),
 		widget.NewFormItem(lang.L("shell.camera"), s.camera),
 		widget.NewFormItem(lang.L("shell.sync"), s.sync),
-		widget.NewFormItem(lang.L("shell.data"), NewText(info.DataDir, theme.SizeNameCaptionText, false)),
+		widget.NewFormItem(lang.L("shell.data"), NewParagraph(info.DataDir, theme.SizeNameCaptionText, false)),
 		widget.NewFormItem(lang.L("shell.version"), NewText(info.Version, theme.SizeNameCaptionText, false)),
 	)
 	previewBox := container.NewBorder(
 		NewText(lang.L("shell.preview"), theme.SizeNameSubHeadingText, true), nil, nil, nil,
 		s.Preview.Image)
 
-	quit := NewBigButton(lang.L("shell.quit"), theme.LogoutIcon(), func() { a.Quit() })
-	bottom := container.NewHBox(layout.NewSpacer(), quit)
-
-	body := container.NewGridWithColumns(2, previewBox, container.NewVBox(status))
-	w.SetContent(container.NewPadded(container.NewBorder(top, bottom, nil, nil, body)))
-	w.Resize(fyne.NewSize(1280, 800))
+	s.Content = container.NewGridWithColumns(2, previewBox, container.NewVBox(status))
 	return s
 }
 

@@ -27,11 +27,19 @@ func (b *BigButton) MinSize() fyne.Size {
 	return fyne.NewSize(max(s.Width, t), max(s.Height, t))
 }
 
-// NewText makes a wrapping label of the given theme text size.
+// NewText makes a one-line label of the given theme text size.
 func NewText(text string, size fyne.ThemeSizeName, bold bool) *widget.Label {
 	l := widget.NewLabel(text)
 	l.SizeName = size
 	l.TextStyle.Bold = bold
+	return l
+}
+
+// NewParagraph makes a label that wraps at word (for Chinese: character)
+// boundaries; use it where the layout gives it a width (VBox, Form, Border
+// centre), never in an HBox.
+func NewParagraph(text string, size fyne.ThemeSizeName, bold bool) *widget.Label {
+	l := NewText(text, size, bold)
 	l.Wrapping = fyne.TextWrapWord
 	return l
 }

@@ -1,6 +1,6 @@
 // Command certkiosk is the counter kiosk for the annual pension entitlement
 // certification (养老金领取资格认证). main only wires: the screens live in
-// package ui, the data in store, frames in camera.
+// package ui, the data in store, frames in camera, the wire in sync.
 package main
 
 import (
@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"time"
 
 	"certkiosk"
 	"certkiosk/camera"
@@ -17,23 +16,26 @@ import (
 	ksync "certkiosk/sync"
 	"certkiosk/ui"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 )
 
 func main() {
 	dataDir := flag.String("data", certkiosk.DefaultDataDir(), "data directory (database, demo clip)")
-	demo := flag.Bool("demo", false, "demo mode: demo roster, and the demo clip when no webcam is found")
+	demo := flag.Bool("demo", false, "demo mode: demo roster and staff, and the demo clip when no webcam is found")
 	device := flag.Int("camera", 0, "webcam index (/dev/videoN); -1 for none")
 	video := flag.String("video", "", "play this video file instead of a webcam")
 	language := flag.String("lang", "zh", "interface language: zh or en")
+	screen := flag.String("screen", "", "open this screen after signing in as --staff (screenshots): home, records, sync, device, retiree")
+	staff := flag.String("staff", "", "sign in as this staff ID with the PIN from stdin (screenshots)")
 	flag.Parse()
-	if err := run(*dataDir, *demo, *device, *video, *language); err != nil {
-		fmt.Fprintln(os.Stderr, "certkiosk:", err)
+	if err := run(*dataDir, *demo, *device, *video, *language, *staff, *screen); err != nil {
+		fmt.Fprintln(os.Stderr, "certkiosk:", certkiosk.ErrorMessageOf(err), "—", err)
 		os.Exit(1)
 	}
 }
 
-func run(dataDir string, demo bool, device int, video, language string) error {
+func run(dataDir string, demo bool, device int, video, language, staff, screen string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := ui.UseLanguage(language); err != nil {
@@ -58,33 +60,37 @@ func run(dataDir string, demo bool, device int, video, language string) error {
 	}
 	src, info, err := camera.Choose(device, video, demo, dataDir)
 	if err != nil {
-		log.Printf("camera: %v", err) // the window says so in Chinese
+		log.Printf("camera: %v", err) // the device screen says so in Chinese
 	}
-	client, syncErr := ksync.ClientFor(ctx, db)
 	counts, err := db.SyncCounts(ctx)
 	if err != nil {
 		return err
 	}
+	client, notEnrolled := ksync.ClientFor(ctx, db)
+	shell := ui.NewShell(ui.ShellInfo{Demo: demo, Version: certkiosk.Version, DataDir: dataDir, RosterCount: n,
+		Camera: info.Name, CameraDemo: info.Demo, Enrolled: notEnrolled == nil, Pending: counts.Pending})
+
 	a := app.NewWithID("cn.certkiosk.kiosk")
-	shell := ui.NewShell(a, ui.ShellInfo{Demo: demo, Version: certkiosk.Version, DataDir: dataDir,
-		RosterCount: n, Camera: info.Name, CameraDemo: info.Demo, Enrolled: syncErr == nil, Pending: counts.Pending})
-	if syncErr == nil {
-		// The outbox drains in the background whenever the network is up.
-		w := &ksync.Worker{DB: db, Client: client, OnProgress: func(p ksync.Progress) {
+	opt := ui.Options{Demo: demo, Version: certkiosk.Version, Device: func() fyne.CanvasObject { return shell.Content }}
+	var worker *ksync.Worker
+	if notEnrolled == nil {
+		worker = &ksync.Worker{DB: db, Client: client}
+		opt.Sync = &syncControl{w: worker, db: db}
+	}
+	kiosk := ui.NewKiosk(a, db, opt)
+	if worker != nil {
+		worker.OnProgress = func(p ksync.Progress) {
 			c, _ := db.SyncCounts(ctx)
-			switch {
-			case p.Err != nil:
+			msg := ""
+			if p.Err != nil {
 				log.Printf("sync: %v", p.Err)
-				shell.SetSyncStatus(c.Pending, time.Time{}, certkiosk.ErrorMessageOf(p.Err))
-			case p.Done:
-				shell.SetSyncStatus(c.Pending, time.Now(), "")
-			default:
-				shell.SetSyncStatus(c.Pending, time.Time{}, "")
+				msg = certkiosk.ErrorMessageOf(p.Err)
 			}
-		}}
+			kiosk.SetSyncStatus(c.Pending, msg)
+		}
 		done := make(chan struct{})
-		go func() { defer close(done); w.Run(ctx) }()
-		defer func() { cancel(); <-done }()
+		defer func() { cancel(); <-done }() // the worker stops before the database closes
+		go func() { defer close(done); worker.Run(ctx) }()
 	}
 	if src != nil {
 		defer src.Close()
@@ -97,6 +103,23 @@ func run(dataDir string, demo bool, device int, video, language string) error {
 		}()
 		defer func() { cancel(); <-done }() // stop capture before the source closes
 	}
-	shell.Window.ShowAndRun()
+	if staff != "" {
+		if err := signIn(kiosk, staff, screen); err != nil {
+			return err
+		}
+	}
+	kiosk.Window.ShowAndRun()
 	return nil
+}
+
+// syncControl lets the sync screen drive the worker and export bundles.
+type syncControl struct {
+	w  *ksync.Worker
+	db *store.DB
+}
+
+func (s *syncControl) SyncNow() { s.w.SyncNow() }
+
+func (s *syncControl) Export(ctx context.Context, path string) (int, error) {
+	return ksync.ExportBundle(ctx, s.db, "certkiosk", path)
 }

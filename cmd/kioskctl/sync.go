@@ -204,11 +204,8 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	b, n, err := ksync.MakeBundle(ctx, db, actor())
+	n, err := ksync.ExportBundle(ctx, db, actor(), *out)
 	if err != nil {
-		return err
-	}
-	if err := writeJSONFile(*out, b); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "exported %d record(s) to %s\n", n, *out)
@@ -239,26 +236,4 @@ func cmdImportReceipt(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%d record(s) acknowledged by the central\n", n)
 	return nil
-}
-
-// writeJSONFile writes v to path through a temporary file, so a pulled USB
-// stick never holds half a file under the final name.
-func writeJSONFile(path string, v any) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := json.NewEncoder(f).Encode(v); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp, path)
 }

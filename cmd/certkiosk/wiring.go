@@ -1,0 +1,37 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+
+	"certkiosk/ui"
+)
+
+// signIn signs in with the PIN from stdin and opens a screen: how
+// `make screenshots` reaches the screens behind the sign-in.
+func signIn(k *ui.Kiosk, staff, screen string) error {
+	pin, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && pin == "" {
+		return fmt.Errorf("--staff needs the PIN on stdin: %w", err)
+	}
+	k.Login(staff, strings.TrimSpace(pin))
+	if k.Screen() != "home" {
+		return fmt.Errorf("sign-in as %s failed: %s", staff, k.LoginMessage())
+	}
+	switch screen {
+	case "", "home":
+	case "records":
+		k.ShowRecords()
+	case "sync":
+		k.ShowSync()
+	case "device":
+		k.ShowDevice()
+	case "retiree":
+		k.ShowFirstDue()
+	default:
+		return fmt.Errorf("unknown screen %q", screen)
+	}
+	return nil
+}

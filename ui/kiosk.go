@@ -1,0 +1,329 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"strings"
+	"time"
+
+	"certkiosk"
+	"certkiosk/store"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Options configure the kiosk UI.
+type Options struct {
+	Demo    bool
+	Version string
+	// Now is the clock (tests pin it); time.Now when nil.
+	Now func() time.Time
+	// Sync, when set, is the background sync the sync screen drives.
+	Sync SyncControl
+	// Device is the device-status view (camera preview), when there is one.
+	Device func() fyne.CanvasObject
+}
+
+// SyncControl is what the UI needs of the sync worker.
+type SyncControl interface {
+	SyncNow()
+	Export(ctx context.Context, path string) (int, error)
+}
+
+// Kiosk is the staff-facing application: one window whose content is the
+// current screen. Every screen is reachable by the keyboard (Tab, Enter, Esc).
+type Kiosk struct {
+	App    fyne.App
+	Window fyne.Window
+	DB     *store.DB
+	opt    Options
+
+	staff certkiosk.Staff // signed-in staff member; zero when signed out
+
+	// widgets tests reach
+	loginID, loginPIN *widget.Entry
+	loginMsg          *widget.Label
+	search            *widget.Entry
+	searchMsg         *widget.Label
+	syncLine          *widget.Label
+	screen            string // name of the current screen, for tests and screenshots
+}
+
+// NewKiosk builds the kiosk window on a and shows the sign-in screen.
+func NewKiosk(a fyne.App, db *store.DB, opt Options) *Kiosk {
+	a.Settings().SetTheme(Theme{})
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	k := &Kiosk{App: a, DB: db, opt: opt, Window: a.NewWindow(lang.L("app.title"))}
+	k.Window.Resize(fyne.NewSize(1280, 800))
+	k.syncLine = NewText("", theme.SizeNameText, false)
+	k.ShowLogin()
+	return k
+}
+
+// Screen names the screen shown.
+func (k *Kiosk) Screen() string { return k.screen }
+
+func (k *Kiosk) actor() string { return "staff:" + k.staff.ID }
+
+func (k *Kiosk) ctx() context.Context { return context.Background() }
+
+// frame wraps a screen with the title bar, the demo banner and, when
+// signed in, the staff line.
+func (k *Kiosk) frame(name string, body fyne.CanvasObject, focus fyne.Focusable) {
+	k.screen = name
+	title := NewText(lang.L("app.title"), theme.SizeNameHeadingText, true)
+	top := container.NewVBox()
+	if k.staff.ID != "" {
+		logout := NewBigButton(lang.L("home.logout"), theme.LogoutIcon(), k.Logout)
+		who := NewText(lang.L("home.staff", map[string]any{"Name": k.staff.Name, "ID": k.staff.ID}), theme.SizeNameText, false)
+		top.Add(container.NewBorder(nil, nil, nil, container.NewHBox(who, logout), title))
+	} else {
+		top.Add(title)
+	}
+	if k.opt.Demo {
+		top.Add(demoBanner())
+	}
+	k.Window.SetContent(container.NewPadded(container.NewBorder(top, nil, nil, nil, body)))
+	if focus != nil {
+		k.Window.Canvas().Focus(focus)
+	}
+}
+
+// ShowLogin shows the sign-in screen.
+func (k *Kiosk) ShowLogin() {
+	k.staff = certkiosk.Staff{}
+	k.loginID = widget.NewEntry()
+	k.loginID.SetPlaceHolder(lang.L("login.staff"))
+	k.loginPIN = widget.NewPasswordEntry()
+	k.loginPIN.SetPlaceHolder(lang.L("login.pin"))
+	k.loginMsg = NewParagraph("", theme.SizeNameText, true)
+	k.loginMsg.Importance = widget.DangerImportance
+	submit := func() { k.submitLogin() }
+	k.loginID.OnSubmitted = func(string) { k.Window.Canvas().Focus(k.loginPIN) }
+	k.loginPIN.OnSubmitted = func(string) { submit() }
+	button := NewBigButton(lang.L("login.submit"), theme.LoginIcon(), submit)
+	button.Importance = widget.HighImportance
+	form := container.NewVBox(
+		NewText(lang.L("app.subtitle"), theme.SizeNameText, false),
+		NewText(lang.L("login.title"), theme.SizeNameSubHeadingText, true),
+		widget.NewForm(widget.NewFormItem(lang.L("login.staff"), k.loginID), widget.NewFormItem(lang.L("login.pin"), k.loginPIN)),
+		button, k.loginMsg)
+	if k.opt.Demo {
+		form.Add(NewText(lang.L("login.demo", map[string]any{"ID": store.DemoStaffID, "PIN": store.DemoStaffPIN}), theme.SizeNameText, false))
+	}
+	box := container.NewGridWrap(fyne.NewSize(640, 520), form)
+	k.frame("login", container.NewCenter(box), k.loginID)
+}
+
+func (k *Kiosk) submitLogin() {
+	id, pin := strings.TrimSpace(k.loginID.Text), k.loginPIN.Text
+	if id == "" || pin == "" {
+		k.loginMsg.SetText(lang.L("login.empty"))
+		return
+	}
+	st, err := k.DB.Login(k.ctx(), id, pin)
+	if err != nil {
+		k.loginPIN.SetText("")
+		k.loginMsg.SetText(certkiosk.ErrorMessageOf(err))
+		return
+	}
+	k.staff = st
+	k.ShowHome()
+}
+
+// Logout signs the staff member out.
+func (k *Kiosk) Logout() { k.ShowLogin() }
+
+// LoginMessage is the sign-in screen's message line.
+func (k *Kiosk) LoginMessage() string { return k.loginMsg.Text }
+
+// Login fills in and submits the sign-in form (tests and keyboard users).
+func (k *Kiosk) Login(id, pin string) {
+	k.loginID.SetText(id)
+	k.loginPIN.SetText(pin)
+	k.submitLogin()
+}
+
+func (k *Kiosk) today() certkiosk.Date { return certkiosk.DateOf(k.opt.Now().In(chinaZone)) }
+
+var chinaZone = time.FixedZone("CST", 8*3600)
+
+// ShowHome shows search, today's counts, the due list and navigation.
+func (k *Kiosk) ShowHome() {
+	k.search = widget.NewEntry()
+	k.search.SetPlaceHolder(lang.L("home.search.hint"))
+	k.search.TextStyle.Monospace = true
+	k.searchMsg = NewParagraph("", theme.SizeNameText, false)
+	k.search.OnChanged = func(s string) { k.searchMsg.SetText(searchHint(s)) }
+	k.search.OnSubmitted = func(s string) { k.Find(s) }
+	find := NewBigButton(lang.L("home.search.button"), theme.SearchIcon(), func() { k.Find(k.search.Text) })
+	find.Importance = widget.HighImportance
+	searchRow := container.NewBorder(nil, nil, nil, find, k.search)
+
+	counts, _ := k.DB.DayCounts(k.ctx(), k.today())
+	today := NewText(lang.L("home.today.counts", map[string]any{"Pass": counts[certkiosk.VerdictPass],
+		"Fail": counts[certkiosk.VerdictFail], "Review": counts[certkiosk.VerdictManualReview]}), theme.SizeNameText, false)
+
+	due, _ := k.DB.DueList(k.ctx(), k.today(), 200)
+	var dueView fyne.CanvasObject
+	if len(due) == 0 {
+		dueView = NewText(lang.L("home.due.empty"), theme.SizeNameText, false)
+	} else {
+		list := widget.NewList(func() int { return len(due) },
+			func() fyne.CanvasObject { return NewText("", theme.SizeNameText, false) },
+			func(i widget.ListItemID, o fyne.CanvasObject) {
+				e := due[i]
+				line := fmt.Sprintf("%s  %s  %s", e.Name, e.ID.Masked(), statusText(e.Status))
+				if !e.Due.IsZero() {
+					line += "  " + lang.L("card.due") + " " + e.Due.String()
+				}
+				o.(*widget.Label).SetText(line)
+			})
+		list.OnSelected = func(i widget.ListItemID) { k.ShowRetiree(due[i].Retiree) }
+		dueView = list
+	}
+	nav := container.NewHBox(
+		NewBigButton(lang.L("home.records"), theme.ListIcon(), k.ShowRecords),
+		NewBigButton(lang.L("home.sync"), theme.UploadIcon(), k.ShowSync),
+		layout.NewSpacer(), k.syncLine)
+	if k.opt.Device != nil {
+		nav.Objects = append([]fyne.CanvasObject{NewBigButton(lang.L("home.device"), theme.ComputerIcon(), k.ShowDevice)}, nav.Objects...)
+	}
+	k.refreshSyncLine()
+	top := container.NewVBox(
+		NewText(lang.L("home.search"), theme.SizeNameSubHeadingText, true), searchRow, k.searchMsg,
+		container.NewHBox(NewText(lang.L("home.today"), theme.SizeNameText, true), today),
+		NewText(lang.L("home.due"), theme.SizeNameSubHeadingText, true))
+	k.frame("home", container.NewBorder(top, nav, nil, nil, dueView), k.search)
+}
+
+// searchHint checks an ID number as it is typed.
+func searchHint(s string) string {
+	s = strings.TrimSpace(s)
+	n := len([]rune(s))
+	switch {
+	case n == 0:
+		return ""
+	case n < 18 && n != 15:
+		return lang.L("home.search.typing", map[string]any{"N": n, "Left": 18 - n})
+	}
+	if _, err := certkiosk.ParseResidentID(s); err != nil {
+		return certkiosk.ErrorMessageOf(err)
+	}
+	return ""
+}
+
+// Find looks up an ID number and opens the retiree's card.
+func (k *Kiosk) Find(s string) {
+	id, err := certkiosk.ParseResidentID(s)
+	if err != nil {
+		k.searchMsg.SetText(certkiosk.ErrorMessageOf(err))
+		return
+	}
+	r, err := k.DB.LookupRetiree(k.ctx(), k.actor(), id)
+	if err != nil {
+		k.searchMsg.SetText(certkiosk.ErrorMessageOf(err))
+		return
+	}
+	k.ShowRetiree(r)
+}
+
+// SearchMessage is the line under the search box.
+func (k *Kiosk) SearchMessage() string { return k.searchMsg.Text }
+
+func statusText(s certkiosk.Status) string { return lang.L("status." + string(s)) }
+
+// statusColor backs the status words (never colour alone).
+func statusColor(s certkiosk.Status) color.Color {
+	switch s {
+	case certkiosk.StatusOverdue:
+		return theme.Color(theme.ColorNameError)
+	case certkiosk.StatusDueSoon, certkiosk.StatusNever:
+		return theme.Color(theme.ColorNameForegroundOnWarning)
+	}
+	return theme.Color(theme.ColorNameSuccess)
+}
+
+// ShowRetiree shows a retiree's card; the identity number is masked.
+func (k *Kiosk) ShowRetiree(r certkiosk.Retiree) {
+	st := certkiosk.CycleStatus(r.LastCert, k.today())
+	orNone := func(d certkiosk.Date) string {
+		if d.IsZero() {
+			return lang.L("card.none")
+		}
+		return d.String()
+	}
+	var due certkiosk.Date
+	if !r.LastCert.IsZero() {
+		due = certkiosk.DueDate(r.LastCert)
+	}
+	big := func(s string) *widget.Label { return NewText(s, SizeNameRetireeText, false) }
+	status := canvas.NewText(statusText(st), statusColor(st))
+	status.TextSize = theme.Size(SizeNameRetireeText)
+	status.TextStyle.Bold = true
+	form := widget.NewForm(
+		widget.NewFormItem(lang.L("card.name"), NewText(r.Name, SizeNameRetireeText, true)),
+		widget.NewFormItem(lang.L("card.id"), big(r.ID.Masked())),
+		widget.NewFormItem(lang.L("card.category"), big(r.Category)),
+		widget.NewFormItem(lang.L("card.last"), big(orNone(r.LastCert))),
+		widget.NewFormItem(lang.L("card.due"), big(orNone(due))),
+		widget.NewFormItem(lang.L("card.status"), status),
+	)
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
+	k.frame("retiree", container.NewBorder(NewText(lang.L("card.title"), theme.SizeNameSubHeadingText, true),
+		container.NewHBox(back), nil, nil, container.NewVScroll(form)), nil)
+	k.escTo(k.ShowHome)
+}
+
+// escTo makes Esc go to a screen (keyboard operation for staff).
+func (k *Kiosk) escTo(f func()) {
+	k.Window.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		if e.Name == fyne.KeyEscape {
+			k.Window.Canvas().SetOnTypedKey(nil)
+			f()
+		}
+	})
+}
+
+// ShowDevice shows the device-status view.
+func (k *Kiosk) ShowDevice() {
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
+	k.frame("device", container.NewBorder(nil, container.NewHBox(back), nil, nil, k.opt.Device()), nil)
+	k.escTo(k.ShowHome)
+}
+
+// refreshSyncLine shows the outbox on the home screen.
+func (k *Kiosk) refreshSyncLine() {
+	c, err := k.DB.SyncCounts(k.ctx())
+	if err != nil {
+		return
+	}
+	k.syncLine.SetText(lang.L("shell.sync.pending", map[string]any{"Pending": c.Pending}))
+}
+
+// SetSyncStatus updates the sync line from the worker (any goroutine but
+// the UI's own).
+func (k *Kiosk) SetSyncStatus(pending int, failure string) {
+	text := lang.L("shell.sync.pending", map[string]any{"Pending": pending})
+	if failure != "" {
+		text = lang.L("shell.sync.error", map[string]any{"Message": failure})
+	}
+	fyne.Do(func() { k.syncLine.SetText(text) })
+}
+
+// ShowFirstDue opens the card of the first retiree on the due list.
+func (k *Kiosk) ShowFirstDue() {
+	due, _ := k.DB.DueList(k.ctx(), k.today(), 1)
+	if len(due) > 0 {
+		k.ShowRetiree(due[0].Retiree)
+	}
+}

@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"certkiosk"
+	"certkiosk/store"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+)
+
+var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func newTestKiosk(t *testing.T) (*Kiosk, *store.DB) {
+	t.Helper()
+	if err := UseLanguage("zh"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.KDF = store.KDFParams{Time: 1, Memory: 1024, Threads: 1}
+	db.SetClock(func() time.Time { return testNow })
+	if err := store.SeedDemo(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	k := NewKiosk(a, db, Options{Demo: true, Now: func() time.Time { return testNow }})
+	t.Cleanup(k.Window.Close)
+	return k, db
+}
+
+func screenText(k *Kiosk) string { return strings.Join(canvasTexts(k.Window.Content()), "|") }
+
+func TestLoginAndLockout(t *testing.T) {
+	k, _ := newTestKiosk(t)
+	if k.Window.Title() != "养老金领取资格认证" || k.Screen() != "login" {
+		t.Fatalf("start: %q %s", k.Window.Title(), k.Screen())
+	}
+	if !strings.Contains(screenText(k), "演示账号：工号 9001") {
+		t.Fatalf("demo login hint missing: %s", screenText(k))
+	}
+	// Keyboard: the staff ID box has focus; Enter moves to the PIN.
+	if k.Window.Canvas().Focused() != k.loginID {
+		t.Fatal("staff ID entry is not focused")
+	}
+	k.Login("", "")
+	if k.LoginMessage() != "请输入工号和密码" {
+		t.Fatalf("empty: %q", k.LoginMessage())
+	}
+	for i := 0; i < 4; i++ {
+		k.Login(store.DemoStaffID, "000000")
+		if k.LoginMessage() != "工号或密码不对" || k.Screen() != "login" {
+			t.Fatalf("wrong PIN %d: %q", i, k.LoginMessage())
+		}
+	}
+	k.Login(store.DemoStaffID, "000000")
+	if !strings.Contains(k.LoginMessage(), "15分钟后再试") {
+		t.Fatalf("lockout: %q", k.LoginMessage())
+	}
+	k.Login(store.DemoStaffID, store.DemoStaffPIN) // right PIN, still locked
+	if k.Screen() != "login" || !strings.Contains(k.LoginMessage(), "锁定") {
+		t.Fatalf("locked account got in: %s %q", k.Screen(), k.LoginMessage())
+	}
+}
+
+func TestSearchCardAndBack(t *testing.T) {
+	k, db := newTestKiosk(t)
+	k.Login(store.DemoStaffID, store.DemoStaffPIN)
+	if k.Screen() != "home" || !strings.Contains(screenText(k), "待认证名单") || !strings.Contains(screenText(k), "演示员") {
+		t.Fatalf("home: %s %s", k.Screen(), screenText(k))
+	}
+	test.Type(k.search, "11010")
+	if got := k.SearchMessage(); got != "已输入 5 位，还差 13 位" {
+		t.Fatalf("typing hint %q", got)
+	}
+	k.search.SetText("110105194912310021")
+	if got := k.SearchMessage(); !strings.Contains(got, "校验位") {
+		t.Fatalf("bad checksum hint %q", got)
+	}
+	k.Find("11010519491231002X") // valid, not on the demo roster
+	if got := k.SearchMessage(); got != "名册中没有这个身份证号" || k.Screen() != "home" {
+		t.Fatalf("not found: %q %s", got, k.Screen())
+	}
+	ids, _ := db.ListRetireeIDs(context.Background(), 1)
+	r, _ := db.FindRetiree(context.Background(), ids[0])
+	k.search.SetText(string(r.ID))
+	k.search.OnSubmitted(k.search.Text) // Enter
+	if k.Screen() != "retiree" {
+		t.Fatalf("after Enter: %s (%q)", k.Screen(), k.SearchMessage())
+	}
+	text := screenText(k)
+	if !strings.Contains(text, r.Name) || !strings.Contains(text, r.ID.Masked()) || strings.Contains(text, string(r.ID)) {
+		t.Fatalf("card shows %s", text)
+	}
+	k.Window.Canvas().(test.WindowlessCanvas).OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if k.Screen() != "home" {
+		t.Fatalf("Esc from the card: %s", k.Screen())
+	}
+	entries, _ := db.AuditEntries(context.Background(), 50)
+	lookups := 0
+	for _, e := range entries {
+		if e.Action == store.ActLookup {
+			lookups++
+			if strings.Contains(e.Subject, string(r.ID)) {
+				t.Fatal("audit subject holds a full ID")
+			}
+		}
+	}
+	if lookups != 2 {
+		t.Fatalf("%d lookups audited, want 2 (not found, found)", lookups)
+	}
+}
+
+func TestRecordsAndSyncScreens(t *testing.T) {
+	k, db := newTestKiosk(t)
+	ctx := context.Background()
+	k.Login(store.DemoStaffID, store.DemoStaffPIN)
+	k.ShowRecords()
+	if !strings.Contains(screenText(k), "没有符合条件的记录") {
+		t.Fatalf("empty records: %s", screenText(k))
+	}
+	ids, _ := db.ListRetireeIDs(ctx, 1)
+	c := &certkiosk.Certification{RetireeID: ids[0], StaffID: store.DemoStaffID, Method: certkiosk.MethodBlink,
+		Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`), Started: testNow.Add(-9 * time.Second), Ended: testNow, Attempt: 1}
+	if err := db.SaveCertification(ctx, "t", c, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.ShowHome()
+	if !strings.Contains(screenText(k), "通过 1 人") {
+		t.Fatalf("today's counts: %s", screenText(k))
+	}
+	k.ShowRecords()
+	if strings.Contains(screenText(k), "没有符合条件的记录") {
+		t.Fatal("the saved record is not listed")
+	}
+	k.ShowSync()
+	text := screenText(k)
+	if !strings.Contains(text, "待上传 1 条") || !strings.Contains(text, "尚未注册到中心") {
+		t.Fatalf("sync screen: %s", text)
+	}
+	k.Logout()
+	if k.Screen() != "login" || k.staff.ID != "" {
+		t.Fatal("logout did not sign out")
+	}
+}

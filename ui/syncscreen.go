@@ -1,0 +1,66 @@
+package ui
+
+import (
+	"time"
+
+	"certkiosk"
+	"certkiosk/store"
+
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// ShowSync shows the outbox, the roster version, "sync now" and export to
+// a USB stick.
+func (k *Kiosk) ShowSync() {
+	counts, _ := k.DB.SyncCounts(k.ctx())
+	info := container.NewVBox(
+		NewText(lang.L("syncscreen.counts", map[string]any{"Pending": counts.Pending, "Acked": counts.Acked,
+			"Refused": counts.Refused}), theme.SizeNameText, false))
+	last, _ := k.DB.Setting(k.ctx(), store.SetLastSync, "")
+	if t, err := time.Parse(time.RFC3339, last); err == nil {
+		info.Add(NewText(lang.L("syncscreen.last", map[string]any{"Time": t.In(chinaZone).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
+	} else {
+		info.Add(NewText(lang.L("syncscreen.never"), theme.SizeNameText, false))
+	}
+	if v, at, _ := k.DB.RosterVersion(k.ctx()); v > 0 {
+		info.Add(NewText(lang.L("syncscreen.roster", map[string]any{"Version": v, "Time": at.In(chinaZone).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
+	} else {
+		info.Add(NewText(lang.L("syncscreen.roster.none"), theme.SizeNameText, false))
+	}
+	msg := NewParagraph("", theme.SizeNameText, true)
+	actions := container.NewVBox()
+	if k.opt.Sync != nil {
+		now := NewBigButton(lang.L("syncscreen.now"), theme.ViewRefreshIcon(), func() {
+			k.opt.Sync.SyncNow()
+			msg.SetText(lang.L("syncscreen.running"))
+		})
+		now.Importance = widget.HighImportance
+		actions.Add(now)
+	} else {
+		info.Add(NewParagraph(lang.L("syncscreen.notenrolled"), theme.SizeNameText, false))
+	}
+	path := widget.NewEntry()
+	path.SetPlaceHolder(lang.L("syncscreen.export.path"))
+	export := NewBigButton(lang.L("syncscreen.export"), theme.DocumentSaveIcon(), func() {
+		if k.opt.Sync == nil || path.Text == "" {
+			msg.SetText(certkiosk.ErrorMessageOf(errNoExport))
+			return
+		}
+		n, err := k.opt.Sync.Export(k.ctx(), path.Text)
+		if err != nil {
+			msg.SetText(certkiosk.ErrorMessageOf(err))
+			return
+		}
+		msg.SetText(lang.L("syncscreen.export.done", map[string]any{"N": n, "Path": path.Text}))
+	})
+	actions.Add(container.NewBorder(nil, nil, nil, export, path))
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
+	k.frame("sync", container.NewBorder(NewText(lang.L("syncscreen.title"), theme.SizeNameSubHeadingText, true),
+		container.NewHBox(back), nil, nil, container.NewVBox(info, actions, msg)), nil)
+	k.escTo(k.ShowHome)
+}
+
+var errNoExport = certkiosk.Errorf(certkiosk.EINVALID, "请先注册终端，并填写导出文件位置", "export needs an enrolled terminal and a path")
