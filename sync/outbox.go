@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"strings"
 	gosync "sync"
@@ -25,10 +24,12 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 		return EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "请用 --pin 填写中心提供的证书指纹（64位十六进制）",
 			"https enrollment needs --pin, the central's SPKI SHA-256 (centrald tls pin)")
 	}
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	// The terminal keeps the key it may already sign receipts with.
+	priv, err := db.TerminalKey(ctx)
 	if err != nil {
 		return EnrollResponse{}, fmt.Errorf("enroll: %w", err)
 	}
+	pub := priv.Public().(ed25519.PublicKey)
 	c := &Client{BaseURL: url, HTTP: NewHTTPClient(pin, insecure, 30*time.Second)}
 	resp, err := c.Enroll(ctx, token, pub)
 	if err != nil {
@@ -39,7 +40,6 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 	}
 	for _, kv := range [][2]string{
 		{store.SetTerminalID, resp.TerminalID},
-		{store.SetTerminalKey, EncodeSeed(priv)},
 		{store.SetCentralURL, url},
 		{store.SetCentralSigningKey, resp.SigningKey},
 		{store.SetCentralCertPin, pin},

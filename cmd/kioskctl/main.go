@@ -44,6 +44,7 @@ var commands = []command{
 	{"sync", "sync [--json] — send pending records; exit 0 when all are acknowledged", cmdSync},
 	{"loadgen", "loadgen --records N --evidence-kb KB — save synthetic records for load tests", cmdLoadgen},
 	{"export", "export --out FILE — write pending records to a signed bundle for offline delivery", cmdExport},
+	{"receipt", "receipt verify TOKEN [--key BASE64] — check a receipt QR code's signature offline", cmdReceipt},
 	{"import-receipt", "import-receipt FILE — mark the records in the central's receipt acknowledged", cmdImportReceipt},
 }
 

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+
+	"certkiosk"
+	"certkiosk/store"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,5 +121,28 @@ func TestPurgeEvidenceCommand(t *testing.T) {
 	code, out, errOut := kioskctl(t, "--data", dir, "records", "purge-evidence")
 	if code != 0 || !strings.Contains(out, "purged evidence of 0") {
 		t.Fatalf("purge: %d %q %q", code, out, errOut)
+	}
+}
+
+func TestReceiptVerify(t *testing.T) {
+	dir := initData(t)
+	db, err := store.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := db.TerminalKey(context.Background())
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := certkiosk.ReceiptToken{Receipt: certkiosk.NewReceiptCode(), Terminal: "UNENROLLED",
+		Retiree: certkiosk.Mask("11010519491231002X"), Date: "2026-11-27", Verdict: certkiosk.VerdictPass}.Sign(key)
+	code, out, errOut := kioskctl(t, "--data", dir, "receipt", "verify", tok)
+	if code != 0 || !strings.HasPrefix(out, "OK receipt") || !strings.Contains(out, "110105********002X") {
+		t.Fatalf("verify: %d %q %q", code, out, errOut)
+	}
+	bad := tok[:len(tok)-4] + "AAAA"
+	if code, _, errOut := kioskctl(t, "--data", dir, "receipt", "verify", bad); code != 1 || !strings.Contains(errOut, "签名") {
+		t.Fatalf("tampered: %d %q", code, errOut)
 	}
 }
