@@ -9,7 +9,7 @@ BIN := build
 # Packages with cgo that must also pass with gocv's Mat leak counter on.
 MATPROFILE_PKGS := ./camera/...
 
-.PHONY: all deps build run test bench screenshots font clean
+.PHONY: all deps build run test bench screenshots font voices clean
 
 all: build
 
@@ -45,6 +45,10 @@ screenshots: build
 # Regenerate the bundled font subset (committed; needs fonts-noto-cjk).
 font: deps
 	scripts/font-subset.sh
+
+# Re-render the Mandarin voice prompts (committed; needs espeak-ng).
+voices: deps
+	scripts/voices.sh
 
 clean:
 	rm -rf $(BIN)

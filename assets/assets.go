@@ -39,3 +39,10 @@ var Portrait []byte
 // PortraitFace is where OpenCV's Haar frontal-face cascade finds the face
 // in Portrait (measured once; clips are framed around it).
 var PortraitFace = image.Rect(177, 66, 272, 161)
+
+// Voices holds the spoken prompts (voice/<key>.wav, 16-bit mono PCM) and
+// their list, voice/prompts.txt; scripts/voices.sh renders them with
+// espeak-ng's Mandarin voice.
+//
+//go:embed voice/*.wav voice/prompts.txt
+var Voices embed.FS
