@@ -50,3 +50,4 @@ shot retiree retiree
 shot records records
 shot sync sync
 shot device device
+shot settings settings

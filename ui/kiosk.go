@@ -191,13 +191,19 @@ func (k *Kiosk) ShowHome() {
 		list.OnSelected = func(i widget.ListItemID) { k.ShowRetiree(due[i].Retiree) }
 		dueView = list
 	}
-	nav := container.NewHBox(
-		NewBigButton(lang.L("home.records"), theme.ListIcon(), k.ShowRecords),
-		NewBigButton(lang.L("home.sync"), theme.UploadIcon(), k.ShowSync),
-		layout.NewSpacer(), k.syncLine)
+	var buttons []fyne.CanvasObject
 	if k.opt.Device != nil {
-		nav.Objects = append([]fyne.CanvasObject{NewBigButton(lang.L("home.device"), theme.ComputerIcon(), k.ShowDevice)}, nav.Objects...)
+		buttons = append(buttons, NewBigButton(lang.L("home.device"), theme.ComputerIcon(), k.ShowDevice))
 	}
+	buttons = append(buttons, NewBigButton(lang.L("home.records"), theme.ListIcon(), k.ShowRecords),
+		NewBigButton(lang.L("home.sync"), theme.UploadIcon(), k.ShowSync))
+	if k.staff.Role.Allows(certkiosk.RoleSupervisor) {
+		buttons = append(buttons, NewBigButton(lang.L("home.settings"), theme.SettingsIcon(), k.ShowSettings))
+	}
+	if k.staff.Role.Allows(certkiosk.RoleAdmin) {
+		buttons = append(buttons, NewBigButton(lang.L("home.staffadmin"), theme.AccountIcon(), k.ShowStaffAdmin))
+	}
+	nav := container.NewHBox(append(buttons, layout.NewSpacer(), k.syncLine)...)
 	k.refreshSyncLine()
 	top := container.NewVBox(
 		NewText(lang.L("home.search"), theme.SizeNameSubHeadingText, true), searchRow, k.searchMsg,

@@ -151,3 +151,38 @@ func TestRecordsAndSyncScreens(t *testing.T) {
 		t.Fatal("logout did not sign out")
 	}
 }
+
+func TestSettingsAndStaffAdminByRole(t *testing.T) {
+	k, db := newTestKiosk(t)
+	ctx := context.Background()
+	if err := db.AddStaff(ctx, "t", certkiosk.Staff{ID: "B001", Name: "窗口", Role: certkiosk.RoleOperator}, "135790"); err != nil {
+		t.Fatal(err)
+	}
+	k.Login("B001", "135790")
+	if strings.Contains(screenText(k), "设置") {
+		t.Fatal("an operator sees settings")
+	}
+	k.ShowSettings()
+	if k.Screen() != "home" {
+		t.Fatalf("an operator reached %s", k.Screen())
+	}
+	k.Logout()
+	k.Login(store.DemoStaffID, store.DemoStaffPIN) // supervisor
+	k.ShowSettings()
+	if k.Screen() != "settings" {
+		t.Fatalf("supervisor: %s", k.Screen())
+	}
+	k.ShowStaffAdmin()
+	if k.Screen() != "home" {
+		t.Fatal("a supervisor reached staff admin")
+	}
+	if err := db.SetIntSettings(ctx, "t", map[string]int{store.SetBlinks: 9}, settingBounds); err == nil {
+		t.Fatal("9 blinks accepted")
+	}
+	if err := db.SetIntSettings(ctx, "t", map[string]int{store.SetBlinks: 3, store.SetTimeoutSecs: 15}, settingBounds); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.IntSetting(ctx, store.SetBlinks, 2); n != 3 {
+		t.Fatalf("blinks %d", n)
+	}
+}

@@ -116,7 +116,7 @@ func NewSpeaker() (Speaker, error) {
 
 type silent struct{}
 
-func (silent) Say(...string)  {}
+func (silent) Say(...string) {}
 func (silent) SetMuted(bool) {}
 
 type otoSpeaker struct {
@@ -155,4 +155,3 @@ func (s *otoSpeaker) Say(keys ...string) {
 	s.player = s.ctx.NewPlayer(io.NopCloser(bytes.NewReader(clip.PCM)))
 	s.player.Play()
 }
-

@@ -58,6 +58,9 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 	if err != nil {
 		return err
 	}
+	if !flagSet("camera") { // the supervisor's choice in Settings
+		device, _ = db.IntSetting(ctx, store.SetCameraIndex, device)
+	}
 	src, info, err := camera.Choose(device, video, demo, dataDir)
 	if err != nil {
 		log.Printf("camera: %v", err) // the device screen says so in Chinese

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -28,10 +29,19 @@ func signIn(k *ui.Kiosk, staff, screen string) error {
 		k.ShowSync()
 	case "device":
 		k.ShowDevice()
+	case "settings":
+		k.ShowSettings()
 	case "retiree":
 		k.ShowFirstDue()
 	default:
 		return fmt.Errorf("unknown screen %q", screen)
 	}
 	return nil
+}
+
+// flagSet reports whether a flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
