@@ -265,17 +265,7 @@ func (s *Store) EachEvidence(ctx context.Context, fn func(recordID, kind string,
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var id, kind string
-		var ct []byte
-		if err := rows.Scan(&id, &kind, &ct); err != nil {
-			return err
-		}
-		if err := fn(id, kind, ct); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return central.ReadEvidence(rows, fn)
 }
 
 // PutRoster implements central.Storage.
@@ -336,23 +326,7 @@ func (s *Store) RosterSince(ctx context.Context, since int64) (sync.RosterUpdate
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var id, entry string
-			var del bool
-			if err := rows.Scan(&id, &entry, &del); err != nil {
-				return err
-			}
-			if del {
-				u.Deleted = append(u.Deleted, id)
-				continue
-			}
-			var e sync.RosterEntry
-			if err := json.Unmarshal([]byte(entry), &e); err != nil {
-				return err
-			}
-			u.Retirees = append(u.Retirees, e)
-		}
-		return rows.Err()
+		return central.ReadRoster(rows, &u)
 	})
 	return u, err
 }

@@ -1,0 +1,50 @@
+package central
+
+import (
+	"encoding/json"
+
+	"certkiosk/sync"
+)
+
+// Rows is what both storages' result sets offer (database/sql and pgx).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ReadRoster reads rows of (id, entry JSON, deleted) into a roster update.
+func ReadRoster(rows Rows, u *sync.RosterUpdate) error {
+	for rows.Next() {
+		var id, entry string
+		var del bool
+		if err := rows.Scan(&id, &entry, &del); err != nil {
+			return err
+		}
+		if del {
+			u.Deleted = append(u.Deleted, id)
+			continue
+		}
+		var e sync.RosterEntry
+		if err := json.Unmarshal([]byte(entry), &e); err != nil {
+			return err
+		}
+		u.Retirees = append(u.Retirees, e)
+	}
+	return rows.Err()
+}
+
+// ReadEvidence calls fn for each row of (record ID, kind, ciphertext).
+func ReadEvidence(rows Rows, fn func(recordID, kind string, ciphertext []byte) error) error {
+	for rows.Next() {
+		var id, kind string
+		var ct []byte
+		if err := rows.Scan(&id, &kind, &ct); err != nil {
+			return err
+		}
+		if err := fn(id, kind, ct); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
