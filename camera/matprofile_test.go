@@ -3,24 +3,10 @@
 package camera
 
 import (
-	"fmt"
-	"os"
-	"strings"
 	"testing"
 
-	"gocv.io/x/gocv"
+	"certkiosk/camera/mattest"
 )
 
-// With -tags matprofile gocv counts every Mat alive; after all tests of the
-// package none may be left.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if n := gocv.MatProfile.Count(); n != 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d Mats were never closed\n", n)
-		var b strings.Builder
-		gocv.MatProfile.WriteTo(&b, 1)
-		fmt.Fprint(os.Stderr, b.String())
-		code = 1
-	}
-	os.Exit(code)
-}
+// With -tags matprofile every Mat the tests made must be closed.
+func TestMain(m *testing.M) { mattest.Main(m) }
