@@ -1,0 +1,76 @@
+package liveness
+
+import (
+	"image"
+	"time"
+)
+
+// Frame is what the vision side saw in one video frame: the input of every
+// judgement in this package. It holds numbers only (no pixels), so the
+// judgement is plain Go, testable without a camera and the same on every
+// run for the same clip.
+type Frame struct {
+	Index int           // 0-based position in the stream
+	Time  time.Duration // the frame's own time (file clock or monotonic)
+	Size  image.Point   // frame size in pixels
+
+	Faces     int             // faces found; Box and Landmarks describe the main one
+	Box       image.Rectangle // main face, frame pixels
+	Landmarks [68]Point       // dlib 68-point order; valid when HasShape
+	HasShape  bool
+
+	// Brightness is the mean grey level (0–255) of the face, or of the
+	// whole frame when there is no face.
+	Brightness float64
+	// Sharpness is the variance of the Laplacian of the face at a fixed
+	// size (higher is sharper); 0 when unknown.
+	Sharpness float64
+}
+
+// dlib 68-point index ranges.
+var (
+	rightEye = [6]int{36, 37, 38, 39, 40, 41} // the person's right eye, left in the image
+	leftEye  = [6]int{42, 43, 44, 45, 46, 47}
+	innerLip = [8]int{60, 61, 62, 63, 64, 65, 66, 67}
+)
+
+// EyeEAR is the mean eye aspect ratio of both eyes; ok is false without
+// landmarks.
+func (f *Frame) EyeEAR() (ear float64, ok bool) {
+	if f.Faces == 0 || !f.HasShape {
+		return 0, false
+	}
+	var r, l [6]Point
+	for i := range 6 {
+		r[i] = f.Landmarks[rightEye[i]]
+		l[i] = f.Landmarks[leftEye[i]]
+	}
+	return (EAR(r) + EAR(l)) / 2, true
+}
+
+// MouthMAR is the inner-mouth aspect ratio; ok is false without landmarks.
+func (f *Frame) MouthMAR() (mar float64, ok bool) {
+	if f.Faces == 0 || !f.HasShape {
+		return 0, false
+	}
+	var m [8]Point
+	for i := range 8 {
+		m[i] = f.Landmarks[innerLip[i]]
+	}
+	return MAR(m), true
+}
+
+// Yaw is a cheap frontal-ness measure from the landmarks: where the nose
+// tip (30) sits between the jaw ends (0 and 16), 0.5 when facing the
+// camera, towards 0 or 1 as the head turns. ok is false without landmarks.
+func (f *Frame) Yaw() (yaw float64, ok bool) {
+	if f.Faces == 0 || !f.HasShape {
+		return 0, false
+	}
+	a, b, n := f.Landmarks[0], f.Landmarks[16], f.Landmarks[30]
+	w := b.X - a.X
+	if w <= 0 {
+		return 0, false
+	}
+	return (n.X - a.X) / w, true
+}

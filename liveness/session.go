@@ -1,0 +1,458 @@
+package liveness
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"certkiosk"
+)
+
+// State is where a session stands.
+type State int
+
+// Session states, in order.
+const (
+	StatePositioning State = iota // waiting for one well-placed face
+	StateBaseline                 // measuring the person's open eyes and closed mouth
+	StatePrompt                   // baseline done, prompt not yet shown
+	StateChallenge                // prompt shown, watching for blinks or speech
+	StateDone                     // verdict given
+)
+
+func (s State) String() string {
+	return [...]string{"positioning", "baseline", "prompt", "challenge", "done"}[s]
+}
+
+// Reasons a session fails besides the quality issues' codes.
+const (
+	ReasonNoBlink  = "no_blink"
+	ReasonNoSpeech = "no_speech"
+	ReasonTimeout  = "timeout" // never got a usable face long enough to start
+)
+
+// Config sets up a session. Zero durations and counts take the defaults
+// noted; a zero TimeLimit or PositioningTimeout means "until Finish", as
+// for a file, whose whole clip after the baseline is the challenge window.
+type Config struct {
+	Mode   certkiosk.Method
+	Code   string // digits mode: the 4–6 digit code shown to the person
+	Blinks int    // blink mode: blinks required after the prompt (default 2)
+
+	TimeLimit          time.Duration // challenge window after the prompt
+	PositioningTimeout time.Duration // time to get a usable face, from the first frame
+	PromptDelay        time.Duration // from baseline to prompt; random in live use (RandomDelay)
+
+	SettleFrames   int           // good frames in a row before the baseline (default 3)
+	BaselineWindow time.Duration // baseline length (default 1 s)
+	BaselineFrames int           // fewest usable frames in it (default 5)
+	MultiFaceLimit time.Duration // several faces this long in the challenge fail it (default 500 ms)
+
+	Gates  Gates        // zero value: DefaultGates
+	Blink  BlinkOptions // zero value: DefaultBlink
+	Speech SpeechCheck  // nil: a LipCheck with DefaultLips
+}
+
+// Live settings for a counter (issue 3): 10 s to do the challenge, 30 s to
+// get into position, and the prompt 0.5–2 s after the baseline at random.
+const (
+	LiveTimeLimit          = 10 * time.Second
+	LivePositioningTimeout = 30 * time.Second
+	LivePromptMin          = 500 * time.Millisecond
+	LivePromptMax          = 2 * time.Second
+)
+
+// Live returns cfg with the live settings filled in where cfg leaves them
+// zero; the prompt delay is drawn from crypto/rand, so a replayed video
+// cannot know when the prompt comes.
+func Live(cfg Config) (Config, error) {
+	if cfg.TimeLimit == 0 {
+		cfg.TimeLimit = LiveTimeLimit
+	}
+	if cfg.PositioningTimeout == 0 {
+		cfg.PositioningTimeout = LivePositioningTimeout
+	}
+	if cfg.PromptDelay == 0 {
+		d, err := RandomDelay(LivePromptMin, LivePromptMax)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.PromptDelay = d
+	}
+	return cfg, nil
+}
+
+// Baseline is the person's own resting eyes and mouth.
+type Baseline struct {
+	EAR, MAR float64 // medians over the baseline frames
+	Frames   int
+	Start    time.Duration
+	End      time.Duration
+}
+
+// Result is a session's outcome.
+type Result struct {
+	Mode           certkiosk.Method
+	Verdict        certkiosk.Verdict // pass or fail
+	Reason         string            // "" on pass
+	Prompt         string            // Chinese text for the retiree about the reason
+	Blinks         []Blink           // counted blinks (after the prompt)
+	MouthCycles    int
+	Frames         int
+	FaceFrames     int
+	DecidedAtFrame int
+	DecidedAt      time.Duration
+	PromptAt       time.Duration
+	Baseline       Baseline
+}
+
+// Update is what a session says after each frame, for the screen.
+type Update struct {
+	State  State
+	Issue  Issue  // the frame's quality issue, zero when fine
+	Prompt string // what to show now: an issue prompt or the challenge
+	Blink  *Blink // a blink counted on this frame
+	Done   bool
+}
+
+// Session is one liveness check: positioning → baseline → prompt →
+// challenge → verdict. It is driven by frames alone (their timestamps are
+// its clock), so the same clip always gives the same result.
+type Session struct {
+	cfg    Config
+	state  State
+	result Result
+
+	first     bool
+	start     time.Duration
+	lastFrame *Frame
+	settled   int
+	issues    map[string]int
+
+	ears, mars []float64
+	base       Baseline
+
+	blink    *BlinkDetector
+	armed    bool
+	multi    bool
+	multiAt  time.Duration
+	promptAt time.Duration
+}
+
+// NewSession validates cfg and starts a session.
+func NewSession(cfg Config) (*Session, error) {
+	switch cfg.Mode {
+	case certkiosk.MethodBlink:
+		if cfg.Blinks == 0 {
+			cfg.Blinks = 2
+		}
+		if cfg.Blinks < 1 || cfg.Blinks > 10 {
+			return nil, certkiosk.Errorf(certkiosk.EINVALID, "眨眼次数设置无效", "liveness session: %d blinks required, want 1–10", cfg.Blinks)
+		}
+	case certkiosk.MethodDigits:
+		if !validCode(cfg.Code) {
+			return nil, certkiosk.Errorf(certkiosk.EINVALID, "数字码无效", "liveness session: code %q, want 4–6 digits", cfg.Code)
+		}
+		if cfg.Speech == nil {
+			cfg.Speech = NewLipCheck(DefaultLips)
+		}
+	default:
+		return nil, certkiosk.Errorf(certkiosk.EINVALID, "认证方式无效", "liveness session: mode %q", cfg.Mode)
+	}
+	if cfg.SettleFrames == 0 {
+		cfg.SettleFrames = 3
+	}
+	if cfg.BaselineWindow == 0 {
+		cfg.BaselineWindow = time.Second
+	}
+	if cfg.BaselineFrames == 0 {
+		cfg.BaselineFrames = 5
+	}
+	if cfg.MultiFaceLimit == 0 {
+		cfg.MultiFaceLimit = 500 * time.Millisecond
+	}
+	if cfg.Gates == (Gates{}) {
+		cfg.Gates = DefaultGates
+	}
+	if cfg.Blink == (BlinkOptions{}) {
+		cfg.Blink = DefaultBlink
+	}
+	return &Session{cfg: cfg, first: true, issues: map[string]int{},
+		result: Result{Mode: cfg.Mode, DecidedAtFrame: -1}}, nil
+}
+
+// ChallengeText is the Chinese prompt of the challenge.
+func (s *Session) ChallengeText() string {
+	if s.cfg.Mode == certkiosk.MethodDigits {
+		return "请读出数字 " + s.cfg.Code
+	}
+	return fmt.Sprintf("请眨眼%s次", chineseCount(s.cfg.Blinks))
+}
+
+func chineseCount(n int) string {
+	if n >= 1 && n <= 10 {
+		return []string{"一", "两", "三", "四", "五", "六", "七", "八", "九", "十"}[n-1]
+	}
+	return fmt.Sprint(n)
+}
+
+// State is the current state.
+func (s *Session) State() State { return s.state }
+
+// Baseline returns the person's baseline once measured.
+func (s *Session) Baseline() (Baseline, bool) { return s.base, s.state > StateBaseline }
+
+// Result returns the outcome; ok is false until the session is done.
+func (s *Session) Result() (Result, bool) { return s.result, s.state == StateDone }
+
+// Observe feeds the next frame. Frames after the verdict are ignored.
+func (s *Session) Observe(f Frame) Update {
+	if s.state == StateDone {
+		return Update{State: StateDone, Done: true}
+	}
+	if s.first {
+		s.first, s.start = false, f.Time
+	}
+	s.lastFrame = &f
+	s.result.Frames++
+	if f.Faces > 0 && f.HasShape {
+		s.result.FaceFrames++
+	}
+	issue, ok := s.cfg.Gates.Check(&f)
+	u := Update{Issue: issue}
+	if !ok {
+		u.Prompt = issue.Prompt
+	}
+
+	switch s.state {
+	case StatePositioning:
+		s.position(&f, issue, ok)
+	case StateBaseline:
+		s.measure(&f, issue, ok)
+	case StatePrompt, StateChallenge:
+		if s.state == StatePrompt && f.Time >= s.promptAt {
+			s.state = StateChallenge
+			if s.cfg.Mode == certkiosk.MethodDigits {
+				s.cfg.Speech.Start(s.cfg.Code, s.base, s.promptAt)
+			}
+		}
+		u.Blink = s.challenge(&f)
+	}
+	if s.state == StateChallenge && ok {
+		u.Prompt = s.ChallengeText()
+	}
+	u.State, u.Done = s.state, s.state == StateDone
+	return u
+}
+
+func (s *Session) position(f *Frame, issue Issue, ok bool) {
+	if !ok {
+		s.issues[issue.Code]++
+		s.settled = 0
+		if s.cfg.PositioningTimeout > 0 && f.Time-s.start >= s.cfg.PositioningTimeout {
+			s.decideFail(f, s.positioningReason())
+		}
+		return
+	}
+	s.settled++
+	if s.settled >= s.cfg.SettleFrames {
+		s.state = StateBaseline
+		s.ears, s.mars = s.ears[:0], s.mars[:0]
+		s.base = Baseline{Start: f.Time}
+		s.measure(f, issue, ok)
+	}
+}
+
+// positioningReason is the most frequent quality issue while positioning
+// (ties broken by code, for determinism); no_face when nothing was seen.
+func (s *Session) positioningReason() Issue {
+	best, n := IssueNoFace, 0
+	for _, is := range allIssues {
+		if c := s.issues[is.Code]; c > n {
+			best, n = is, c
+		}
+	}
+	return best
+}
+
+var allIssues = []Issue{IssueNoFace, IssueMultipleFaces, IssueTooSmall, IssueTooLarge, IssueOffCentre,
+	IssueTooDark, IssueTooBright, IssueBlurred, IssueTurnedAway}
+
+func (s *Session) measure(f *Frame, issue Issue, ok bool) {
+	if f.Time-s.base.Start < s.cfg.BaselineWindow {
+		if ok {
+			ear, _ := f.EyeEAR()
+			mar, _ := f.MouthMAR()
+			s.ears = append(s.ears, ear)
+			s.mars = append(s.mars, mar)
+		}
+		return
+	}
+	if len(s.ears) < s.cfg.BaselineFrames {
+		// Too few usable frames: the face came and went; start over.
+		s.state, s.settled = StatePositioning, 0
+		s.position(f, issue, ok)
+		return
+	}
+	// The median ignores a blink inside the window.
+	s.base.EAR, s.base.MAR = median(s.ears), median(s.mars)
+	s.base.Frames, s.base.End = len(s.ears), f.Time
+	s.result.Baseline = s.base
+	s.blink = NewBlinkDetector(s.base.EAR, s.cfg.Blink)
+	s.promptAt = f.Time + s.cfg.PromptDelay
+	s.result.PromptAt = s.promptAt
+	s.state = StatePrompt
+	if f.Time >= s.promptAt {
+		s.state = StateChallenge
+		if s.cfg.Mode == certkiosk.MethodDigits {
+			s.cfg.Speech.Start(s.cfg.Code, s.base, s.promptAt)
+		}
+	}
+	s.challenge(f)
+}
+
+// challenge tracks the eyes (from the baseline on, so a blink already under
+// way at the prompt is recognised as such and not counted) and decides.
+func (s *Session) challenge(f *Frame) *Blink {
+	single := f.Faces == 1 && f.HasShape
+	if f.Faces > 1 {
+		if !s.multi {
+			s.multi, s.multiAt = true, f.Time
+		}
+		if s.state == StateChallenge && f.Time-s.multiAt >= s.cfg.MultiFaceLimit {
+			s.decideFail(f, IssueMultipleFaces)
+			return nil
+		}
+	} else {
+		s.multi = false
+	}
+	var counted *Blink
+	if s.cfg.Mode == certkiosk.MethodBlink {
+		if single {
+			ear, _ := f.EyeEAR()
+			// Arm only once the eyes are seen open after the baseline:
+			// eyes closed at the prompt cannot start a counted blink.
+			if !s.armed {
+				s.armed = ear > s.cfg.Blink.OpenFrac*s.base.EAR
+			} else if b, ok := s.blink.Observe(f.Index, f.Time, ear); ok && s.state == StateChallenge && b.Start >= s.promptAt {
+				s.result.Blinks = append(s.result.Blinks, b)
+				counted = &b
+			}
+		} else {
+			s.blink.Missing(f.Time)
+		}
+		if len(s.result.Blinks) >= s.cfg.Blinks {
+			s.decidePass(f)
+			return counted
+		}
+	} else if s.state == StateChallenge {
+		s.cfg.Speech.Frame(f)
+		r := s.cfg.Speech.Decide(false)
+		s.result.MouthCycles = r.Cycles
+		if r.Done {
+			if r.Pass {
+				s.decidePass(f)
+			} else {
+				s.decideFail(f, Issue{Code: r.Reason, Prompt: "未能确认您读出了数字"})
+			}
+			return nil
+		}
+	}
+	if s.state == StateChallenge && s.cfg.TimeLimit > 0 && f.Time-s.promptAt >= s.cfg.TimeLimit {
+		s.finishChallenge(f)
+	}
+	return counted
+}
+
+// Finish ends the input (end of the clip, or the caller gives up) and
+// returns the verdict: a session not yet decided fails with the reason for
+// the state it is in.
+func (s *Session) Finish() Result {
+	if s.state == StateDone {
+		return s.result
+	}
+	f := s.lastFrame
+	if f == nil {
+		f = &Frame{Index: -1}
+	}
+	switch s.state {
+	case StatePositioning, StateBaseline:
+		s.decideFail(f, s.positioningReason())
+	default:
+		s.finishChallenge(f)
+	}
+	return s.result
+}
+
+func (s *Session) finishChallenge(f *Frame) {
+	if s.cfg.Mode == certkiosk.MethodBlink {
+		s.decideFail(f, Issue{Code: ReasonNoBlink, Prompt: "未检测到眨眼"})
+		return
+	}
+	if s.state != StateChallenge { // prompt never shown
+		s.decideFail(f, Issue{Code: ReasonNoSpeech, Prompt: "未能确认您读出了数字"})
+		return
+	}
+	r := s.cfg.Speech.Decide(true)
+	s.result.MouthCycles = r.Cycles
+	if r.Pass {
+		s.decidePass(f)
+		return
+	}
+	reason := r.Reason
+	if reason == "" {
+		reason = ReasonNoSpeech
+	}
+	s.decideFail(f, Issue{Code: reason, Prompt: "未能确认您读出了数字"})
+}
+
+func (s *Session) decidePass(f *Frame) {
+	s.state = StateDone
+	s.result.Verdict, s.result.Reason, s.result.Prompt = certkiosk.VerdictPass, "", "认证通过"
+	s.result.DecidedAtFrame, s.result.DecidedAt = f.Index, f.Time
+}
+
+func (s *Session) decideFail(f *Frame, is Issue) {
+	s.state = StateDone
+	s.result.Verdict, s.result.Reason, s.result.Prompt = certkiosk.VerdictFail, is.Code, is.Prompt
+	s.result.DecidedAtFrame, s.result.DecidedAt = f.Index, f.Time
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	c := slices.Clone(v)
+	slices.Sort(c)
+	if n := len(c); n%2 == 1 {
+		return c[n/2]
+	} else {
+		return (c[n/2-1] + c[n/2]) / 2
+	}
+}
+
+// BestScore rates f as the retiree's photo for the record: 0 unless the
+// frame passes the gates with eyes open (against the baseline), else its
+// sharpness weighted by how frontal the face is.
+func BestScore(f *Frame, b Baseline, g Gates, opt BlinkOptions) float64 {
+	if _, ok := g.Check(f); !ok || b.EAR <= 0 {
+		return 0
+	}
+	ear, _ := f.EyeEAR()
+	if ear < opt.OpenFrac*b.EAR {
+		return 0
+	}
+	yaw, _ := f.Yaw()
+	front := 1 - 2*abs(yaw-0.5)
+	if front < 0 {
+		front = 0
+	}
+	return f.Sharpness * front
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,161 @@
+package liveness
+
+import (
+	"math"
+	"time"
+)
+
+// SpeechCheck judges whether the person read the code aloud. The lips
+// check (LipCheck) is the one built in; an audio check (voice activity in
+// step with the lips) or speech recognition can implement the same
+// interface and be combined with AllSpeech, without touching the session.
+type SpeechCheck interface {
+	// Start begins a challenge for code with the person's baseline, at
+	// the prompt's time.
+	Start(code string, b Baseline, prompt time.Duration)
+	// Frame feeds one video frame (with or without a face).
+	Frame(f *Frame)
+	// Decide reports the judgement so far. final is true when no more
+	// input will come (end of the clip or time limit).
+	Decide(final bool) SpeechResult
+}
+
+// SpeechResult is a speech check's judgement.
+type SpeechResult struct {
+	Done   bool   // a judgement is made; Pass and Reason hold
+	Pass   bool   //
+	Reason string // machine code when failed, e.g. no_speech
+	Cycles int    // mouth open–close cycles counted
+}
+
+// LipOptions shape the lip check. MAR is already normalised by the mouth
+// width, so the thresholds are absolute rises above the person's
+// closed-mouth baseline (which can be near 0 for closed lips or near 0.2
+// with teeth showing, so a fraction of it would not do).
+type LipOptions struct {
+	OpenRise    float64       // mouth open when MAR > baseline + OpenRise
+	CloseRise   float64       // closed again when MAR < baseline + CloseRise
+	MinOpen     time.Duration // shortest open phase of a syllable
+	MaxOpen     time.Duration // longest; a yawn or a held-open mouth is not speech
+	CyclesPer   float64       // cycles needed per digit
+	MinVariance float64       // minimum standard deviation of MAR over the window
+}
+
+// DefaultLips: a spoken syllable opens the inner lips by about 0.2 MAR
+// (0.16 → 0.35 measured); landmark jitter on a still face is a few
+// hundredths.
+var DefaultLips = LipOptions{
+	OpenRise:    0.09,
+	CloseRise:   0.05,
+	MinOpen:     60 * time.Millisecond,
+	MaxOpen:     1500 * time.Millisecond,
+	CyclesPer:   0.6,
+	MinVariance: 0.03,
+}
+
+// LipCheck judges speech from inner-lip movement.
+type LipCheck struct {
+	opt    LipOptions
+	need   int
+	base   float64
+	prompt time.Duration
+
+	open      bool
+	openAt    time.Duration
+	cycles    int
+	n         int
+	sum, sum2 float64
+}
+
+// NewLipCheck returns a lip check with opt.
+func NewLipCheck(opt LipOptions) *LipCheck { return &LipCheck{opt: opt} }
+
+// Start implements SpeechCheck.
+func (c *LipCheck) Start(code string, b Baseline, prompt time.Duration) {
+	*c = LipCheck{opt: c.opt, base: b.MAR, prompt: prompt}
+	c.need = int(math.Ceil(c.opt.CyclesPer * float64(len(code))))
+	if c.need < 1 {
+		c.need = 1
+	}
+}
+
+// Frame implements SpeechCheck.
+func (c *LipCheck) Frame(f *Frame) {
+	mar, ok := f.MouthMAR()
+	if !ok || f.Time < c.prompt {
+		return
+	}
+	c.n++
+	c.sum += mar
+	c.sum2 += mar * mar
+	rise := mar - c.base
+	switch {
+	case !c.open && rise > c.opt.OpenRise:
+		c.open, c.openAt = true, f.Time
+	case c.open && rise < c.opt.CloseRise:
+		c.open = false
+		if d := f.Time - c.openAt; d >= c.opt.MinOpen && d <= c.opt.MaxOpen {
+			c.cycles++
+		}
+	}
+}
+
+// Decide implements SpeechCheck.
+func (c *LipCheck) Decide(final bool) SpeechResult {
+	r := SpeechResult{Cycles: c.cycles}
+	if c.cycles >= c.need && c.stddev() >= c.opt.MinVariance {
+		r.Done, r.Pass = true, true
+		return r
+	}
+	if final {
+		r.Done, r.Reason = true, "no_speech"
+	}
+	return r
+}
+
+func (c *LipCheck) stddev() float64 {
+	if c.n < 2 {
+		return 0
+	}
+	m := c.sum / float64(c.n)
+	v := c.sum2/float64(c.n) - m*m
+	if v < 0 {
+		return 0
+	}
+	return math.Sqrt(v)
+}
+
+// AllSpeech combines checks: it passes when every check passes and fails
+// with the first failure. Cycles come from the first check.
+func AllSpeech(checks ...SpeechCheck) SpeechCheck { return allSpeech(checks) }
+
+type allSpeech []SpeechCheck
+
+func (a allSpeech) Start(code string, b Baseline, prompt time.Duration) {
+	for _, c := range a {
+		c.Start(code, b, prompt)
+	}
+}
+
+func (a allSpeech) Frame(f *Frame) {
+	for _, c := range a {
+		c.Frame(f)
+	}
+}
+
+func (a allSpeech) Decide(final bool) SpeechResult {
+	out := SpeechResult{Done: true, Pass: true}
+	for i, c := range a {
+		r := c.Decide(final)
+		if i == 0 {
+			out.Cycles = r.Cycles
+		}
+		switch {
+		case r.Done && !r.Pass:
+			return SpeechResult{Done: true, Reason: r.Reason, Cycles: out.Cycles}
+		case !r.Done:
+			out.Done, out.Pass = false, false
+		}
+	}
+	return out
+}
