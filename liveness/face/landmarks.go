@@ -1,0 +1,133 @@
+// Package face finds the face in a frame and its 68 landmarks: OpenCV
+// cascades on a downscaled grey frame, tracked between detections, and
+// dlib's shape predictor through a small C++ shim. It turns frames into
+// liveness.Frame observations; the judgement itself is in package liveness.
+package face
+
+/*
+#cgo pkg-config: dlib-1 opencv4
+#cgo CXXFLAGS: -std=c++17 -O3 -DNDEBUG
+#cgo LDFLAGS: -llapack -lblas
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"sync"
+	"unsafe"
+
+	"certkiosk"
+	"certkiosk/liveness"
+
+	"gocv.io/x/gocv"
+)
+
+// DefaultModel is where Debian's libdlib-data puts the 68-point model.
+const DefaultModel = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"
+
+// Landmarker is a loaded 68-point shape predictor. It is safe for
+// concurrent use (dlib's predictor is read-only once loaded).
+type Landmarker struct {
+	p    C.ckPredictor
+	path string
+}
+
+var (
+	loadMu sync.Mutex
+	loaded = map[string]*loadOnce{}
+)
+
+type loadOnce struct {
+	once sync.Once
+	lm   *Landmarker
+	err  error
+}
+
+// LoadLandmarker loads the model at path ("" for DefaultModel) once per
+// process; later calls with the same path return the same Landmarker (the
+// model is 100 MB and takes about 0.4 s to load). A missing model is an
+// error that names the Debian package to install.
+func LoadLandmarker(path string) (*Landmarker, error) {
+	if path == "" {
+		path = DefaultModel
+	}
+	loadMu.Lock()
+	l, ok := loaded[path]
+	if !ok {
+		l = &loadOnce{}
+		loaded[path] = l
+	}
+	loadMu.Unlock()
+	l.once.Do(func() { l.lm, l.err = load(path) })
+	return l.lm, l.err
+}
+
+// Preload starts loading the model in the background so the first session
+// does not wait; the result is what LoadLandmarker(path) returns later.
+// The goroutine ends when loading ends.
+func Preload(path string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := LoadLandmarker(path)
+		done <- err
+	}()
+	return done
+}
+
+func load(path string) (*Landmarker, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "人脸关键点模型缺失，请联系管理员",
+			Detail: "landmark model " + path + " not found (install the Debian package libdlib-data)", Err: err}
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var msg [512]C.char
+	p := C.ckLoadPredictor(cpath, &msg[0], C.int(len(msg)))
+	if p == nil {
+		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "人脸关键点模型无法读取，请联系管理员",
+			Detail: "load landmark model " + path + " (reinstall the Debian package libdlib-data)",
+			Err:    errors.New(C.GoString(&msg[0]))}
+	}
+	return &Landmarker{p: p, path: path}, nil
+}
+
+// Path is the model file.
+func (l *Landmarker) Path() string { return l.path }
+
+// Predict returns the 68 landmarks of the face in box of a grey 8-bit
+// image, in the image's pixels.
+func (l *Landmarker) Predict(grey gocv.Mat, box image.Rectangle) ([68]liveness.Point, error) {
+	var pts [68]liveness.Point
+	if grey.Empty() || grey.Type() != gocv.MatTypeCV8U {
+		return pts, fmt.Errorf("predict landmarks: want a grey 8-bit image, got type %v", grey.Type())
+	}
+	if !grey.IsContinuous() {
+		return pts, errors.New("predict landmarks: image is not continuous")
+	}
+	data, err := grey.DataPtrUint8()
+	if err != nil {
+		return pts, fmt.Errorf("predict landmarks: %w", err)
+	}
+	var out [136]C.double
+	n := C.ckPredict(l.p, (*C.uchar)(unsafe.Pointer(&data[0])), C.int(grey.Rows()), C.int(grey.Cols()), C.int(grey.Step()),
+		C.long(box.Min.X), C.long(box.Min.Y), C.long(box.Max.X-1), C.long(box.Max.Y-1), &out[0])
+	if n != 68 {
+		return pts, fmt.Errorf("predict landmarks: predictor returned %d parts", int(n))
+	}
+	for i := range pts {
+		pts[i] = liveness.Point{X: float64(out[2*i]), Y: float64(out[2*i+1])}
+	}
+	return pts, nil
+}
+
+// SetNumThreads sets the size of OpenCV's thread pool (gocv v0.31 has no
+// wrapper); 1 gives the single-thread figures the speed bar is stated in.
+func SetNumThreads(n int) { C.ckSetNumThreads(C.int(n)) }
+
+// NumThreads reports OpenCV's thread count.
+func NumThreads() int { return int(C.ckGetNumThreads()) }
