@@ -7,7 +7,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X certkiosk.Version=$(VERSION)
 BIN := build
 # Packages with cgo that must also pass with gocv's Mat leak counter on.
-MATPROFILE_PKGS := ./camera/...
+MATPROFILE_PKGS := ./camera/... ./liveness/face/... ./liveness/fixture/...
 
 .PHONY: all deps build run test bench screenshots font voices clean
 

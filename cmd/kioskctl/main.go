@@ -35,6 +35,8 @@ var commands = []command{
 	{"id", "id check NUMBER — validate an identity number and show it masked", cmdID},
 	{"democlip", "democlip --out FILE [--seconds S] [--seed N] — render the demo camera clip", cmdDemoClip},
 	{"demo-roster", "demo-roster — put the demo roster into an empty database", cmdDemoRoster},
+	{"liveness", "liveness --mode blink|digits --video FILE [--digits 4821] [--save-best OUT.jpg] [--blinks N] [--threads N] --json — judge a clip", cmdLiveness},
+	{"fixture", "fixture --out DIR [--only NAME] — render the liveness test clips", cmdFixture},
 	{"init", "init --admin ID [--name NAME] [--evidence-key-out FILE] — create the database and first admin (PIN on stdin)", cmdInit},
 	{"roster", "roster import FILE [--encoding auto|utf8|gbk] | roster find ID | roster pull (from the central)", cmdRoster},
 	{"staff", "staff add --id ID [--name N] [--role R] | staff passwd --id ID | staff list (PINs on stdin)", cmdStaff},
