@@ -29,14 +29,14 @@ done
 
 # One start per screen; screens behind the sign-in get the demo account's
 # PIN on stdin. Software OpenGL: there is no GPU under Xvfb.
-shot() { # name, [screen]
-  local name=$1 screen=${2:-}
+shot() { # name, [screen], [seconds to wait]
+  local name=$1 screen=${2:-} wait=${3:-${SCREENSHOT_WAIT:-5}}
   local args=(--demo --data "$data" --camera -1)
   [ -n "$screen" ] && args+=(--staff 9001 --screen "$screen")
   echo 246810 | DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 \
     "$bin" "${args[@]}" >"$out/$name.log" 2>&1 &
   local kiosk=$!
-  sleep "${SCREENSHOT_WAIT:-5}"
+  sleep "$wait"
   if ! kill -0 "$kiosk" 2>/dev/null; then
     echo "certkiosk exited early on $name; its log:" >&2; cat "$out/$name.log" >&2; exit 1
   fi
@@ -51,3 +51,6 @@ shot records records
 shot sync sync
 shot device device
 shot settings settings
+shot certify certify 6
+shot certify-digits certify-digits 6
+shot pass certify 16

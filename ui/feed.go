@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"image"
 	"time"
 
 	"certkiosk"
@@ -11,25 +12,40 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// Feed pumps frames from a camera source into a Preview in the caller's
-// goroutine until ctx ends. A lost device is reported through onError (in
-// plain Chinese) and reopened every retry interval; a file that ends is
-// reported once. It returns when ctx ends or the source cannot go on.
-func Feed(ctx context.Context, src camera.Source, p *Preview, onError func(msg string)) error {
+// Feed is the kiosk's one capture loop: it pumps frames from a camera
+// source into a Preview in the caller's goroutine until ctx ends and, when
+// checker is not nil, hands each frame to the running liveness check first
+// and draws the face guide and box on the preview. A lost device is
+// reported through onError (in plain Chinese), fails the running check,
+// and is reopened every retry interval. It returns when ctx ends or the
+// source cannot go on.
+func Feed(ctx context.Context, src camera.Source, p *Preview, checker *LiveChecker, onError func(msg string)) error {
 	tmp := gocv.NewMat()
 	defer tmp.Close()
 	const retry = 2 * time.Second
 	for {
-		err := camera.Capture(ctx, src, true, func(m gocv.Mat, _ time.Duration) {
-			buf, err := camera.ToRGBA(m, &tmp, p.Buffer())
-			if err == nil {
-				p.Offer(buf)
+		err := camera.Capture(ctx, src, true, func(m gocv.Mat, t time.Duration) {
+			var box image.Rectangle
+			var good, active bool
+			if checker != nil {
+				box, good, active = checker.Frame(m, t)
 			}
+			buf, err := camera.ToRGBA(m, &tmp, p.Buffer())
+			if err != nil {
+				return
+			}
+			if active {
+				drawGuide(buf, box, good)
+			}
+			p.Offer(buf)
 		})
 		if err == nil || ctx.Err() != nil {
 			return nil
 		}
 		onError(certkiosk.ErrorMessageOf(err))
+		if checker != nil {
+			checker.Fail(err)
+		}
 		dev, ok := src.(*camera.Device)
 		if !ok || !errors.Is(err, camera.ErrDeviceLost) {
 			return err

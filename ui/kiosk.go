@@ -29,6 +29,12 @@ type Options struct {
 	Sync SyncControl
 	// Device is the device-status view (camera preview), when there is one.
 	Device func() fyne.CanvasObject
+	// Checker runs liveness checks; without one the card offers no check.
+	Checker Checker
+	// Preview is the live camera picture shown during a check.
+	Preview *Preview
+	// Speaker says the prompts (nil: silent).
+	Speaker Speaker
 }
 
 // SyncControl is what the UI needs of the sync worker.
@@ -54,6 +60,11 @@ type Kiosk struct {
 	searchMsg         *widget.Label
 	syncLine          *widget.Label
 	screen            string // name of the current screen, for tests and screenshots
+
+	visit       *visit // the retiree being certified
+	certPrompt  *widget.Label
+	reviewEntry *widget.Entry
+	lastToken   string
 }
 
 // NewKiosk builds the kiosk window on a and shows the sign-in screen.
@@ -284,10 +295,24 @@ func (k *Kiosk) ShowRetiree(r certkiosk.Retiree) {
 		widget.NewFormItem(lang.L("card.due"), big(orNone(due))),
 		widget.NewFormItem(lang.L("card.status"), status),
 	)
-	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
+	if k.visit == nil || k.visit.retiree.ID != r.ID {
+		k.visit = &visit{retiree: r}
+	}
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.visit = nil; k.ShowHome() })
+	buttons := container.NewHBox(back)
+	var focus fyne.Focusable
+	if k.opt.Checker != nil {
+		blink := NewBigButton(lang.L("card.certify.blink"), theme.VisibilityIcon(), func() { k.StartCertification(certkiosk.MethodBlink) })
+		blink.Importance = widget.HighImportance
+		digits := NewBigButton(lang.L("card.certify.digits"), theme.MediaRecordIcon(), func() { k.StartCertification(certkiosk.MethodDigits) })
+		buttons.Add(layout.NewSpacer())
+		buttons.Add(digits)
+		buttons.Add(blink)
+		focus = blink
+	}
 	k.frame("retiree", container.NewBorder(NewText(lang.L("card.title"), theme.SizeNameSubHeadingText, true),
-		container.NewHBox(back), nil, nil, container.NewVScroll(form)), nil)
-	k.escTo(k.ShowHome)
+		buttons, nil, nil, container.NewVScroll(form)), focus)
+	k.escTo(func() { k.visit = nil; k.ShowHome() })
 }
 
 // escTo makes Esc go to a screen (keyboard operation for staff).

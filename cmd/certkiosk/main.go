@@ -9,9 +9,13 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
+	"time"
 
 	"certkiosk"
 	"certkiosk/camera"
+	"certkiosk/liveness/face"
+	"certkiosk/liveness/fixture"
 	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/ui"
@@ -61,10 +65,20 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 	if !flagSet("camera") { // the supervisor's choice in Settings
 		device, _ = db.IntSetting(ctx, store.SetCameraIndex, device)
 	}
-	src, info, err := camera.Choose(device, video, demo, dataDir)
+	var demoClip func() (string, error)
+	if demo {
+		demoClip = func() (string, error) { return fixture.EnsureDemoClip(filepath.Join(dataDir, "demo")) }
+	}
+	model := face.Preload("") // ≈ 0.4 s, in the background while the window opens
+	src, info, err := camera.Choose(device, video, demoClip)
 	if err != nil {
 		log.Printf("camera: %v", err) // the device screen says so in Chinese
 	}
+	go func() {
+		if err := <-model; err != nil {
+			log.Printf("liveness: %v", err) // a check then says so when it starts
+		}
+	}()
 	counts, err := db.SyncCounts(ctx)
 	if err != nil {
 		return err
@@ -74,7 +88,22 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 		Camera: info.Name, CameraDemo: info.Demo, Enrolled: notEnrolled == nil, Pending: counts.Pending})
 
 	a := app.NewWithID("cn.certkiosk.kiosk")
-	opt := ui.Options{Demo: demo, Version: certkiosk.Version, Device: func() fyne.CanvasObject { return shell.Content }}
+	speaker, err := ui.NewSpeaker()
+	if err != nil {
+		log.Printf("sound: %v (prompts will be shown, not spoken)", err)
+	}
+	checker := &ui.LiveChecker{
+		Blinks: func() int { n, _ := db.IntSetting(ctx, store.SetBlinks, store.DefaultBlinks); return n },
+		TimeLimit: func() time.Duration {
+			n, _ := db.IntSetting(ctx, store.SetTimeoutSecs, store.DefaultTimeout)
+			return time.Duration(n) * time.Second
+		},
+	}
+	opt := ui.Options{Demo: demo, Version: certkiosk.Version, Device: func() fyne.CanvasObject { return shell.Content },
+		Preview: shell.Preview, Speaker: speaker}
+	if src != nil {
+		opt.Checker = checker
+	}
 	var worker *ksync.Worker
 	if notEnrolled == nil {
 		worker = &ksync.Worker{DB: db, Client: client}
@@ -100,7 +129,7 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if err := ui.Feed(ctx, src, shell.Preview, shell.SetCameraError); err != nil {
+			if err := ui.Feed(ctx, src, shell.Preview, checker, shell.SetCameraError); err != nil {
 				log.Printf("camera: %v", err)
 			}
 		}()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"certkiosk"
 	"certkiosk/ui"
 )
 
@@ -31,6 +32,12 @@ func signIn(k *ui.Kiosk, staff, screen string) error {
 		k.ShowDevice()
 	case "settings":
 		k.ShowSettings()
+	case "certify":
+		k.ShowFirstDue()
+		k.StartCertification(certkiosk.MethodBlink)
+	case "certify-digits":
+		k.ShowFirstDue()
+		k.StartCertification(certkiosk.MethodDigits)
 	case "retiree":
 		k.ShowFirstDue()
 	default:

@@ -5,8 +5,7 @@ import (
 	"flag"
 	"fmt"
 
-	"certkiosk/assets"
-	"certkiosk/camera"
+	"certkiosk/liveness/fixture"
 	"certkiosk/store"
 )
 
@@ -15,16 +14,17 @@ func cmdDemoClip(_ context.Context, e *env, args []string) error {
 	fs.SetOutput(e.stderr)
 	out := fs.String("out", "", "output file (.avi)")
 	seconds := fs.Float64("seconds", 12, "length in seconds")
-	seed := fs.Int64("seed", 1, "random seed of the drift")
-	if err := fs.Parse(args); err != nil || *out == "" || fs.NArg() > 0 {
+	if err := fs.Parse(args); err != nil || *out == "" || fs.NArg() > 0 || *seconds <= 0 {
 		return errUsage
 	}
-	p, err := camera.DecodePortrait(assets.Portrait)
+	r, err := fixture.NewRenderer("")
 	if err != nil {
 		return err
 	}
-	defer p.Close()
-	if err := camera.RenderDrift(p, *out, camera.DriftOptions{Seconds: *seconds, Seed: *seed}); err != nil {
+	defer r.Close()
+	spec := fixture.DemoSpec()
+	spec.Seconds = *seconds
+	if _, err := r.Render(spec, *out); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, *out)

@@ -33,7 +33,7 @@ type env struct {
 var commands = []command{
 	{"version", "print the version", cmdVersion},
 	{"id", "id check NUMBER — validate an identity number and show it masked", cmdID},
-	{"democlip", "democlip --out FILE [--seconds S] [--seed N] — render the demo camera clip", cmdDemoClip},
+	{"democlip", "democlip --out FILE [--seconds S] — render the demo camera clip (blinks and speech)", cmdDemoClip},
 	{"demo-roster", "demo-roster — put the demo roster into an empty database", cmdDemoRoster},
 	{"liveness", "liveness --mode blink|digits --video FILE [--digits 4821] [--save-best OUT.jpg] [--blinks N] [--threads N] --json — judge a clip", cmdLiveness},
 	{"fixture", "fixture --out DIR [--only NAME] — render the liveness test clips", cmdFixture},

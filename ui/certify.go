@@ -1,0 +1,322 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/jpeg"
+	"strings"
+	"time"
+
+	"certkiosk"
+	"certkiosk/store"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// CheckUpdate is what a running liveness check tells the screen.
+type CheckUpdate struct {
+	Prompt    string        // Chinese text to show large; "" keeps the last one
+	Voice     []string      // voice prompt keys to say now
+	Remaining time.Duration // countdown of the challenge; 0 hides it
+	Done      bool          // the check is over: Result holds the outcome
+	Result    CheckResult
+	Err       error // the check could not run (camera lost)
+}
+
+// CheckResult is a finished liveness check.
+type CheckResult struct {
+	Verdict certkiosk.Verdict // pass or fail
+	Reason  string            // machine code, "" on pass
+	Metrics json.RawMessage
+	Best    []byte // best frame, JPEG, in memory only
+	Started time.Time
+	Ended   time.Time
+}
+
+// Checker runs liveness checks on the kiosk's camera. Start returns the
+// digit code to read (digits mode) and a channel of updates that ends with
+// a Done or Err update; cancel stops the check early.
+type Checker interface {
+	Start(method certkiosk.Method) (code string, updates <-chan CheckUpdate, cancel func(), err error)
+}
+
+// visit is one retiree's certification at the counter: attempts so far.
+type visit struct {
+	retiree  certkiosk.Retiree
+	attempts int
+	last     certkiosk.Method
+}
+
+// StartCertification begins an attempt for the retiree on the card.
+func (k *Kiosk) StartCertification(method certkiosk.Method) {
+	v := k.visit
+	if v == nil || k.opt.Checker == nil {
+		return
+	}
+	if v.attempts >= certkiosk.MaxAttempts {
+		k.showFailure(CheckResult{Reason: "attempts"}, method)
+		return
+	}
+	v.attempts++
+	v.last = method
+	code, updates, cancel, err := k.opt.Checker.Start(method)
+	if err != nil {
+		v.attempts--
+		k.showCameraProblem(err)
+		return
+	}
+	prompt := widget.NewLabel(lang.L("certify.starting"))
+	prompt.SizeName = SizeNamePromptText
+	prompt.TextStyle.Bold = true
+	prompt.Wrapping = fyne.TextWrapWord
+	prompt.Alignment = fyne.TextAlignCenter
+	countdown := NewText("", SizeNameRetireeText, true)
+	task := lang.L("certify.blink", map[string]any{"N": k.blinks()})
+	if method == certkiosk.MethodDigits {
+		task = lang.L("certify.digits", map[string]any{"Code": spaced(code)})
+	}
+	taskLabel := NewText(task, SizeNameRetireeText, true)
+	cancelButton := NewBigButton(lang.L("certify.cancel"), theme.CancelIcon(), func() {
+		cancel()
+		v.attempts--
+		k.ShowRetiree(v.retiree)
+	})
+	var preview fyne.CanvasObject = layout.NewSpacer()
+	if k.opt.Preview != nil {
+		preview = k.opt.Preview.Image
+	}
+	head := container.NewVBox(
+		NewText(lang.L("certify.title", map[string]any{"Name": v.retiree.Name}), theme.SizeNameSubHeadingText, true),
+		NewText(lang.L("certify.attempt", map[string]any{"N": v.attempts}), theme.SizeNameText, false))
+	side := container.NewVBox(taskLabel, prompt, countdown)
+	k.frame("certify", container.NewBorder(head, container.NewHBox(cancelButton), nil, nil,
+		container.NewGridWithColumns(2, preview, side)), nil)
+	k.Window.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		if e.Name == fyne.KeyEscape {
+			cancelButton.OnTapped()
+		}
+	})
+	k.certPrompt = prompt
+	go k.follow(updates, v, method, code, prompt, countdown)
+}
+
+// follow applies a check's updates on the UI goroutine until it ends.
+func (k *Kiosk) follow(updates <-chan CheckUpdate, v *visit, method certkiosk.Method, code string, prompt, countdown *widget.Label) {
+	for u := range updates {
+		u := u
+		if len(u.Voice) > 0 && k.opt.Speaker != nil {
+			k.opt.Speaker.Say(u.Voice...)
+		}
+		fyne.DoAndWait(func() {
+			if k.visit != v || k.screen != "certify" {
+				return // cancelled, or staff moved on
+			}
+			switch {
+			case u.Err != nil:
+				v.attempts--
+				k.showCameraProblem(u.Err)
+			case u.Done:
+				k.finish(v, method, code, u.Result)
+			default:
+				if u.Prompt != "" {
+					prompt.SetText(u.Prompt)
+				}
+				if u.Remaining > 0 {
+					countdown.SetText(lang.L("certify.countdown", map[string]any{"Seconds": int(u.Remaining.Seconds() + 0.999)}))
+				} else {
+					countdown.SetText("")
+				}
+			}
+		})
+		if u.Done || u.Err != nil {
+			return
+		}
+	}
+}
+
+// CertifyPrompt is the large prompt on the certification screen.
+func (k *Kiosk) CertifyPrompt() string {
+	if k.certPrompt == nil {
+		return ""
+	}
+	return k.certPrompt.Text
+}
+
+func spaced(code string) string { return strings.Join(strings.Split(code, ""), " ") }
+
+func (k *Kiosk) blinks() int {
+	n, _ := k.DB.IntSetting(k.ctx(), store.SetBlinks, store.DefaultBlinks)
+	return n
+}
+
+// finish saves the attempt — pass or fail — and shows the result.
+func (k *Kiosk) finish(v *visit, method certkiosk.Method, code string, r CheckResult) {
+	c := &certkiosk.Certification{RetireeID: v.retiree.ID, StaffID: k.staff.ID, Method: method, Challenge: code,
+		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended, Attempt: v.attempts}
+	var ev []store.Evidence
+	if len(r.Best) > 0 {
+		ev = append(ev, store.Evidence{Kind: store.EvidenceBestFrame, Data: r.Best})
+	}
+	if err := k.DB.SaveCertification(k.ctx(), k.actor(), c, ev); err != nil {
+		k.showSaveProblem(err)
+		return
+	}
+	if r.Verdict == certkiosk.VerdictPass {
+		if k.opt.Speaker != nil {
+			k.opt.Speaker.Say("pass")
+		}
+		k.showPass(v, c, r.Best)
+		return
+	}
+	if k.opt.Speaker != nil {
+		k.opt.Speaker.Say("fail")
+	}
+	k.showFailure(r, method)
+}
+
+// showPass shows the receipt: code, signed QR, and the best frame (from
+// memory; it is never decrypted later).
+func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
+	r, _ := k.DB.FindRetiree(k.ctx(), v.retiree.ID)
+	due := certkiosk.DueDate(r.LastCert)
+	title := canvas.NewText("✓ "+lang.L("result.pass"), theme.Color(theme.ColorNameSuccess))
+	title.TextSize = theme.Size(SizeNamePromptText)
+	title.TextStyle.Bold = true
+	detail := NewParagraph(lang.L("result.pass.detail", map[string]any{"Name": r.Name, "Due": due.String()}), SizeNameRetireeText, false)
+	receipt := NewText(lang.L("result.receipt")+"  "+string(c.Receipt), SizeNameRetireeText, true)
+	right := container.NewVBox()
+	if key, err := k.DB.TerminalKey(k.ctx()); err == nil {
+		tok := certkiosk.ReceiptToken{Receipt: c.Receipt, Terminal: c.Terminal, Retiree: c.RetireeID.Masked(),
+			Date: certkiosk.DateOf(c.Ended.In(chinaZone)).String(), Verdict: c.Verdict}.Sign(key)
+		k.lastToken = tok
+		if img, err := ReceiptQR(tok, 280); err == nil {
+			qr := canvas.NewImageFromImage(img)
+			qr.FillMode = canvas.ImageFillContain
+			qr.SetMinSize(fyne.NewSize(280, 280))
+			right.Add(qr)
+		}
+	}
+	if photo := decodeJPEG(best); photo != nil {
+		p := canvas.NewImageFromImage(photo)
+		p.FillMode = canvas.ImageFillContain
+		p.SetMinSize(fyne.NewSize(200, 150))
+		right.Add(p)
+	}
+	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() { k.visit = nil; k.ShowHome() })
+	done.Importance = widget.HighImportance
+	k.frame("pass", container.NewBorder(nil, container.NewHBox(done), nil, nil,
+		container.NewGridWithColumns(2, container.NewVBox(title, detail, receipt), right)), done)
+	k.escTo(func() { k.visit = nil; k.ShowHome() })
+}
+
+// LastReceiptToken is the token in the last pass screen's QR code.
+func (k *Kiosk) LastReceiptToken() string { return k.lastToken }
+
+func decodeJPEG(b []byte) image.Image {
+	if len(b) == 0 {
+		return nil
+	}
+	img, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	return img
+}
+
+// ReasonText is a failure reason in plain words.
+func ReasonText(code string) string {
+	if t := lang.L("reason." + code); t != "reason."+code {
+		return t
+	}
+	return lang.L("reason.other")
+}
+
+// showFailure offers, within the three attempts, to try again or switch
+// method; always, to send the retiree to manual review.
+func (k *Kiosk) showFailure(r CheckResult, method certkiosk.Method) {
+	v := k.visit
+	title := canvas.NewText("✗ "+lang.L("result.fail"), theme.Color(theme.ColorNameError))
+	title.TextSize = theme.Size(SizeNamePromptText)
+	title.TextStyle.Bold = true
+	reason := NewParagraph(ReasonText(r.Reason), SizeNameRetireeText, false)
+	if r.Reason == "attempts" {
+		reason.SetText(lang.L("result.attempts.used"))
+	}
+	buttons := container.NewHBox()
+	if v.attempts < certkiosk.MaxAttempts {
+		retry := NewBigButton(lang.L("result.retry"), theme.ViewRefreshIcon(), func() { k.StartCertification(method) })
+		retry.Importance = widget.HighImportance
+		other := certkiosk.MethodDigits
+		if method == certkiosk.MethodDigits {
+			other = certkiosk.MethodBlink
+		}
+		buttons.Add(retry)
+		buttons.Add(NewBigButton(lang.L("result.switch."+string(other)), theme.MediaReplayIcon(), func() { k.StartCertification(other) }))
+	} else {
+		reason.SetText(reason.Text + "\n" + lang.L("result.attempts.used"))
+	}
+	buttons.Add(NewBigButton(lang.L("result.review"), theme.AccountIcon(), k.showManualReview))
+	buttons.Add(NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.ShowRetiree(v.retiree) }))
+	k.frame("fail", container.NewBorder(nil, buttons, nil, nil, container.NewVBox(title, reason,
+		NewText(lang.L("certify.attempt", map[string]any{"N": v.attempts}), theme.SizeNameText, false))), nil)
+}
+
+// showManualReview asks staff why, then records a manual_review verdict.
+func (k *Kiosk) showManualReview() {
+	v := k.visit
+	why := widget.NewMultiLineEntry()
+	why.SetPlaceHolder(lang.L("result.review.reason"))
+	msg := NewParagraph("", theme.SizeNameText, true)
+	submit := NewBigButton(lang.L("result.review.submit"), theme.ConfirmIcon(), func() {
+		text := strings.TrimSpace(why.Text)
+		if text == "" {
+			msg.SetText(lang.L("result.review.reason"))
+			return
+		}
+		now := k.opt.Now()
+		metrics, _ := json.Marshal(map[string]any{"staff_reason": text, "attempts": v.attempts})
+		method := v.last
+		if method == "" {
+			method = certkiosk.MethodBlink
+		}
+		c := &certkiosk.Certification{RetireeID: v.retiree.ID, StaffID: k.staff.ID, Method: method,
+			Verdict: certkiosk.VerdictManualReview, Reason: "staff_review", Metrics: metrics, Started: now, Ended: now,
+			Attempt: max(v.attempts, 1)}
+		if err := k.DB.SaveCertification(k.ctx(), k.actor(), c, nil); err != nil {
+			msg.SetText(lang.L("result.saved.failed", map[string]any{"Message": certkiosk.ErrorMessageOf(err)}))
+			return
+		}
+		if k.opt.Speaker != nil {
+			k.opt.Speaker.Say("manual_review")
+		}
+		done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() { k.visit = nil; k.ShowHome() })
+		k.frame("review", container.NewBorder(nil, container.NewHBox(done), nil, nil,
+			NewParagraph(lang.L("result.review.done"), SizeNameRetireeText, true)), done)
+	})
+	submit.Importance = widget.HighImportance
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.ShowRetiree(v.retiree) })
+	k.frame("review-form", container.NewBorder(NewText(lang.L("result.review"), theme.SizeNameSubHeadingText, true),
+		container.NewHBox(submit, back), nil, nil, container.NewVBox(why, msg)), why)
+	k.reviewEntry = why
+}
+
+func (k *Kiosk) showCameraProblem(err error) {
+	v := k.visit
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.ShowRetiree(v.retiree) })
+	k.frame("camera-problem", container.NewBorder(nil, container.NewHBox(back), nil, nil,
+		NewParagraph(lang.L("certify.nocamera", map[string]any{"Message": certkiosk.ErrorMessageOf(err)}), SizeNameRetireeText, true)), nil)
+}
+
+func (k *Kiosk) showSaveProblem(err error) {
+	v := k.visit
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.ShowRetiree(v.retiree) })
+	k.frame("save-problem", container.NewBorder(nil, container.NewHBox(back), nil, nil,
+		NewParagraph(lang.L("result.saved.failed", map[string]any{"Message": certkiosk.ErrorMessageOf(err)}), SizeNameRetireeText, true)), nil)
+}

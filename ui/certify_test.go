@@ -1,0 +1,219 @@
+package ui
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"certkiosk"
+	"certkiosk/camera"
+	"certkiosk/liveness/fixture"
+	"certkiosk/store"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+)
+
+// scripted is a Checker that plays a fixed outcome (for the paths a real
+// camera cannot easily reach in a test: three failures in a row).
+type scripted struct {
+	results []CheckResult
+	n       int
+}
+
+func (s *scripted) Start(method certkiosk.Method) (string, <-chan CheckUpdate, func(), error) {
+	ch := make(chan CheckUpdate, 4)
+	r := s.results[min(s.n, len(s.results)-1)]
+	s.n++
+	ch <- CheckUpdate{Prompt: "请眨眼两次", Remaining: 9 * time.Second}
+	ch <- CheckUpdate{Done: true, Result: r}
+	close(ch)
+	return "4821", ch, func() {}, nil
+}
+
+func waitScreen(t *testing.T, k *Kiosk, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if k.Screen() == want {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("screen %q after %s, want %q (prompt %q)", k.Screen(), within, want, k.CertifyPrompt())
+}
+
+func openCard(t *testing.T, k *Kiosk, db *store.DB) certkiosk.Retiree {
+	t.Helper()
+	k.Login(store.DemoStaffID, store.DemoStaffPIN)
+	ids, _ := db.ListRetireeIDs(context.Background(), 1)
+	r, _ := db.FindRetiree(context.Background(), ids[0])
+	k.Find(string(r.ID))
+	if k.Screen() != "retiree" {
+		t.Fatalf("card: %s", k.Screen())
+	}
+	return r
+}
+
+func TestThreeFailuresThenManualReview(t *testing.T) {
+	k, db := newTestKiosk(t)
+	now := testNow
+	k.opt.Checker = &scripted{results: []CheckResult{{Verdict: certkiosk.VerdictFail, Reason: "no_blink",
+		Metrics: []byte(`{"blinks":0}`), Started: now, Ended: now.Add(12 * time.Second)}}}
+	r := openCard(t, k, db)
+	for i := 1; i <= 3; i++ {
+		if i == 1 {
+			k.StartCertification(certkiosk.MethodBlink)
+		} else {
+			k.StartCertification(certkiosk.MethodDigits)
+		}
+		waitScreen(t, k, "fail", 5*time.Second)
+		text := screenText(k)
+		if !strings.Contains(text, "没有检测到眨眼") {
+			t.Fatalf("attempt %d: reason not in plain words: %s", i, text)
+		}
+		if (i < 3) != strings.Contains(text, "再试一次") {
+			t.Fatalf("attempt %d: retry offered = %v", i, strings.Contains(text, "再试一次"))
+		}
+	}
+	if !strings.Contains(screenText(k), "已试 3 次") {
+		t.Fatalf("no word about the attempts: %s", screenText(k))
+	}
+	k.StartCertification(certkiosk.MethodBlink) // a fourth is refused
+	if k.opt.Checker.(*scripted).n != 3 {
+		t.Fatal("a fourth attempt ran")
+	}
+	k.showManualReview()
+	k.reviewEntry.SetText("")
+	// Empty reason: refused; a real one: saved.
+	tapButton(t, k, "提交人工审核")
+	if k.Screen() != "review-form" {
+		t.Fatal("manual review saved without a reason")
+	}
+	k.reviewEntry.SetText("老人手抖，三次未通过，请上门核实")
+	tapButton(t, k, "提交人工审核")
+	if k.Screen() != "review" {
+		t.Fatalf("after submit: %s", k.Screen())
+	}
+	recs, _ := db.ListCertifications(context.Background(), store.CertFilter{Retiree: r.ID})
+	verdicts := map[certkiosk.Verdict]int{}
+	for _, c := range recs {
+		verdicts[c.Verdict]++
+	}
+	if verdicts[certkiosk.VerdictFail] != 3 || verdicts[certkiosk.VerdictManualReview] != 1 {
+		t.Fatalf("records %v", verdicts)
+	}
+	var m map[string]any
+	for _, c := range recs {
+		if c.Verdict == certkiosk.VerdictManualReview {
+			json.Unmarshal(c.Metrics, &m)
+		}
+	}
+	if m["staff_reason"] != "老人手抖，三次未通过，请上门核实" {
+		t.Fatalf("staff reason not kept: %v", m)
+	}
+}
+
+func tapButton(t *testing.T, k *Kiosk, label string) {
+	t.Helper()
+	b := findButton(k.Window.Content(), label)
+	if b == nil {
+		t.Fatalf("no button %q on %s: %s", label, k.Screen(), screenText(k))
+	}
+	b.OnTapped()
+}
+
+// The whole flow on a file-backed camera with the real detector and the
+// real session: sign in → search → certify (blink, then digits) → pass →
+// receipt whose QR verifies; and a clip with no face fails with words.
+func TestCertifyOnFileCamera(t *testing.T) {
+	k, db := newTestKiosk(t)
+	clip, err := fixture.EnsureDemoClip(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(clipPath string, method certkiosk.Method) {
+		src, err := camera.OpenFile(clipPath, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		checker := &LiveChecker{Blinks: func() int { return 2 }, TimeLimit: func() time.Duration { return 10 * time.Second },
+			Positioning: 3 * time.Second}
+		k.opt.Checker, k.opt.Preview = checker, NewPreview(k.Window.Canvas().Size())
+		ctx, cancel := context.WithCancel(context.Background())
+		fed := make(chan error, 1)
+		go func() { fed <- Feed(ctx, src, k.opt.Preview, checker, func(string) {}) }()
+		defer func() { cancel(); <-fed }()
+		k.StartCertification(method)
+		if k.Screen() != "certify" {
+			t.Fatalf("certify screen: %s", k.Screen())
+		}
+		deadline := time.Now().Add(40 * time.Second)
+		for time.Now().Before(deadline) && k.Screen() == "certify" {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	r := openCard(t, k, db)
+	run(clip, certkiosk.MethodBlink)
+	if k.Screen() != "pass" {
+		t.Fatalf("blink on the demo clip: %s: %s", k.Screen(), screenText(k))
+	}
+	key, _ := db.TerminalKey(context.Background())
+	if _, err := certkiosk.VerifyReceiptToken(k.LastReceiptToken(), key.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatalf("receipt token: %v", err)
+	}
+	recs, _ := db.ListCertifications(context.Background(), store.CertFilter{Retiree: r.ID})
+	if len(recs) != 1 || recs[0].Verdict != certkiosk.VerdictPass || !strings.Contains(screenText(k), string(recs[0].Receipt)) {
+		t.Fatalf("record %+v; screen %s", recs, screenText(k))
+	}
+	if ev, _ := db.EvidenceOf(context.Background(), recs[0].ID); len(ev) != 1 {
+		t.Fatal("the best frame was not kept as evidence")
+	}
+	tapButton(t, k, "完成，返回首页")
+
+	openCard(t, k, db)
+	run(clip, certkiosk.MethodDigits)
+	if k.Screen() != "pass" {
+		t.Fatalf("digits on the demo clip: %s: %s", k.Screen(), screenText(k))
+	}
+	tapButton(t, k, "完成，返回首页")
+
+	// No face: fails, with the reason in words.
+	rr, err := fixture.NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.avi")
+	if _, err := rr.Render(fixture.Spec{Name: "empty", Mode: certkiosk.MethodBlink, Seconds: 2, Seed: 3, NoFace: true}, empty); err != nil {
+		t.Fatal(err)
+	}
+	rr.Close()
+	openCard(t, k, db)
+	run(empty, certkiosk.MethodBlink)
+	if k.Screen() != "fail" || !strings.Contains(screenText(k), "没有看到人脸") {
+		t.Fatalf("no face: %s: %s", k.Screen(), screenText(k))
+	}
+}
+
+func findButton(o fyne.CanvasObject, label string) *BigButton {
+	switch w := o.(type) {
+	case *BigButton:
+		if w.Text == label {
+			return w
+		}
+	case *container.Scroll:
+		return findButton(w.Content, label)
+	case *fyne.Container:
+		for _, c := range w.Objects {
+			if b := findButton(c, label); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}
