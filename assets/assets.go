@@ -46,3 +46,8 @@ var PortraitFace = image.Rect(177, 66, 272, 161)
 //
 //go:embed voice/*.wav voice/prompts.txt
 var Voices embed.FS
+
+// FontReceipt is FontRegular with TrueType outlines, for receipt PDFs.
+//
+//go:embed fonts/NotoSansSC-Regular.subset.ttf
+var FontReceipt []byte

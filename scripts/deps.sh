@@ -21,7 +21,7 @@ PKGS=(
   libgl1-mesa-dev xorg-dev libasound2-dev
   xvfb x11-apps
   fonts-noto-cjk python3-fonttools
-  espeak-ng sox ffmpeg sqlite3 age zbar-tools
+  espeak-ng sox ffmpeg sqlite3 age zbar-tools poppler-utils
 )
 # shellcheck disable=SC2206
 PKGS+=(${DEPS_EXTRA:-})

@@ -28,6 +28,8 @@ for w in Regular Bold; do
     --text-file="$chars" --layout-features='*' --name-IDs='*' \
     --output-file="$out/NotoSansSC-$w.subset.otf"
 done
+# The receipt PDF needs TrueType outlines (go-pdf/fpdf embeds no CFF).
+"$py" scripts/otf2ttf.py "$out/NotoSansSC-Regular.subset.otf" "$out/NotoSansSC-Regular.subset.ttf"
 # The licence travels with the font (SIL OFL 1.1).
 awk '/SIL OPEN FONT LICENSE Version 1.1/{p=1} p{print} /OTHER DEALINGS IN THE FONT SOFTWARE\./{if(p) exit}' \
   /usr/share/doc/fonts-noto-cjk/copyright | sed 's/^ //; s/^\.$//' > "$out/OFL.txt.tmp"

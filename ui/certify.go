@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"image"
 	"image/jpeg"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -211,10 +213,43 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	}
 	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() { k.visit = nil; k.ShowHome() })
 	done.Importance = widget.HighImportance
-	k.frame("pass", container.NewBorder(nil, container.NewHBox(done), nil, nil,
-		container.NewGridWithColumns(2, container.NewVBox(title, detail, receipt), right)), done)
+	printMsg := NewParagraph("", theme.SizeNameText, false)
+	info := ReceiptInfo{Name: r.Name, MaskedID: r.ID.Masked(), Method: c.Method, Verdict: c.Verdict,
+		Time: c.Ended.In(chinaZone).Format("2006-01-02 15:04"), Terminal: c.Terminal, Due: due.String(),
+		Receipt: c.Receipt, Token: k.lastToken}
+	printButton := NewBigButton(lang.L("result.print"), theme.DocumentPrintIcon(), func() { printMsg.SetText(k.printReceipt(info)) })
+	k.frame("pass", container.NewBorder(nil, container.NewHBox(done, printButton), nil, nil,
+		container.NewGridWithColumns(2, container.NewVBox(title, detail, receipt, printMsg), right)), done)
 	k.escTo(func() { k.visit = nil; k.ShowHome() })
 }
+
+// printReceipt saves the receipt PDF and sends it to the printer; it
+// returns what to tell staff.
+func (k *Kiosk) printReceipt(info ReceiptInfo) string {
+	pdf, err := ReceiptPDF(info)
+	if err == nil && k.opt.ReceiptDir == "" {
+		err = errNoReceiptDir
+	}
+	if err != nil {
+		return lang.L("result.saved.failed", map[string]any{"Message": certkiosk.ErrorMessageOf(err)})
+	}
+	path := filepath.Join(k.opt.ReceiptDir, string(info.Receipt)+".pdf")
+	if err := os.MkdirAll(k.opt.ReceiptDir, 0o700); err == nil {
+		err = os.WriteFile(path, pdf, 0o600)
+	}
+	if err != nil {
+		return lang.L("result.saved.failed", map[string]any{"Message": err.Error()})
+	}
+	k.lastReceiptPDF = path
+	if k.opt.Print != nil {
+		if err := k.opt.Print(path); err == nil {
+			return lang.L("result.printed")
+		}
+	}
+	return lang.L("result.saved", map[string]any{"Path": path})
+}
+
+var errNoReceiptDir = certkiosk.Errorf(certkiosk.EUNAVAILABLE, "未设置回执保存位置", "no receipt directory")
 
 // LastReceiptToken is the token in the last pass screen's QR code.
 func (k *Kiosk) LastReceiptToken() string { return k.lastToken }

@@ -35,6 +35,10 @@ type Options struct {
 	Preview *Preview
 	// Speaker says the prompts (nil: silent).
 	Speaker Speaker
+	// ReceiptDir is where receipt PDFs are saved ("" : not saved).
+	ReceiptDir string
+	// Print sends a saved receipt PDF to the printer (nil: saving only).
+	Print func(path string) error
 }
 
 // SyncControl is what the UI needs of the sync worker.
@@ -61,10 +65,11 @@ type Kiosk struct {
 	syncLine          *widget.Label
 	screen            string // name of the current screen, for tests and screenshots
 
-	visit       *visit // the retiree being certified
-	certPrompt  *widget.Label
-	reviewEntry *widget.Entry
-	lastToken   string
+	visit          *visit // the retiree being certified
+	certPrompt     *widget.Label
+	reviewEntry    *widget.Entry
+	lastToken      string
+	lastReceiptPDF string
 }
 
 // NewKiosk builds the kiosk window on a and shows the sign-in screen.

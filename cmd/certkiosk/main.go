@@ -100,7 +100,7 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 		},
 	}
 	opt := ui.Options{Demo: demo, Version: certkiosk.Version, Device: func() fyne.CanvasObject { return shell.Content },
-		Preview: shell.Preview, Speaker: speaker}
+		Preview: shell.Preview, Speaker: speaker, ReceiptDir: filepath.Join(dataDir, "receipts"), Print: printPDF}
 	if src != nil {
 		opt.Checker = checker
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 
 	"certkiosk"
@@ -51,4 +52,17 @@ func flagSet(name string) bool {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// printPDF sends a receipt to the default CUPS printer when there is one.
+func printPDF(path string) error {
+	lp, err := exec.LookPath("lp")
+	if err != nil {
+		return fmt.Errorf("no printing system: %w", err)
+	}
+	out, err := exec.Command(lp, path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("lp: %v: %s", err, out)
+	}
+	return nil
 }
