@@ -116,7 +116,7 @@ func (k *Kiosk) follow(updates <-chan CheckUpdate, v *visit, method certkiosk.Me
 		if len(u.Voice) > 0 && k.opt.Speaker != nil {
 			k.opt.Speaker.Say(u.Voice...)
 		}
-		fyne.DoAndWait(func() {
+		k.do(func() {
 			if k.visit != v || k.screen != "certify" {
 				return // cancelled, or staff moved on
 			}

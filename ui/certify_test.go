@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,16 +36,36 @@ func (s *scripted) Start(method certkiosk.Method) (string, <-chan CheckUpdate, f
 	return "4821", ch, func() {}, nil
 }
 
-func waitScreen(t *testing.T, k *Kiosk, want string, within time.Duration) {
+// serial stands in for the UI goroutine: fyne's test driver runs fyne.Do
+// at once on the caller's goroutine, so the capture loop, the check's
+// updates and the test itself take turns through one lock, as they would
+// on the real UI goroutine.
+type serial struct{ mu sync.Mutex }
+
+func (s *serial) run(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
+func serialise(k *Kiosk) *serial {
+	s := &serial{}
+	k.do = s.run
+	return s
+}
+
+func waitScreen(t *testing.T, k *Kiosk, ui *serial, want string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
+	var screen, prompt string
 	for time.Now().Before(deadline) {
-		if k.Screen() == want {
+		ui.run(func() { screen, prompt = k.Screen(), k.CertifyPrompt() })
+		if screen == want {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("screen %q after %s, want %q (prompt %q)", k.Screen(), within, want, k.CertifyPrompt())
+	t.Fatalf("screen %q after %s, want %q (prompt %q)", screen, within, want, prompt)
 }
 
 func openCard(t *testing.T, k *Kiosk, db *store.DB) certkiosk.Retiree {
@@ -61,18 +82,20 @@ func openCard(t *testing.T, k *Kiosk, db *store.DB) certkiosk.Retiree {
 
 func TestThreeFailuresThenManualReview(t *testing.T) {
 	k, db := newTestKiosk(t)
+	ui := serialise(k)
 	now := testNow
 	k.opt.Checker = &scripted{results: []CheckResult{{Verdict: certkiosk.VerdictFail, Reason: "no_blink",
 		Metrics: []byte(`{"blinks":0}`), Started: now, Ended: now.Add(12 * time.Second)}}}
 	r := openCard(t, k, db)
 	for i := 1; i <= 3; i++ {
+		method := certkiosk.MethodDigits
 		if i == 1 {
-			k.StartCertification(certkiosk.MethodBlink)
-		} else {
-			k.StartCertification(certkiosk.MethodDigits)
+			method = certkiosk.MethodBlink
 		}
-		waitScreen(t, k, "fail", 5*time.Second)
-		text := screenText(k)
+		ui.run(func() { k.StartCertification(method) })
+		waitScreen(t, k, ui, "fail", 5*time.Second)
+		var text string
+		ui.run(func() { text = screenText(k) })
 		if !strings.Contains(text, "没有检测到眨眼") {
 			t.Fatalf("attempt %d: reason not in plain words: %s", i, text)
 		}
@@ -80,6 +103,8 @@ func TestThreeFailuresThenManualReview(t *testing.T) {
 			t.Fatalf("attempt %d: retry offered = %v", i, strings.Contains(text, "再试一次"))
 		}
 	}
+	ui.mu.Lock() // the check goroutines are done; the test has the UI to itself
+	defer ui.mu.Unlock()
 	if !strings.Contains(screenText(k), "已试 3 次") {
 		t.Fatalf("no word about the attempts: %s", screenText(k))
 	}
@@ -132,6 +157,7 @@ func tapButton(t *testing.T, k *Kiosk, label string) {
 // receipt whose QR verifies; and a clip with no face fails with words.
 func TestCertifyOnFileCamera(t *testing.T) {
 	k, db := newTestKiosk(t)
+	ui := serialise(k)
 	clip, err := fixture.EnsureDemoClip(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -144,18 +170,22 @@ func TestCertifyOnFileCamera(t *testing.T) {
 		defer src.Close()
 		checker := &LiveChecker{Blinks: func() int { return 2 }, TimeLimit: func() time.Duration { return 10 * time.Second },
 			Positioning: 3 * time.Second}
-		k.opt.Checker, k.opt.Preview = checker, NewPreview(k.Window.Canvas().Size())
+		preview := NewPreview(fyne.NewSize(320, 240))
+		preview.do = ui.run
+		k.opt.Checker, k.opt.Preview = checker, preview
 		ctx, cancel := context.WithCancel(context.Background())
 		fed := make(chan error, 1)
-		go func() { fed <- Feed(ctx, src, k.opt.Preview, checker, func(string) {}) }()
+		go func() { fed <- Feed(ctx, src, preview, checker, func(string) {}) }()
 		defer func() { cancel(); <-fed }()
-		k.StartCertification(method)
-		if k.Screen() != "certify" {
-			t.Fatalf("certify screen: %s", k.Screen())
+		var screen string
+		ui.run(func() { k.StartCertification(method); screen = k.Screen() })
+		if screen != "certify" {
+			t.Fatalf("certify screen: %s", screen)
 		}
 		deadline := time.Now().Add(40 * time.Second)
-		for time.Now().Before(deadline) && k.Screen() == "certify" {
+		for time.Now().Before(deadline) && screen == "certify" {
 			time.Sleep(50 * time.Millisecond)
+			ui.run(func() { screen = k.Screen() })
 		}
 	}
 	r := openCard(t, k, db)

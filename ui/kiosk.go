@@ -70,6 +70,10 @@ type Kiosk struct {
 	reviewEntry    *widget.Entry
 	lastToken      string
 	lastReceiptPDF string
+
+	// do runs a function on the UI goroutine and waits (fyne.DoAndWait;
+	// tests serialise through their own runner).
+	do func(func())
 }
 
 // NewKiosk builds the kiosk window on a and shows the sign-in screen.
@@ -78,7 +82,7 @@ func NewKiosk(a fyne.App, db *store.DB, opt Options) *Kiosk {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	k := &Kiosk{App: a, DB: db, opt: opt, Window: a.NewWindow(lang.L("app.title"))}
+	k := &Kiosk{App: a, DB: db, opt: opt, Window: a.NewWindow(lang.L("app.title")), do: fyne.DoAndWait}
 	k.Window.Resize(fyne.NewSize(1280, 800))
 	k.syncLine = NewText("", theme.SizeNameText, false)
 	k.ShowLogin()
