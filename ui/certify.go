@@ -106,6 +106,7 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 		}
 	})
 	k.certPrompt = prompt
+	k.opt.Customer.SetPrompt(task)
 	go k.follow(updates, v, method, code, prompt, countdown)
 }
 
@@ -129,6 +130,7 @@ func (k *Kiosk) follow(updates <-chan CheckUpdate, v *visit, method certkiosk.Me
 			default:
 				if u.Prompt != "" {
 					prompt.SetText(u.Prompt)
+					k.opt.Customer.SetPrompt(u.Prompt)
 				}
 				if u.Remaining > 0 {
 					countdown.SetText(lang.L("certify.countdown", map[string]any{"Seconds": int(u.Remaining.Seconds() + 0.999)}))
@@ -174,9 +176,11 @@ func (k *Kiosk) finish(v *visit, method certkiosk.Method, code string, r CheckRe
 		if k.opt.Speaker != nil {
 			k.opt.Speaker.Say("pass")
 		}
+		k.opt.Customer.SetPrompt(lang.L("customer.pass"))
 		k.showPass(v, c, r.Best)
 		return
 	}
+	k.opt.Customer.SetPrompt(lang.L("customer.fail"))
 	if k.opt.Speaker != nil {
 		k.opt.Speaker.Say("fail")
 	}
@@ -211,7 +215,11 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 		p.SetMinSize(fyne.NewSize(200, 150))
 		right.Add(p)
 	}
-	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() { k.visit = nil; k.ShowHome() })
+	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() {
+		k.visit = nil
+		k.opt.Customer.SetPrompt(lang.L("customer.idle"))
+		k.ShowHome()
+	})
 	done.Importance = widget.HighImportance
 	printMsg := NewParagraph("", theme.SizeNameText, false)
 	info := ReceiptInfo{Name: r.Name, MaskedID: r.ID.Masked(), Method: c.Method, Verdict: c.Verdict,

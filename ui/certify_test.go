@@ -1,9 +1,13 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"image"
+	"image/jpeg"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -175,7 +179,7 @@ func TestCertifyOnFileCamera(t *testing.T) {
 		k.opt.Checker, k.opt.Preview = checker, preview
 		ctx, cancel := context.WithCancel(context.Background())
 		fed := make(chan error, 1)
-		go func() { fed <- Feed(ctx, src, preview, checker, func(string) {}) }()
+		go func() { fed <- Feed(ctx, src, preview, checker, func(string) {}, nil) }()
 		defer func() { cancel(); <-fed }()
 		var screen string
 		ui.run(func() { k.StartCertification(method); screen = k.Screen() })
@@ -246,4 +250,46 @@ func findButton(o fyne.CanvasObject, label string) *BigButton {
 		}
 	}
 	return nil
+}
+
+// A pass as the retiree and staff see it: the customer window follows the
+// prompt and ends on thanks; the receipt prints to a PDF in the receipt
+// folder (no printer here).
+func TestPassTellsCustomerAndPrints(t *testing.T) {
+	k, db := newTestKiosk(t)
+	ui := serialise(k)
+	k.opt.Customer = NewCustomerView(k.App)
+	k.opt.ReceiptDir = filepath.Join(t.TempDir(), "receipts")
+	best := testFrameJPEG()
+	k.opt.Checker = &scripted{results: []CheckResult{{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
+		Best: best, Started: testNow, Ended: testNow.Add(6 * time.Second)}}}
+	openCard(t, k, db)
+	ui.run(func() { k.StartCertification(certkiosk.MethodBlink) })
+	waitScreen(t, k, ui, "pass", 5*time.Second)
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	if got := k.opt.Customer.Prompt(); got != "认证通过，谢谢您！" {
+		t.Fatalf("customer window says %q", got)
+	}
+	tapButton(t, k, "打印回执")
+	if !strings.Contains(screenText(k), "回执已保存") {
+		t.Fatalf("print: %s", screenText(k))
+	}
+	if fi, err := os.Stat(k.lastReceiptPDF); err != nil || fi.Size() < 2000 {
+		t.Fatalf("receipt PDF: %v", err)
+	}
+	tapButton(t, k, "完成，返回首页")
+	if k.opt.Customer.Prompt() != "您好！工作人员正在为您办理，请稍候" || k.Screen() != "home" {
+		t.Fatalf("after done: %q %s", k.opt.Customer.Prompt(), k.Screen())
+	}
+}
+
+func testFrameJPEG() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, nil)
+	return b.Bytes()
 }

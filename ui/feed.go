@@ -19,7 +19,10 @@ import (
 // reported through onError (in plain Chinese), fails the running check,
 // and is reopened every retry interval. It returns when ctx ends or the
 // source cannot go on.
-func Feed(ctx context.Context, src camera.Source, p *Preview, checker *LiveChecker, onError func(msg string)) error {
+//
+// mirror, when not nil, gets a copy of every preview frame (the retiree's
+// window on a second monitor).
+func Feed(ctx context.Context, src camera.Source, p *Preview, checker *LiveChecker, onError func(msg string), mirror *Preview) error {
 	tmp := gocv.NewMat()
 	defer tmp.Close()
 	const retry = 2 * time.Second
@@ -36,6 +39,14 @@ func Feed(ctx context.Context, src camera.Source, p *Preview, checker *LiveCheck
 			}
 			if active {
 				drawGuide(buf, box, good)
+			}
+			if mirror != nil {
+				dst := mirror.Buffer()
+				if dst == nil || dst.Rect != buf.Rect {
+					dst = image.NewRGBA(buf.Rect)
+				}
+				copy(dst.Pix, buf.Pix)
+				mirror.Offer(dst)
 			}
 			p.Offer(buf)
 		})

@@ -39,6 +39,8 @@ type Options struct {
 	ReceiptDir string
 	// Print sends a saved receipt PDF to the printer (nil: saving only).
 	Print func(path string) error
+	// Customer is the retiree-facing window on a second monitor, if any.
+	Customer *CustomerView
 }
 
 // SyncControl is what the UI needs of the sync worker.

@@ -30,16 +30,17 @@ func main() {
 	device := flag.Int("camera", 0, "webcam index (/dev/videoN); -1 for none")
 	video := flag.String("video", "", "play this video file instead of a webcam")
 	language := flag.String("lang", "zh", "interface language: zh or en")
+	customer := flag.Bool("customer", false, "open the retiree-facing window for a second monitor (full-screen)")
 	screen := flag.String("screen", "", "open this screen after signing in as --staff (screenshots): home, records, sync, device, retiree")
 	staff := flag.String("staff", "", "sign in as this staff ID with the PIN from stdin (screenshots)")
 	flag.Parse()
-	if err := run(*dataDir, *demo, *device, *video, *language, *staff, *screen); err != nil {
+	if err := run(*dataDir, *demo, *device, *video, *language, *staff, *screen, *customer); err != nil {
 		fmt.Fprintln(os.Stderr, "certkiosk:", certkiosk.ErrorMessageOf(err), "—", err)
 		os.Exit(1)
 	}
 }
 
-func run(dataDir string, demo bool, device int, video, language, staff, screen string) error {
+func run(dataDir string, demo bool, device int, video, language, staff, screen string, customer bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := ui.UseLanguage(language); err != nil {
@@ -104,6 +105,11 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 	if src != nil {
 		opt.Checker = checker
 	}
+	if customer {
+		opt.Customer = ui.NewCustomerView(a)
+		opt.Customer.Window.Show()
+		opt.Customer.Window.SetFullScreen(true)
+	}
 	var worker *ksync.Worker
 	if notEnrolled == nil {
 		worker = &ksync.Worker{DB: db, Client: client}
@@ -129,7 +135,11 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if err := ui.Feed(ctx, src, shell.Preview, checker, shell.SetCameraError); err != nil {
+			var mirror *ui.Preview
+			if opt.Customer != nil {
+				mirror = opt.Customer.Preview
+			}
+			if err := ui.Feed(ctx, src, shell.Preview, checker, shell.SetCameraError, mirror); err != nil {
 				log.Printf("camera: %v", err)
 			}
 		}()
