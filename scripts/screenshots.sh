@@ -31,7 +31,7 @@ done
 # PIN on stdin. Software OpenGL: there is no GPU under Xvfb.
 shot() { # name, [screen], [seconds to wait]
   local name=$1 screen=${2:-} wait=${3:-${SCREENSHOT_WAIT:-5}}
-  local args=(--demo --data "$data" --camera -1)
+  local args=(--demo --data "$data" --camera -1 ${SHOT_ARGS:-})
   [ -n "$screen" ] && args+=(--staff 9001 --screen "$screen")
   echo 246810 | DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 \
     "$bin" "${args[@]}" >"$out/$name.log" 2>&1 &
@@ -54,3 +54,6 @@ shot settings settings
 shot certify certify 6
 shot certify-digits certify-digits 6
 shot pass certify 16
+# A failure: the held-photo attack clip (it never blinks) as the camera.
+"$(dirname "$bin")/kioskctl" fixture --out "$data/clips" --only photo >/dev/null
+SHOT_ARGS="--video $data/clips/photo.avi" shot fail certify 17
