@@ -12,6 +12,7 @@ const (
 	SetBlinks        = "liveness_blinks"    // blinks required, default 2
 	SetTimeoutSecs   = "liveness_timeout_s" // per attempt, default 10
 	SetCameraIndex   = "camera_index"       // /dev/videoN, default 0
+	SetSoundMuted    = "sound_muted"        // 1: prompts shown, not spoken
 	DefaultBlinks    = 2
 	DefaultTimeout   = 10
 	DefaultCameraIdx = 0

@@ -72,6 +72,8 @@ type Kiosk struct {
 	reviewEntry    *widget.Entry
 	lastToken      string
 	lastReceiptPDF string
+	syncBar        *widget.ProgressBar // on the sync screen, while it shows
+	syncMsg        *widget.Label
 
 	// do runs a function on the UI goroutine and waits (fyne.DoAndWait;
 	// tests serialise through their own runner).
@@ -352,14 +354,35 @@ func (k *Kiosk) refreshSyncLine() {
 	k.syncLine.SetText(lang.L("shell.sync.pending", map[string]any{"Pending": c.Pending}))
 }
 
-// SetSyncStatus updates the sync line from the worker (any goroutine but
-// the UI's own).
-func (k *Kiosk) SetSyncStatus(pending int, failure string) {
-	text := lang.L("shell.sync.pending", map[string]any{"Pending": pending})
-	if failure != "" {
-		text = lang.L("shell.sync.error", map[string]any{"Message": failure})
+// SyncProgress is what the sync worker reports to the screens.
+type SyncProgress struct {
+	Sent, Total int       // this run's progress, for the bar
+	Pending     int       // records not yet acknowledged
+	Done        time.Time // when everything was last uploaded; zero if not now
+	Failure     string    // why uploading fails now, in Chinese; "" when fine
+}
+
+// SetSyncProgress updates the home screen's sync line and the sync
+// screen's bar (from any goroutine but the UI's own).
+func (k *Kiosk) SetSyncProgress(p SyncProgress) {
+	text := lang.L("shell.sync.pending", map[string]any{"Pending": p.Pending})
+	switch {
+	case p.Failure != "":
+		text = lang.L("shell.sync.error", map[string]any{"Message": p.Failure})
+	case p.Pending == 0 && !p.Done.IsZero():
+		text = lang.L("shell.sync.done.time", map[string]any{"Time": p.Done.In(chinaZone).Format("15:04")})
 	}
-	fyne.Do(func() { k.syncLine.SetText(text) })
+	k.do(func() {
+		k.syncLine.SetText(text)
+		if k.syncBar != nil && p.Total > 0 {
+			k.syncBar.Max = float64(p.Total)
+			k.syncBar.SetValue(float64(p.Sent))
+			k.syncMsg.SetText(lang.L("syncscreen.progress", map[string]any{"Sent": p.Sent, "Total": p.Total}))
+		}
+		if k.syncMsg != nil && p.Failure != "" {
+			k.syncMsg.SetText(p.Failure)
+		}
+	})
 }
 
 // ShowFirstDue opens the card of the first retiree on the due list.

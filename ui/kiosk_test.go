@@ -11,7 +11,9 @@ import (
 	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -141,6 +143,19 @@ func TestRecordsAndSyncScreens(t *testing.T) {
 	if strings.Contains(screenText(k), "没有符合条件的记录") {
 		t.Fatal("the saved record is not listed")
 	}
+	// Filtered to a day with no record: gone; back to all: there.
+	old := k.opt.Now
+	k.opt.Now = func() time.Time { return testNow.AddDate(0, 2, 0) }
+	k.ShowRecords()
+	setSelect(t, k, "今天")
+	if !strings.Contains(screenText(k), "没有符合条件的记录") {
+		t.Fatal("a record from two months ago shows under today")
+	}
+	setSelect(t, k, "全部")
+	if strings.Contains(screenText(k), "没有符合条件的记录") {
+		t.Fatal("the record is gone under all dates")
+	}
+	k.opt.Now = old
 	k.ShowSync()
 	text := screenText(k)
 	if !strings.Contains(text, "待上传 1 条") || !strings.Contains(text, "尚未注册到中心") {
@@ -185,4 +200,72 @@ func TestSettingsAndStaffAdminByRole(t *testing.T) {
 	if n, _ := db.IntSetting(ctx, store.SetBlinks, 2); n != 3 {
 		t.Fatalf("blinks %d", n)
 	}
+}
+
+func TestSyncProgressAndMute(t *testing.T) {
+	k, db := newTestKiosk(t)
+	k.Login(store.DemoStaffID, store.DemoStaffPIN)
+	k.ShowSync()
+	k.SetSyncProgress(SyncProgress{Sent: 200, Total: 450, Pending: 250})
+	if k.syncBar.Value != 200 || k.syncBar.Max != 450 || !strings.Contains(screenText(k), "已上传 200 / 450 条") {
+		t.Fatalf("bar %v/%v; %s", k.syncBar.Value, k.syncBar.Max, screenText(k))
+	}
+	k.SetSyncProgress(SyncProgress{Pending: 3, Failure: "连不上中心服务，数据已保存在本机，联网后会自动上传"})
+	if !strings.Contains(screenText(k), "连不上中心服务") {
+		t.Fatalf("failure not shown: %s", screenText(k))
+	}
+	k.leaveSync()
+	k.SetSyncProgress(SyncProgress{Pending: 0, Done: time.Date(2026, 11, 27, 1, 30, 0, 0, time.UTC)})
+	if !strings.Contains(screenText(k), "已全部上传（09:30）") {
+		t.Fatalf("home sync line: %s", screenText(k))
+	}
+	k.ShowSettings()
+	var sound *widget.Check
+	var find func(o fyne.CanvasObject)
+	find = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Check:
+			sound = w
+		case *container.Scroll:
+			find(w.Content)
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				find(c)
+			}
+		}
+	}
+	find(k.Window.Content())
+	if sound == nil || !sound.Checked {
+		t.Fatal("sound switch missing or off by default")
+	}
+	sound.SetChecked(false)
+	if v, _ := db.IntSetting(context.Background(), store.SetSoundMuted, 0); v != 1 {
+		t.Fatal("muting was not saved")
+	}
+}
+
+// setSelect picks an option in the first select on the screen that has it.
+func setSelect(t *testing.T, k *Kiosk, option string) {
+	t.Helper()
+	var found *widget.Select
+	var find func(o fyne.CanvasObject)
+	find = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Select:
+			for _, opt := range w.Options {
+				if opt == option && found == nil {
+					found = w
+				}
+			}
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				find(c)
+			}
+		}
+	}
+	find(k.Window.Content())
+	if found == nil {
+		t.Fatalf("no select offers %q", option)
+	}
+	found.SetSelected(option)
 }

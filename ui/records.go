@@ -67,9 +67,26 @@ func (k *Kiosk) ShowRecords() {
 		}
 		reload()
 	})
+	dates := []string{all, lang.L("records.date.today"), lang.L("records.date.week"), lang.L("records.date.month")}
+	dateSel := widget.NewSelect(dates, func(s string) {
+		today := k.today()
+		start := time.Date(today.Year, today.Month, today.Day, 0, 0, 0, 0, chinaZone)
+		filter.Since = time.Time{}
+		switch s {
+		case dates[1]:
+			filter.Since = start
+		case dates[2]:
+			filter.Since = start.AddDate(0, 0, -6)
+		case dates[3]:
+			filter.Since = start.AddDate(0, 0, -29)
+		}
+		reload()
+	})
 	verdictSel.SetSelectedIndex(0)
 	stateSel.SetSelectedIndex(0)
-	filters := container.NewHBox(NewText(lang.L("records.verdict"), theme.SizeNameText, true), verdictSel,
+	dateSel.SetSelectedIndex(0)
+	filters := container.NewHBox(NewText(lang.L("records.date"), theme.SizeNameText, true), dateSel,
+		NewText(lang.L("records.verdict"), theme.SizeNameText, true), verdictSel,
 		NewText(lang.L("records.state"), theme.SizeNameText, true), stateSel)
 	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
 	body := container.NewBorder(container.NewVBox(NewText(lang.L("records.title"), theme.SizeNameSubHeadingText, true), filters),

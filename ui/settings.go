@@ -8,8 +8,10 @@ import (
 	"certkiosk/store"
 	ksync "certkiosk/sync"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -19,6 +21,7 @@ var settingBounds = map[string][2]int{
 	store.SetTimeoutSecs:   {5, 60},
 	store.SetRetentionDays: {0, 365},
 	store.SetCameraIndex:   {0, 63},
+	store.SetSoundMuted:    {0, 1},
 }
 
 // ShowSettings is the supervisor's screen: liveness settings, evidence
@@ -64,6 +67,25 @@ func (k *Kiosk) ShowSettings() {
 		widget.NewFormItem(lang.L("settings.retention"), retention),
 		widget.NewFormItem(lang.L("settings.camera.index"), cam))
 
+	muted, _ := k.DB.IntSetting(ctx, store.SetSoundMuted, 0)
+	sound := widget.NewCheck(lang.L("settings.sound.on"), func(on bool) {
+		v := 1
+		if on {
+			v = 0
+		}
+		if err := k.DB.SetIntSettings(ctx, k.actor(), map[string]int{store.SetSoundMuted: v}, settingBounds); err != nil {
+			msg.SetText(certkiosk.ErrorMessageOf(err))
+			return
+		}
+		if k.opt.Speaker != nil {
+			k.opt.Speaker.SetMuted(!on)
+		}
+	})
+	sound.SetChecked(muted == 0)
+	var cameraTest fyne.CanvasObject = layout.NewSpacer()
+	if k.opt.Device != nil {
+		cameraTest = NewBigButton(lang.L("settings.camera.test"), theme.VisibilityIcon(), k.ShowDevice)
+	}
 	central := container.NewVBox(NewText(lang.L("settings.central"), theme.SizeNameSubHeadingText, true))
 	if id, _ := k.DB.Setting(ctx, store.SetTerminalID, ""); id != "" {
 		central.Add(NewText(lang.L("settings.enrolled.now", map[string]any{"ID": id}), theme.SizeNameText, false))
@@ -88,7 +110,8 @@ func (k *Kiosk) ShowSettings() {
 	}
 	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
 	body := container.NewVBox(NewText(lang.L("settings.liveness"), theme.SizeNameSubHeadingText, true), liveness,
-		NewText(lang.L("settings.camera.note"), theme.SizeNameCaptionText, false), save, msg, central)
+		NewText(lang.L("settings.camera.note"), theme.SizeNameCaptionText, false), save, msg,
+		container.NewHBox(cameraTest), NewText(lang.L("settings.sound"), theme.SizeNameSubHeadingText, true), sound, central)
 	k.frame("settings", container.NewBorder(NewText(lang.L("settings.title"), theme.SizeNameSubHeadingText, true),
 		container.NewHBox(back), nil, nil, container.NewVScroll(body)), nil)
 	k.escTo(k.ShowHome)

@@ -31,7 +31,9 @@ func (k *Kiosk) ShowSync() {
 		info.Add(NewText(lang.L("syncscreen.roster.none"), theme.SizeNameText, false))
 	}
 	msg := NewParagraph("", theme.SizeNameText, true)
-	actions := container.NewVBox()
+	k.syncBar, k.syncMsg = widget.NewProgressBar(), msg
+	k.syncBar.TextFormatter = func() string { return "" } // the words are in msg
+	actions := container.NewVBox(k.syncBar)
 	if k.opt.Sync != nil {
 		now := NewBigButton(lang.L("syncscreen.now"), theme.ViewRefreshIcon(), func() {
 			k.opt.Sync.SyncNow()
@@ -57,10 +59,15 @@ func (k *Kiosk) ShowSync() {
 		msg.SetText(lang.L("syncscreen.export.done", map[string]any{"N": n, "Path": path.Text}))
 	})
 	actions.Add(container.NewBorder(nil, nil, nil, export, path))
-	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.leaveSync)
 	k.frame("sync", container.NewBorder(NewText(lang.L("syncscreen.title"), theme.SizeNameSubHeadingText, true),
 		container.NewHBox(back), nil, nil, container.NewVBox(info, actions, msg)), nil)
-	k.escTo(k.ShowHome)
+	k.escTo(k.leaveSync)
+}
+
+func (k *Kiosk) leaveSync() {
+	k.syncBar, k.syncMsg = nil, nil
+	k.ShowHome()
 }
 
 var errNoExport = certkiosk.Errorf(certkiosk.EINVALID, "请先注册终端，并填写导出文件位置", "export needs an enrolled terminal and a path")

@@ -93,6 +93,9 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 	if err != nil {
 		log.Printf("sound: %v (prompts will be shown, not spoken)", err)
 	}
+	if muted, _ := db.IntSetting(ctx, store.SetSoundMuted, 0); muted == 1 {
+		speaker.SetMuted(true)
+	}
 	checker := &ui.LiveChecker{
 		Blinks: func() int { n, _ := db.IntSetting(ctx, store.SetBlinks, store.DefaultBlinks); return n },
 		TimeLimit: func() time.Duration {
@@ -119,12 +122,15 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 	if worker != nil {
 		worker.OnProgress = func(p ksync.Progress) {
 			c, _ := db.SyncCounts(ctx)
-			msg := ""
+			sp := ui.SyncProgress{Sent: p.Sent, Total: p.Total, Pending: c.Pending}
 			if p.Err != nil {
 				log.Printf("sync: %v", p.Err)
-				msg = certkiosk.ErrorMessageOf(p.Err)
+				sp.Failure = certkiosk.ErrorMessageOf(p.Err)
 			}
-			kiosk.SetSyncStatus(c.Pending, msg)
+			if p.Done {
+				sp.Done = time.Now()
+			}
+			kiosk.SetSyncProgress(sp)
 		}
 		done := make(chan struct{})
 		defer func() { cancel(); <-done }() // the worker stops before the database closes
