@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -268,4 +269,38 @@ func setSelect(t *testing.T, k *Kiosk, option string) {
 		t.Fatalf("no select offers %q", option)
 	}
 	found.SetSelected(option)
+}
+
+// Staff can do the whole card-to-check step from the keyboard: the card
+// focuses the blink button, Enter starts the check, Esc cancels it.
+func TestKeyboardOnCard(t *testing.T) {
+	k, db := newTestKiosk(t)
+	ui := serialise(k)
+	k.opt.Checker = blocking{}
+	r := openCard(t, k, db)
+	_ = r
+	focused, ok := k.Window.Canvas().Focused().(*BigButton)
+	if !ok || focused.Text != "开始认证（眨眼）" {
+		t.Fatalf("focus on the card: %#v", k.Window.Canvas().Focused())
+	}
+	ui.run(func() { focused.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
+	var screen string
+	ui.run(func() { screen = k.Screen() })
+	if screen != "certify" {
+		t.Fatalf("Enter on the blink button: %s", screen)
+	}
+	ui.run(func() { k.Window.Canvas().(test.WindowlessCanvas).OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) })
+	ui.run(func() { screen = k.Screen() })
+	if screen != "retiree" {
+		t.Fatalf("Esc during the check: %s", screen)
+	}
+}
+
+// blocking is a check that never ends by itself.
+type blocking struct{}
+
+func (blocking) Start(certkiosk.Method) (string, <-chan CheckUpdate, func(), error) {
+	ch := make(chan CheckUpdate)
+	var once sync.Once
+	return "", ch, func() { once.Do(func() { close(ch) }) }, nil
 }

@@ -27,6 +27,16 @@ func (b *BigButton) MinSize() fyne.Size {
 	return fyne.NewSize(max(s.Width, t), max(s.Height, t))
 }
 
+// TypedKey presses the button on Enter as well as Space: staff work the
+// kiosk from the keyboard, and Enter is what people press.
+func (b *BigButton) TypedKey(ev *fyne.KeyEvent) {
+	if (ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter) && !b.Disabled() && b.OnTapped != nil {
+		b.OnTapped()
+		return
+	}
+	b.Button.TypedKey(ev)
+}
+
 // NewText makes a one-line label of the given theme text size.
 func NewText(text string, size fyne.ThemeSizeName, bold bool) *widget.Label {
 	l := widget.NewLabel(text)
