@@ -159,15 +159,11 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 		if len(args) != 1 {
 			return errUsage
 		}
-		db, err := openStore(ctx, e)
+		db, c, err := openEnrolled(ctx, e)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		c, err := ksync.ClientFor(ctx, db)
-		if err != nil {
-			return err
-		}
 		res, err := ksync.PullRoster(ctx, db, c, actor())
 		if err != nil {
 			return err

@@ -52,15 +52,11 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
 	}
-	db, err := openStore(ctx, e)
+	db, c, err := openEnrolled(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	c, err := ksync.ClientFor(ctx, db)
-	if err != nil {
-		return err
-	}
 	w := &ksync.Worker{DB: db, Client: c, BatchRecords: *batch}
 	if !*asJSON {
 		w.OnProgress = func(p ksync.Progress) {
@@ -236,4 +232,18 @@ func cmdImportReceipt(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%d record(s) acknowledged by the central\n", n)
 	return nil
+}
+
+// openEnrolled opens the store of an enrolled terminal with its client.
+func openEnrolled(ctx context.Context, e *env) (*store.DB, *ksync.Client, error) {
+	db, err := openStore(ctx, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := ksync.ClientFor(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, c, nil
 }
