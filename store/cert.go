@@ -51,8 +51,8 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 	c.Sync = certkiosk.SyncPending
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if c.Terminal == "" {
-			if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM setting WHERE key = ?), 'UNENROLLED')`,
-				SetTerminalID).Scan(&c.Terminal); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM setting WHERE key = ?), ?)`,
+				SetTerminalID, Unenrolled).Scan(&c.Terminal); err != nil {
 				return err
 			}
 		}

@@ -99,3 +99,28 @@ func (s *DB) SyncCounts(ctx context.Context) (SyncCounts, error) {
 	}
 	return c, nil
 }
+
+// Unenrolled is the terminal name records carry before enrollment.
+const Unenrolled = "UNENROLLED"
+
+// AdoptUnenrolled gives the records saved before enrollment, and never
+// sent, the terminal ID enrollment assigned: the central accepts a
+// terminal's records only under its own ID.
+func (s *DB) AdoptUnenrolled(ctx context.Context, actor, terminal string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE certification SET terminal = ? WHERE terminal = ? AND sync_state = 'pending'`,
+			terminal, Unenrolled)
+		if err != nil {
+			return err
+		}
+		if n, _ = res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.audit(ctx, tx, actor, ActSync, terminal, map[string]any{"adopted_unenrolled": n})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("adopt records saved before enrollment: %w", err)
+	}
+	return int(n), nil
+}

@@ -319,3 +319,48 @@ func TestWorkerRunStopsAndSyncNow(t *testing.T) {
 	}
 	r.exactlyOnce(t)
 }
+
+// Records saved before enrollment (on a laptop used before the central
+// was reachable) sync under the terminal ID enrollment gives.
+func TestRecordsSavedBeforeEnrollmentSync(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cs, err := sqlitestore.Open(ctx, filepath.Join(dir, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	keys, _ := central.LoadOrCreateKeys(dir)
+	srv := httptest.NewServer((&central.Server{Store: cs, Keys: keys}).Handler())
+	defer srv.Close()
+	kiosk, _ := store.Open(ctx, filepath.Join(dir, "kiosk"))
+	defer kiosk.Close()
+	kiosk.KDF = store.KDFParams{Time: 1, Memory: 1024, Threads: 1}
+	if err := store.SeedDemo(ctx, kiosk); err != nil { // demo staff and a local evidence key
+		t.Fatal(err)
+	}
+	r := &rig{kiosk: kiosk, store: cs}
+	r.roster, _ = store.DemoRoster(store.DemoRosterSize, 1, certkiosk.DateOf(time.Now()))
+	ids, _ := kiosk.ListRetireeIDs(ctx, 5)
+	for i, id := range ids {
+		c := &certkiosk.Certification{RetireeID: id, StaffID: store.DemoStaffID, Method: certkiosk.MethodBlink,
+			Verdict: certkiosk.VerdictPass, Started: time.Now(), Ended: time.Now(), Attempt: 1}
+		if err := kiosk.SaveCertification(ctx, "t", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if c.Terminal != store.Unenrolled {
+			t.Fatalf("terminal before enrollment: %q", c.Terminal)
+		}
+		r.saved = append(r.saved, c.ID)
+	}
+	tok := central.NewToken()
+	cs.AddTerminal(ctx, "T-0042", "上门", central.TokenHash(tok), time.Now().Add(time.Hour))
+	if _, err := ksync.Enroll(ctx, kiosk, "t", srv.URL, tok, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&ksync.Worker{DB: kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
+	if err != nil || res.Acked != 5 || res.Conflicts != 0 {
+		t.Fatalf("sync: %+v %v", res, err)
+	}
+	r.exactlyOnce(t)
+}

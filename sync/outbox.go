@@ -52,6 +52,9 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 	if err := db.SetEvidenceRecipient(ctx, actor, resp.AgeRecipient, store.RecipientCentral); err != nil {
 		return resp, fmt.Errorf("enroll: %w", err)
 	}
+	if _, err := db.AdoptUnenrolled(ctx, actor, resp.TerminalID); err != nil {
+		return resp, fmt.Errorf("enroll: %w", err)
+	}
 	return resp, nil
 }
 
