@@ -106,6 +106,7 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 		}
 	})
 	k.certPrompt = prompt
+	k.cancelCheck = cancel
 	k.opt.Customer.SetPrompt(task)
 	go k.follow(updates, v, method, code, prompt, countdown)
 }

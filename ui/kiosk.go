@@ -72,6 +72,7 @@ type Kiosk struct {
 	reviewEntry    *widget.Entry
 	lastToken      string
 	lastReceiptPDF string
+	cancelCheck    func()              // stops the running check
 	syncBar        *widget.ProgressBar // on the sync screen, while it shows
 	syncMsg        *widget.Label
 
@@ -103,6 +104,10 @@ func (k *Kiosk) ctx() context.Context { return context.Background() }
 // frame wraps a screen with the title bar, the demo banner and, when
 // signed in, the staff line.
 func (k *Kiosk) frame(name string, body fyne.CanvasObject, focus fyne.Focusable) {
+	if k.cancelCheck != nil {
+		k.cancelCheck() // leaving a check stops it (a finished one: no-op)
+		k.cancelCheck = nil
+	}
 	k.screen = name
 	title := NewText(lang.L("app.title"), theme.SizeNameHeadingText, true)
 	top := container.NewVBox()

@@ -211,8 +211,20 @@ func (lc *liveCheck) send(u CheckUpdate) {
 		return
 	}
 	if u.Done || u.Err != nil {
-		lc.updates <- u // buffered; the screen always drains to the end
-		return
+		// The final update must arrive, but the capture loop must never
+		// block on a screen that is behind: drop the oldest pending
+		// (intermediate, superseded) update to make room.
+		for {
+			select {
+			case lc.updates <- u:
+				return
+			default:
+				select {
+				case <-lc.updates:
+				default:
+				}
+			}
+		}
 	}
 	select {
 	case lc.updates <- u:

@@ -43,6 +43,11 @@ func main() {
 func run(dataDir string, demo bool, device int, video, language, staff, screen string, customer bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if demo && !flagSet("data") {
+		// Demo data (a known demo PIN, invented people) never shares a
+		// database with real work.
+		dataDir = filepath.Join(dataDir, "demo")
+	}
 	if err := ui.UseLanguage(language); err != nil {
 		return err
 	}
@@ -114,7 +119,7 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 		opt.Customer.Window.SetFullScreen(true)
 	}
 	var worker *ksync.Worker
-	if notEnrolled == nil {
+	if notEnrolled == nil && !demo { // demo data is never reported
 		worker = &ksync.Worker{DB: db, Client: client}
 		opt.Sync = &syncControl{w: worker, db: db}
 	}
