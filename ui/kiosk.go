@@ -382,6 +382,7 @@ func (k *Kiosk) SetSyncProgress(p SyncProgress) {
 		if k.syncBar != nil && p.Total > 0 {
 			k.syncBar.Max = float64(p.Total)
 			k.syncBar.SetValue(float64(p.Sent))
+			k.syncBar.Show()
 			k.syncMsg.SetText(lang.L("syncscreen.progress", map[string]any{"Sent": p.Sent, "Total": p.Total}))
 		}
 		if k.syncMsg != nil && p.Failure != "" {

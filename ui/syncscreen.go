@@ -33,6 +33,7 @@ func (k *Kiosk) ShowSync() {
 	msg := NewParagraph("", theme.SizeNameText, true)
 	k.syncBar, k.syncMsg = widget.NewProgressBar(), msg
 	k.syncBar.TextFormatter = func() string { return "" } // the words are in msg
+	k.syncBar.Hide()                                      // until a sync reports progress
 	actions := container.NewVBox(k.syncBar)
 	if k.opt.Sync != nil {
 		now := NewBigButton(lang.L("syncscreen.now"), theme.ViewRefreshIcon(), func() {
