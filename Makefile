@@ -36,7 +36,8 @@ test: deps
 	$(GO) test -tags matprofile $(MATPROFILE_PKGS)
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	# -p 1: one package at a time, so benchmarks do not compete for the 2 cores.
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
 # PNGs of the screens, rendered under Xvfb in demo mode.
 screenshots: build

@@ -29,9 +29,16 @@ type OutboxRecord struct {
 // acknowledged and did not refuse, oldest first, stopping before maxBytes
 // of evidence (but always at least one record).
 func (s *DB) Outbox(ctx context.Context, limit, maxBytes int) ([]OutboxRecord, error) {
+	return s.OutboxAfter(ctx, "", limit, maxBytes)
+}
+
+// OutboxAfter is Outbox for the records after ID after (IDs are
+// time-ordered), so a sender can prepare the next batch while the last
+// one is still on its way.
+func (s *DB) OutboxAfter(ctx context.Context, after string, limit, maxBytes int) ([]OutboxRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict, reason,
 		metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic FROM certification
-		WHERE sync_state <> 'acked' AND sync_error = '' ORDER BY id LIMIT ?`, limit)
+		WHERE sync_state <> 'acked' AND sync_error = '' AND id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}

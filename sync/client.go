@@ -133,11 +133,15 @@ func CheckURL(url string, insecure bool) error {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, sign bool, out any) error {
+	return c.doType(ctx, method, path, "application/json", body, sign, out)
+}
+
+func (c *Client) doType(ctx context.Context, method, path, contentType string, body []byte, sign bool, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.BaseURL, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	if sign {
 		now := time.Now
 		if c.Now != nil {
@@ -182,20 +186,29 @@ func (c *Client) Enroll(ctx context.Context, token string, pub ed25519.PublicKey
 
 // SendBatch posts a batch; the answer has one result per record.
 func (c *Client) SendBatch(ctx context.Context, b Batch) (BatchResponse, error) {
-	body, err := json.Marshal(b)
+	body, err := EncodeBatch(b)
 	if err != nil {
-		return BatchResponse{}, fmt.Errorf("encode batch: %w", err)
+		return BatchResponse{}, err
 	}
+	ids := make([]string, len(b.Records))
+	for i, r := range b.Records {
+		ids[i] = r.ID
+	}
+	return c.SendEncoded(ctx, body, ids)
+}
+
+// SendEncoded posts an already framed batch of the records ids, in order.
+func (c *Client) SendEncoded(ctx context.Context, body []byte, ids []string) (BatchResponse, error) {
 	var out BatchResponse
-	if err := c.do(ctx, http.MethodPost, PathBatches, body, true, &out); err != nil {
+	if err := c.doType(ctx, http.MethodPost, PathBatches, ContentTypeBatch, body, true, &out); err != nil {
 		return out, err
 	}
-	if len(out.Results) != len(b.Records) {
-		return out, fmt.Errorf("central answered %d results for %d records", len(out.Results), len(b.Records))
+	if len(out.Results) != len(ids) {
+		return out, fmt.Errorf("central answered %d results for %d records", len(out.Results), len(ids))
 	}
 	for i, r := range out.Results {
-		if r.ID != b.Records[i].ID {
-			return out, fmt.Errorf("central answered for %s in place of %s", r.ID, b.Records[i].ID)
+		if r.ID != ids[i] {
+			return out, fmt.Errorf("central answered for %s in place of %s", r.ID, ids[i])
 		}
 	}
 	return out, nil

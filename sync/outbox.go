@@ -162,32 +162,60 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	p := Progress{Total: start.Pending}
-	var failure error
-	for failure == nil {
-		batch, err := w.DB.Outbox(ctx, n, size)
-		if err != nil {
-			return res, err
-		}
-		if len(batch) == 0 {
-			break
-		}
-		var ids []string
-		b := Batch{Records: make([]Record, len(batch))}
-		for i, o := range batch {
-			b.Records[i] = ToRecord(o)
-			if o.Sync == certkiosk.SyncPending {
-				ids = append(ids, o.ID)
+	// Two stages, so both cores work: the next batch is read, marked sent
+	// and framed while the last one is on the wire and being ingested.
+	type prepared struct {
+		ids  []string
+		body []byte
+	}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	ready := make(chan prepared, 1)
+	prepErr := make(chan error, 1)
+	go func() {
+		defer close(ready)
+		after := ""
+		for {
+			batch, err := w.DB.OutboxAfter(pctx, after, n, size)
+			if err != nil || len(batch) == 0 {
+				prepErr <- err
+				return
+			}
+			var pending []string
+			b := Batch{Records: make([]Record, len(batch))}
+			ids := make([]string, len(batch))
+			for i, o := range batch {
+				b.Records[i], ids[i] = ToRecord(o), o.ID
+				if o.Sync == certkiosk.SyncPending {
+					pending = append(pending, o.ID)
+				}
+			}
+			if err := w.DB.MarkSent(pctx, "sync", pending); err != nil {
+				prepErr <- err
+				return
+			}
+			body, err := EncodeBatch(b)
+			if err != nil {
+				prepErr <- err
+				return
+			}
+			after = ids[len(ids)-1]
+			select {
+			case ready <- prepared{ids, body}:
+			case <-pctx.Done():
+				prepErr <- nil
+				return
 			}
 		}
-		if err := w.DB.MarkSent(ctx, "sync", ids); err != nil {
-			return res, err
-		}
-		resp, err := w.Client.SendBatch(ctx, b)
+	}()
+	var failure error
+	for pb := range ready {
+		resp, err := w.Client.SendEncoded(ctx, pb.body, pb.ids)
 		if err != nil {
 			failure = err
 			break
 		}
-		res.Sent += len(batch)
+		res.Sent += len(pb.ids)
 		var acked []string
 		for _, r := range resp.Results {
 			switch {
@@ -196,16 +224,25 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 			case r.Status == StatusConflict || r.Status == StatusInvalid:
 				res.Conflicts++
 				if err := w.DB.MarkRefused(ctx, "sync", r.ID, r.Status+": "+r.Error); err != nil {
-					return res, err
+					failure = err
 				}
 			}
 		}
-		if err := w.DB.MarkAcked(ctx, "sync", acked); err != nil {
-			return res, err
+		if err := w.DB.MarkAcked(ctx, "sync", acked); err != nil && failure == nil {
+			failure = err
+		}
+		if failure != nil {
+			break
 		}
 		res.Acked += len(acked)
 		p.Sent, p.Acked, p.Refused = res.Sent, res.Acked, res.Conflicts
 		w.report(p)
+	}
+	stop()
+	for range ready { // let the preparer finish
+	}
+	if err := <-prepErr; err != nil && failure == nil && ctx.Err() == nil {
+		failure = err
 	}
 	end, err := w.DB.SyncCounts(ctx)
 	if err != nil {

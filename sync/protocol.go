@@ -76,8 +76,9 @@ type EnrollResponse struct {
 // Evidence travels as the exact age file the kiosk wrote.
 type Evidence struct {
 	Kind       string `json:"kind"`
-	SHA256     string `json:"sha256"` // hex, of the ciphertext
-	Ciphertext []byte `json:"ciphertext"`
+	SHA256     string `json:"sha256"`               // hex, of the ciphertext
+	Size       int    `json:"size,omitempty"`       // framed batches: bytes after the header
+	Ciphertext []byte `json:"ciphertext,omitempty"` // JSON batches and bundles: base64
 }
 
 // Record is one certification on the wire. The identity number travels

@@ -162,7 +162,13 @@ func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b ksync.Batch
-	if err := json.Unmarshal(body, &b); err != nil {
+	var err error
+	if r.Header.Get("Content-Type") == ksync.ContentTypeBatch {
+		b, err = ksync.DecodeBatch(body)
+	} else {
+		err = json.Unmarshal(body, &b) // plain JSON, evidence in base64
+	}
+	if err != nil {
 		s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "malformed batch")
 		return
 	}
