@@ -111,13 +111,27 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 	go k.follow(updates, v, method, code, prompt, countdown)
 }
 
-// follow applies a check's updates on the UI goroutine until it ends.
+// follow applies a check's updates on the UI goroutine until it ends. The
+// check reports every frame; only changes reach the UI goroutine.
 func (k *Kiosk) follow(updates <-chan CheckUpdate, v *visit, method certkiosk.Method, code string, prompt, countdown *widget.Label) {
+	var lastPrompt, lastCount string
 	for u := range updates {
 		u := u
 		if len(u.Voice) > 0 && k.opt.Speaker != nil {
 			k.opt.Speaker.Say(u.Voice...)
 		}
+		count := ""
+		if u.Remaining > 0 {
+			count = lang.L("certify.countdown", map[string]any{"Seconds": int(u.Remaining.Seconds() + 0.999)})
+		}
+		final := u.Done || u.Err != nil
+		if !final && (u.Prompt == "" || u.Prompt == lastPrompt) && count == lastCount {
+			continue
+		}
+		if u.Prompt != "" {
+			lastPrompt = u.Prompt
+		}
+		lastCount = count
 		k.do(func() {
 			if k.visit != v || k.screen != "certify" {
 				return // cancelled, or staff moved on
@@ -133,14 +147,10 @@ func (k *Kiosk) follow(updates <-chan CheckUpdate, v *visit, method certkiosk.Me
 					prompt.SetText(u.Prompt)
 					k.opt.Customer.SetPrompt(u.Prompt)
 				}
-				if u.Remaining > 0 {
-					countdown.SetText(lang.L("certify.countdown", map[string]any{"Seconds": int(u.Remaining.Seconds() + 0.999)}))
-				} else {
-					countdown.SetText("")
-				}
+				countdown.SetText(count)
 			}
 		})
-		if u.Done || u.Err != nil {
+		if final {
 			return
 		}
 	}
