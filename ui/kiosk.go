@@ -368,7 +368,8 @@ type SyncProgress struct {
 }
 
 // SetSyncProgress updates the home screen's sync line and the sync
-// screen's bar (from any goroutine but the UI's own).
+// screen's bar (from any goroutine but the UI's own). It does not wait for
+// the UI: the sync worker must be able to stop while the window closes.
 func (k *Kiosk) SetSyncProgress(p SyncProgress) {
 	text := lang.L("shell.sync.pending", map[string]any{"Pending": p.Pending})
 	switch {
@@ -377,7 +378,7 @@ func (k *Kiosk) SetSyncProgress(p SyncProgress) {
 	case p.Pending == 0 && !p.Done.IsZero():
 		text = lang.L("shell.sync.done.time", map[string]any{"Time": p.Done.In(chinaZone).Format("15:04")})
 	}
-	k.do(func() {
+	fyne.Do(func() {
 		k.syncLine.SetText(text)
 		if k.syncBar != nil && p.Total > 0 {
 			k.syncBar.Max = float64(p.Total)
