@@ -25,7 +25,6 @@ import (
 func Feed(ctx context.Context, src camera.Source, p *Preview, checker *LiveChecker, onError func(msg string), mirror *Preview) error {
 	tmp := gocv.NewMat()
 	defer tmp.Close()
-	const retry = 2 * time.Second
 	for {
 		err := camera.Capture(ctx, src, true, func(m gocv.Mat, t time.Duration) {
 			var box image.Rectangle
@@ -57,7 +56,7 @@ func Feed(ctx context.Context, src camera.Source, p *Preview, checker *LiveCheck
 		if checker != nil {
 			checker.Fail(err)
 		}
-		dev, ok := src.(*camera.Device)
+		dev, ok := src.(reopener)
 		if !ok || !errors.Is(err, camera.ErrDeviceLost) {
 			return err
 		}
@@ -65,7 +64,7 @@ func Feed(ctx context.Context, src camera.Source, p *Preview, checker *LiveCheck
 			select {
 			case <-ctx.Done():
 				return nil
-			case <-time.After(retry):
+			case <-time.After(reopenEvery):
 			}
 			if dev.Reopen() == nil {
 				onError("")
@@ -74,3 +73,9 @@ func Feed(ctx context.Context, src camera.Source, p *Preview, checker *LiveCheck
 		}
 	}
 }
+
+// reopener is a source that can come back after ErrDeviceLost (a webcam).
+type reopener interface{ Reopen() error }
+
+// reopenEvery is how often a lost camera is tried again.
+var reopenEvery = 2 * time.Second
