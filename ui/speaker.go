@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"sync"
 
 	"certkiosk/assets"
@@ -101,6 +102,10 @@ func DigitKeys(digits string) []string {
 // NewSpeaker opens the sound device, or returns a silent speaker and the
 // reason when there is none (the kiosk logs it and goes on).
 func NewSpeaker() (Speaker, error) {
+	// Without sound hardware, ALSA would only print a page of complaints.
+	if _, err := os.Stat("/dev/snd"); err != nil {
+		return silent{}, fmt.Errorf("no sound device: %w", err)
+	}
 	c, err := LoadVoice("welcome")
 	if err != nil {
 		return silent{}, err
