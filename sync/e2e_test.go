@@ -38,12 +38,24 @@ type rig struct {
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	cs, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "central", "central.db"))
+	cs, _ := openCentral(t, filepath.Join(t.TempDir(), "central"))
+	return newRigWith(t, cs, "T-0001")
+}
+
+// openCentral opens an SQLite central store and the central's keys in dir,
+// closed when the test ends.
+func openCentral(t testing.TB, dir string) (*sqlitestore.Store, *central.Keys) {
+	t.Helper()
+	cs, err := sqlitestore.Open(context.Background(), filepath.Join(dir, "central.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
-	return newRigWith(t, cs, "T-0001")
+	keys, err := central.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs, keys
 }
 
 // newRigWith serves storage cs and enrolls one kiosk as terminal id.
@@ -325,12 +337,7 @@ func TestWorkerRunStopsAndSyncNow(t *testing.T) {
 func TestRecordsSavedBeforeEnrollmentSync(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cs, err := sqlitestore.Open(ctx, filepath.Join(dir, "central.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
-	keys, _ := central.LoadOrCreateKeys(dir)
+	cs, keys := openCentral(t, dir)
 	srv := httptest.NewServer((&central.Server{Store: cs, Keys: keys}).Handler())
 	defer srv.Close()
 	kiosk, _ := store.Open(ctx, filepath.Join(dir, "kiosk"))

@@ -13,19 +13,13 @@ import (
 	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
-	"certkiosk/sync/central/sqlitestore"
 )
 
 // Enrollment and sync over TLS, trusting the central by its pin only.
 func TestSyncOverPinnedTLS(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cs, err := sqlitestore.Open(ctx, filepath.Join(dir, "central.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
-	keys, _ := central.LoadOrCreateKeys(dir)
+	cs, keys := openCentral(t, dir)
 	cert, pin, err := central.LoadOrCreateCert(dir, nil)
 	if err != nil {
 		t.Fatal(err)
