@@ -152,7 +152,7 @@ func (r *rig) exactlyOnce(t *testing.T) {
 	}
 	acked, _ := r.kiosk.ListCertifications(ctx, store.CertFilter{State: certkiosk.SyncAcked, Limit: 100000})
 	for _, c := range acked {
-		if _, err := r.store.Receipt(ctx, string(c.Receipt)); err != nil {
+		if _, err := r.store.Receipt(ctx, c.Terminal, string(c.Receipt)); err != nil {
 			t.Fatalf("record %s acknowledged but not on the central: %v", c.ID, err)
 		}
 	}

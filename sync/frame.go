@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
@@ -54,23 +53,24 @@ func EncodeBatch(b Batch) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// DecodeBatch reads a framed batch; the evidence slices share body's memory.
+// DecodeBatch reads a framed batch; the evidence slices share body's
+// memory. It refuses with ErrTooLarge past the protocol limits.
 func DecodeBatch(body []byte) (Batch, error) {
-	var b Batch
-	if len(body) < 8 || string(body[:4]) != frameMagic {
-		return b, errors.New("not a framed batch")
+	n, err := headerLength(body)
+	if err != nil {
+		return Batch{}, err
 	}
-	n := int(binary.BigEndian.Uint32(body[4:8]))
-	if n > len(body)-8 {
-		return b, errors.New("framed batch: header longer than the body")
-	}
-	if err := json.Unmarshal(body[8:8+n], &b); err != nil {
+	b, err := decodeBatchJSON(bytes.NewReader(body[8 : 8+n]))
+	if err != nil {
 		return b, fmt.Errorf("framed batch header: %w", err)
 	}
 	rest := body[8+n:]
 	for i := range b.Records {
 		for j := range b.Records[i].Evidence {
 			e := &b.Records[i].Evidence[j]
+			if e.Ciphertext != nil {
+				return b, fmt.Errorf("framed batch: evidence %d of record %d has ciphertext in the header", j, i)
+			}
 			if e.Size < 0 || e.Size > len(rest) {
 				return b, fmt.Errorf("framed batch: evidence %d of record %d runs past the body", j, i)
 			}

@@ -32,12 +32,10 @@ const (
 
 	// MaxSkew is how far a request's timestamp may be from the central's clock.
 	MaxSkew = 5 * time.Minute
-	// MaxBodyBytes caps a request body (a batch of 200 records with 20 KB
-	// evidence is about 6 MB).
-	MaxBodyBytes = 32 << 20
-	// DefaultBatchRecords and DefaultBatchBytes bound one batch.
-	DefaultBatchRecords = 200
-	DefaultBatchBytes   = 16 << 20
+	// DefaultBatchRecords and DefaultBatchBytes bound the batches a kiosk
+	// makes (evidence bytes; the body stays under MaxBodyBytes).
+	DefaultBatchRecords = MaxBatchRecords
+	DefaultBatchBytes   = 8 << 20
 )
 
 // Error codes in error responses, one for each way a request is refused.
@@ -51,6 +49,9 @@ const (
 	CodeInvalid         = "invalid"
 	CodeTooLarge        = "too_large"
 	CodeInternal        = "internal"
+	CodeBusy            = "busy"         // 503: all upload slots taken; retry after Retry-After
+	CodeRateLimited     = "rate_limited" // 429: too many requests from this address
+	CodeNotFound        = "not_found"
 )
 
 // ErrorResponse is the body of every non-2xx answer.
@@ -98,8 +99,21 @@ type Record struct {
 	Attempt   int             `json:"attempt"`
 	Receipt   string          `json:"receipt"`
 	Synthetic bool            `json:"synthetic"`
-	Evidence  []Evidence      `json:"evidence"`
+	// FrameSource says where the frames judged came from: camera, file
+	// (a video file), demo (the demo clip) or none (a manual review made
+	// without a check). Empty on records saved before the field existed.
+	FrameSource string     `json:"frame_source,omitempty"`
+	Evidence    []Evidence `json:"evidence"`
 }
+
+// Frame sources a record can carry. The central stores non-synthetic
+// records only from a camera (or a manual review); see docs.
+const (
+	FrameCamera = "camera"
+	FrameFile   = "file"
+	FrameDemo   = "demo"
+	FrameNone   = "none"
+)
 
 // ContentHash identifies a record's content for idempotency: the same ID
 // with the same hash is a duplicate, with another hash a conflict. It
@@ -112,6 +126,9 @@ func (r Record) ContentHash() string {
 	parts := []string{r.ID, r.RetireeID, r.StaffID, r.Terminal, r.Method, r.Challenge, r.Verdict, r.Reason,
 		string(m), r.Started.UTC().Format(time.RFC3339Nano), r.Ended.UTC().Format(time.RFC3339Nano),
 		strconv.Itoa(r.Attempt), r.Receipt, strconv.FormatBool(r.Synthetic)}
+	if r.FrameSource != "" { // records from before the field keep their hash
+		parts = append(parts, "frame_source="+r.FrameSource)
+	}
 	for _, e := range r.Evidence {
 		parts = append(parts, e.Kind, e.SHA256)
 	}
@@ -123,6 +140,44 @@ func (r Record) ContentHash() string {
 // Batch is what a terminal sends.
 type Batch struct {
 	Records []Record `json:"records"`
+	// Audit is the terminal's audit log head when the batch was made, with
+	// its entry at the central's last acknowledged head (the anchor).
+	Audit *AuditHead `json:"audit,omitempty"`
+}
+
+// AuditHead ties a terminal's hash-chained audit log to what the central
+// saw before: Seq/Hash are the newest entry; Anchors are the terminal's
+// entries, as they are now, at the heads it sent before. The central
+// checks the one at the head it last acknowledged: a history rewritten
+// since no longer has that hash at that position.
+type AuditHead struct {
+	Seq     int64         `json:"seq"`
+	Hash    string        `json:"hash"`
+	Anchors []AuditAnchor `json:"anchors"`
+}
+
+// AuditAnchor is the terminal's audit entry Seq as it is now: the heads it
+// sent before (the last one the central acknowledged and those sent since).
+type AuditAnchor struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// MaxAuditAnchors caps the anchors of one audit head.
+const MaxAuditAnchors = 16
+
+// Audit statuses in a batch answer.
+const (
+	AuditOK       = "ok"       // the head extends the anchored history; it is now the anchor
+	AuditMismatch = "mismatch" // the terminal's history was rewritten or rolled back: an alarm is raised
+)
+
+// AuditAnswer is the central's view of the audit head a batch carried.
+type AuditAnswer struct {
+	Status string `json:"status"`
+	Seq    int64  `json:"seq"`  // the head the central now holds for this terminal
+	Hash   string `json:"hash"` //
+	Detail string `json:"detail,omitempty"`
 }
 
 // Record statuses in a batch response.
@@ -159,6 +214,7 @@ func StatusCode(status string) int {
 // BatchResponse answers a batch, one result per record, in order.
 type BatchResponse struct {
 	Results []RecordResult `json:"results"`
+	Audit   *AuditAnswer   `json:"audit,omitempty"`
 }
 
 // RosterEntry is one retiree as the central distributes the roster.
@@ -214,16 +270,28 @@ type SignedRequest struct {
 	Timestamp time.Time
 	Nonce     string
 	Signature []byte
-	signing   []byte
+
+	method, path, ts string
+	signing          []byte
 }
 
-// ParseSigned reads the signature headers of r with its body.
-func ParseSigned(r *http.Request, body []byte) (SignedRequest, error) {
+// MaxTerminalIDBytes caps the terminal header.
+const MaxTerminalIDBytes = 64
+
+// ParseSignedHeaders reads and checks the form of the signature headers,
+// without the body: the central does this, and checks the clock and the
+// terminal, before it reads a byte of the body.
+func ParseSignedHeaders(r *http.Request) (SignedRequest, error) {
 	s := SignedRequest{Terminal: r.Header.Get(HeaderTerminal), Nonce: r.Header.Get(HeaderNonce)}
 	ts := r.Header.Get(HeaderTimestamp)
 	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || s.Terminal == "" || len(s.Nonce) != 32 {
+	if err != nil || s.Terminal == "" || len(s.Terminal) > MaxTerminalIDBytes || len(s.Nonce) != 32 {
 		return s, errors.New("missing or malformed signature headers")
+	}
+	for _, c := range []byte(s.Terminal) {
+		if c <= ' ' || c >= 0x7f {
+			return s, errors.New("malformed terminal header")
+		}
 	}
 	if _, err := hex.DecodeString(s.Nonce); err != nil {
 		return s, errors.New("malformed nonce")
@@ -233,11 +301,26 @@ func ParseSigned(r *http.Request, body []byte) (SignedRequest, error) {
 		return s, errors.New("malformed signature")
 	}
 	s.Timestamp = time.Unix(sec, 0)
-	s.signing = SigningString(r.Method, r.URL.RequestURI(), ts, s.Nonce, body)
+	s.method, s.path, s.ts = r.Method, r.URL.RequestURI(), ts
 	return s, nil
+}
+
+// ParseSigned reads the signature headers of r with its body.
+func ParseSigned(r *http.Request, body []byte) (SignedRequest, error) {
+	s, err := ParseSignedHeaders(r)
+	if err != nil {
+		return s, err
+	}
+	s.SetBody(body)
+	return s, nil
+}
+
+// SetBody gives the body the signature must cover.
+func (s *SignedRequest) SetBody(body []byte) {
+	s.signing = SigningString(s.method, s.path, s.ts, s.Nonce, body)
 }
 
 // Verify checks the signature with the terminal's public key.
 func (s SignedRequest) Verify(pub ed25519.PublicKey) bool {
-	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, s.signing, s.Signature)
+	return s.signing != nil && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, s.signing, s.Signature)
 }

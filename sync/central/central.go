@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"time"
 
 	"certkiosk/sync"
@@ -29,6 +30,11 @@ type Stats struct {
 	Evidence   int `json:"evidence"`
 	Terminals  int `json:"terminals"`
 	Batches    int `json:"batches"`
+	// Flagged counts stored records held for review (not from a camera).
+	Flagged int `json:"flagged"`
+	// AuditAlarms counts audit heads that did not extend a terminal's
+	// acknowledged history.
+	AuditAlarms int `json:"audit_alarms"`
 }
 
 // ReceiptStatus answers "is this receipt genuine, and what does it say".
@@ -40,6 +46,18 @@ type ReceiptStatus struct {
 	Retiree   string    `json:"retiree"` // masked
 	Ended     time.Time `json:"ended_at"`
 	Synthetic bool      `json:"synthetic"`
+	// FrameSource is where the judged frames came from ("" on records
+	// from before the field); Review is set when the record is held for a
+	// person to check because it did not come from a camera.
+	FrameSource string `json:"frame_source"`
+	Review      bool   `json:"review"`
+}
+
+// AuditAlarm is a terminal's audit head that did not extend its history.
+type AuditAlarm struct {
+	Terminal string    `json:"terminal"`
+	Detail   string    `json:"detail"`
+	At       time.Time `json:"at"`
 }
 
 // Errors storages return.
@@ -66,7 +84,16 @@ type Storage interface {
 	// Ingest stores a batch: one result per record, in order.
 	Ingest(ctx context.Context, terminal string, recs []sync.Record, now time.Time) ([]sync.RecordResult, error)
 	Stats(ctx context.Context) (Stats, error)
-	Receipt(ctx context.Context, code string) (ReceiptStatus, error)
+	// Receipt finds terminal's record with this receipt code. Codes are
+	// unique per terminal (Ingest refuses a second record with one).
+	Receipt(ctx context.Context, terminal, code string) (ReceiptStatus, error)
+	// RecordAuditHead checks a terminal's audit head against the last one
+	// acknowledged (CheckAuditHead), keeps it when it extends it, and keeps
+	// an alarm when it does not.
+	RecordAuditHead(ctx context.Context, terminal string, h sync.AuditHead, now time.Time) (sync.AuditAnswer, error)
+	// AuditState returns the terminal's acknowledged audit head (0, "" when
+	// none) and its alarms.
+	AuditState(ctx context.Context, terminal string) (seq int64, hash string, alarms []AuditAlarm, err error)
 	// PutRoster replaces the roster with rs as one new version: changed and
 	// new rows and the removal of missing ones carry the new version number.
 	// Identical re-imports create no version. It returns the current version.
@@ -77,4 +104,54 @@ type Storage interface {
 	// EachEvidence calls fn for every evidence object received.
 	EachEvidence(ctx context.Context, fn func(recordID, kind string, ciphertext []byte) error) error
 	Close() error
+}
+
+// CheckAuditHead decides whether head h extends the history whose last
+// acknowledged head is (seq, hash): h must not be behind it, and one of
+// its anchors must be the terminal's entry at seq with that same hash. It
+// returns "" when it does, else why not.
+func CheckAuditHead(seq int64, hash string, h sync.AuditHead) string {
+	if h.Seq < 1 || !hexDigest(h.Hash) || len(h.Anchors) > sync.MaxAuditAnchors {
+		return "malformed audit head"
+	}
+	if seq == 0 {
+		return ""
+	}
+	if h.Seq < seq {
+		return fmt.Sprintf("head %d is behind the acknowledged head %d: entries were deleted", h.Seq, seq)
+	}
+	if h.Seq == seq && h.Hash != hash {
+		return fmt.Sprintf("entry %d differs from the acknowledged one: the history was rewritten", seq)
+	}
+	for _, a := range h.Anchors {
+		if a.Seq == seq {
+			if a.Hash != hash {
+				return fmt.Sprintf("entry %d differs from the acknowledged one: the history was rewritten", seq)
+			}
+			return ""
+		}
+	}
+	if h.Seq == seq {
+		return ""
+	}
+	return fmt.Sprintf("the terminal did not show its entry %d (the acknowledged head)", seq)
+}
+
+func hexDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// NeedsReview reports whether a valid record is stored held for review:
+// records with no frame source (saved before the field existed) and
+// synthetic (load-test) records not from a camera.
+func NeedsReview(r sync.Record) bool {
+	return r.FrameSource == "" || r.FrameSource == sync.FrameFile || r.FrameSource == sync.FrameDemo
 }

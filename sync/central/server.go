@@ -1,6 +1,7 @@
 package central
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,10 +14,10 @@ import (
 	"log"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
+	"certkiosk"
 	ksync "certkiosk/sync"
 )
 
@@ -26,9 +27,20 @@ type Server struct {
 	Keys  *Keys
 	Now   func() time.Time
 	Log   *log.Logger
+	// MaxUploads bounds the batch bodies held at once (default 4); past it
+	// a batch is answered 503 busy before its body is read.
+	MaxUploads int
+	// RateLimit bounds unauthenticated work per client address.
+	RateLimit RateLimit
 
-	requests, rejected atomic.Int64
+	requests, rejected, limited, busy atomic.Int64
+	uploading                         atomic.Int64
+	uploads                           chan struct{}
+	limiter                           *limiter
 }
+
+// DefaultMaxUploads is how many batch bodies the central holds at once.
+const DefaultMaxUploads = 4
 
 // Handler returns the HTTP routes.
 func (s *Server) Handler() http.Handler {
@@ -38,16 +50,39 @@ func (s *Server) Handler() http.Handler {
 	if s.Log == nil {
 		s.Log = log.New(io.Discard, "", 0)
 	}
+	if s.MaxUploads <= 0 {
+		s.MaxUploads = DefaultMaxUploads
+	}
+	s.uploads = make(chan struct{}, s.MaxUploads)
+	s.limiter = newLimiter(s.RateLimit, func() time.Time { return s.Now() })
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+ksync.PathHealth, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+ksync.PathHealth, s.open(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET "+ksync.PathMetrics, s.metrics)
-	mux.HandleFunc("POST "+ksync.PathEnroll, s.enroll)
+	}))
+	mux.HandleFunc("GET "+ksync.PathMetrics, s.open(s.metrics))
+	mux.HandleFunc("POST "+ksync.PathEnroll, s.open(s.enroll))
 	mux.HandleFunc("POST "+ksync.PathBatches, s.batches)
-	mux.HandleFunc("GET "+ksync.PathReceipts+"{code}", s.receipt)
+	mux.HandleFunc("GET "+ksync.PathReceipts+"{code}", s.open(s.receipt))
 	mux.HandleFunc("GET "+ksync.PathRoster, s.roster)
 	return mux
+}
+
+// open wraps an unauthenticated endpoint: every call spends a token of
+// the caller's address.
+func (s *Server) open(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.limiter.take(clientAddr(r)) {
+			s.tooMany(w)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) tooMany(w http.ResponseWriter) {
+	s.limited.Add(1)
+	w.Header().Set("Retry-After", "10")
+	s.fail(w, http.StatusTooManyRequests, ksync.CodeRateLimited, "too many requests from this address; retry later")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -103,75 +138,122 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		AgeRecipient: s.Keys.Recipient(), SigningKey: base64.StdEncoding.EncodeToString(s.Keys.SigningPublic())})
 }
 
-// authenticate checks a signed request and returns its terminal, or
-// answers the request itself and returns "".
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byte) string {
-	sr, err := ksync.ParseSigned(r, body)
+// notAuthenticated is the one answer for every request whose signature
+// cannot be shown to be a terminal's: missing or malformed headers, an
+// unknown or unenrolled terminal, a wrong signature. Unsigned callers learn
+// nothing about which terminals exist. It spends a token of the address.
+func (s *Server) notAuthenticated(w http.ResponseWriter, r *http.Request) {
+	s.limiter.take(clientAddr(r))
+	s.fail(w, http.StatusUnauthorized, ksync.CodeBadSignature, "request not authenticated")
+}
+
+// authenticate checks a signed request and returns its terminal and body,
+// or answers the request itself and returns ok false. Everything that
+// costs nothing — the headers' form, the clock, the terminal — is checked
+// before the body is read; a body (withBody) is then read only within an
+// upload slot and up to MaxBodyBytes. release frees the slot.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, withBody bool) (terminal string, body []byte, release func(), ok bool) {
+	release = func() {}
+	addr := clientAddr(r)
+	if s.limiter.empty(addr) {
+		s.tooMany(w)
+		return "", nil, release, false
+	}
+	sr, err := ksync.ParseSignedHeaders(r)
 	if err != nil {
-		s.fail(w, http.StatusUnauthorized, ksync.CodeBadSignature, err.Error())
-		return ""
-	}
-	t, err := s.Store.Terminal(r.Context(), sr.Terminal)
-	if errors.Is(err, ErrNotFound) || err == nil && t.PublicKey == nil {
-		s.fail(w, http.StatusUnauthorized, ksync.CodeUnknownTerminal, "unknown or unenrolled terminal")
-		return ""
-	}
-	if err != nil {
-		s.Log.Printf("authenticate: %v", err)
-		s.fail(w, http.StatusInternalServerError, ksync.CodeInternal, "cannot check the terminal")
-		return ""
-	}
-	if t.Revoked {
-		s.fail(w, http.StatusForbidden, ksync.CodeRevoked, "terminal revoked")
-		return ""
-	}
-	if !sr.Verify(t.PublicKey) {
-		s.fail(w, http.StatusUnauthorized, ksync.CodeBadSignature, "signature does not verify")
-		return ""
+		s.notAuthenticated(w, r)
+		return "", nil, release, false
 	}
 	now := s.Now()
 	if d := now.Sub(sr.Timestamp); d > ksync.MaxSkew || d < -ksync.MaxSkew {
+		s.limiter.take(addr)
 		s.fail(w, http.StatusUnauthorized, ksync.CodeClockSkew, fmt.Sprintf("clock differs from the central's by %s", d.Round(time.Second)))
-		return ""
+		return "", nil, release, false
+	}
+	t, err := s.Store.Terminal(r.Context(), sr.Terminal)
+	if errors.Is(err, ErrNotFound) || err == nil && t.PublicKey == nil {
+		s.notAuthenticated(w, r)
+		return "", nil, release, false
+	}
+	if err != nil {
+		s.Log.Printf("authenticate: %v", err)
+		s.fail(w, http.StatusServiceUnavailable, ksync.CodeInternal, "cannot check the terminal; retry")
+		return "", nil, release, false
+	}
+	if withBody {
+		if r.ContentLength > ksync.MaxBodyBytes {
+			s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, fmt.Sprintf("body longer than %d bytes", ksync.MaxBodyBytes))
+			return "", nil, release, false
+		}
+		select {
+		case s.uploads <- struct{}{}:
+		default:
+			s.busy.Add(1)
+			w.Header().Set("Retry-After", "5")
+			s.fail(w, http.StatusServiceUnavailable, ksync.CodeBusy, "the central is receiving other batches; retry later")
+			return "", nil, release, false
+		}
+		s.uploading.Add(1)
+		release = func() { s.uploading.Add(-1); <-s.uploads }
+		var buf bytes.Buffer
+		if r.ContentLength > 0 {
+			buf.Grow(int(r.ContentLength))
+		}
+		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, ksync.MaxBodyBytes))
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			release()
+			s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, fmt.Sprintf("body longer than %d bytes", ksync.MaxBodyBytes))
+			return "", nil, func() {}, false
+		}
+		if err != nil {
+			release()
+			s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "body unreadable")
+			return "", nil, func() {}, false
+		}
+		body = buf.Bytes()
+	}
+	sr.SetBody(body)
+	if !sr.Verify(t.PublicKey) {
+		release()
+		s.notAuthenticated(w, r)
+		return "", nil, func() {}, false
+	}
+	if t.Revoked {
+		release()
+		s.fail(w, http.StatusForbidden, ksync.CodeRevoked, "terminal revoked")
+		return "", nil, func() {}, false
 	}
 	if err := s.Store.UseNonce(r.Context(), t.ID, sr.Nonce, now); errors.Is(err, ErrNonceReuse) {
+		release()
 		s.fail(w, http.StatusUnauthorized, ksync.CodeReplayedNonce, "nonce already used")
-		return ""
+		return "", nil, func() {}, false
 	} else if err != nil {
+		release()
 		s.Log.Printf("nonce: %v", err)
 		s.fail(w, http.StatusServiceUnavailable, ksync.CodeInternal, "cannot record the nonce")
-		return ""
+		return "", nil, func() {}, false
 	}
-	return t.ID
-}
-
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ksync.MaxBodyBytes))
-	return body, err == nil
+	return t.ID, body, release, true
 }
 
 func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
-	body, ok := readBody(w, r)
+	terminal, body, release, ok := s.authenticate(w, r, true)
+	defer release()
 	if !ok {
-		s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, "batch too large or body unreadable")
 		return
 	}
-	terminal := s.authenticate(w, r, body)
-	if terminal == "" {
+	b, err := ksync.ReadBatch(body, r.Header.Get("Content-Type"))
+	if errors.Is(err, ksync.ErrTooLarge) {
+		s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, err.Error())
 		return
-	}
-	var b ksync.Batch
-	var err error
-	if r.Header.Get("Content-Type") == ksync.ContentTypeBatch {
-		b, err = ksync.DecodeBatch(body)
-	} else {
-		err = json.Unmarshal(body, &b) // plain JSON, evidence in base64
 	}
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "malformed batch")
 		return
 	}
+	body = nil // the records keep what they need
 	res, err := s.Store.Ingest(r.Context(), terminal, b.Records, s.Now())
 	if err != nil {
 		s.Log.Printf("ingest from %s: %v", terminal, err)
@@ -183,13 +265,27 @@ func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
 		res[i].Code = ksync.StatusCode(res[i].Status)
 		counts[res[i].Status]++
 	}
+	out := ksync.BatchResponse{Results: res}
+	if b.Audit != nil {
+		a, err := s.Store.RecordAuditHead(r.Context(), terminal, *b.Audit, s.Now())
+		if err != nil {
+			s.Log.Printf("audit head from %s: %v", terminal, err)
+		} else {
+			out.Audit = &a
+			if a.Status != ksync.AuditOK {
+				s.Log.Printf("ALARM: audit log of terminal %s: %s", terminal, a.Detail)
+			}
+		}
+	}
 	s.Log.Printf("batch from %s: %d records %v", terminal, len(res), counts)
-	writeJSON(w, http.StatusOK, ksync.BatchResponse{Results: res})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) roster(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
-	if s.authenticate(w, r, nil) == "" {
+	_, _, release, ok := s.authenticate(w, r, false)
+	defer release()
+	if !ok {
 		return
 	}
 	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
@@ -206,12 +302,25 @@ func (s *Server) roster(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, u)
 }
 
+// receipt answers GET /v1/receipts/{code}?terminal=ID. Receipt codes are
+// unique per terminal, not across terminals, so the terminal (printed on
+// the receipt and inside its QR code) is part of the question: a lookup
+// never answers with another terminal's record.
 func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
-	code := strings.ToUpper(r.PathValue("code"))
-	st, err := s.Store.Receipt(r.Context(), code)
+	code, err := certkiosk.ParseReceiptCode(r.PathValue("code"))
+	if err != nil {
+		s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "not a receipt code (XXXX-XXXX-C)")
+		return
+	}
+	terminal := r.URL.Query().Get("terminal")
+	if terminal == "" || len(terminal) > ksync.MaxTerminalIDBytes {
+		s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "the terminal query parameter is required")
+		return
+	}
+	st, err := s.Store.Receipt(r.Context(), terminal, string(code))
 	if errors.Is(err, ErrNotFound) {
-		s.fail(w, http.StatusNotFound, "not_found", "no record with this receipt code")
+		s.fail(w, http.StatusNotFound, ksync.CodeNotFound, "no record of this terminal with this receipt code")
 		return
 	}
 	if err != nil {
@@ -230,6 +339,9 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	fmt.Fprintf(w, "certkiosk_central_records %d\ncertkiosk_central_duplicates_total %d\ncertkiosk_central_conflicts_total %d\n"+
 		"certkiosk_central_evidence %d\ncertkiosk_central_terminals %d\ncertkiosk_central_batches_total %d\n"+
-		"certkiosk_central_requests_total %d\ncertkiosk_central_rejected_total %d\n",
-		st.Records, st.Duplicates, st.Conflicts, st.Evidence, st.Terminals, st.Batches, s.requests.Load(), s.rejected.Load())
+		"certkiosk_central_requests_total %d\ncertkiosk_central_rejected_total %d\n"+
+		"certkiosk_central_rate_limited_total %d\ncertkiosk_central_busy_total %d\ncertkiosk_central_uploads_in_flight %d\n"+
+		"certkiosk_central_audit_alarms %d\n",
+		st.Records, st.Duplicates, st.Conflicts, st.Evidence, st.Terminals, st.Batches, s.requests.Load(), s.rejected.Load(),
+		s.limited.Load(), s.busy.Load(), s.uploading.Load(), st.AuditAlarms)
 }

@@ -12,16 +12,28 @@ import (
 	"github.com/google/uuid"
 )
 
+// EvidenceKinds are the only evidence kinds the central stores: names that
+// later become parts of file names must come from this list.
+var EvidenceKinds = map[string]bool{"best_frame": true, "clip": true}
+
+// CanonicalUUIDv7 reports whether s is a UUIDv7 written the one way
+// uuid.String writes it (36 lower-case characters with hyphens). uuid.Parse
+// alone also accepts braces, "urn:uuid:" and upper case.
+func CanonicalUUIDv7(s string) bool {
+	u, err := uuid.Parse(s)
+	return err == nil && u.Version() == 7 && u.String() == s
+}
+
 // ValidateRecord checks a record a terminal sent: well-formed fields, the
 // terminal's own record, evidence intact. Storages call it before storing.
 func ValidateRecord(terminal string, r sync.Record) error {
-	if u, err := uuid.Parse(r.ID); err != nil || u.Version() != 7 {
-		return fmt.Errorf("id %q is not a UUIDv7", r.ID)
+	if !CanonicalUUIDv7(r.ID) {
+		return fmt.Errorf("id %q is not a canonical UUIDv7", r.ID)
 	}
 	if r.Terminal != terminal {
 		return fmt.Errorf("record of terminal %q sent by %q", r.Terminal, terminal)
 	}
-	if _, err := certkiosk.ParseResidentID(r.RetireeID); err != nil {
+	if _, err := certkiosk.ParseResidentID(r.RetireeID); err != nil || len(r.RetireeID) != 18 {
 		return fmt.Errorf("retiree: %v", err)
 	}
 	if _, err := certkiosk.ParseMethod(r.Method); err != nil {
@@ -30,13 +42,37 @@ func ValidateRecord(terminal string, r sync.Record) error {
 	if _, err := certkiosk.ParseVerdict(r.Verdict); err != nil {
 		return err
 	}
-	if _, err := certkiosk.ParseReceiptCode(r.Receipt); err != nil {
-		return fmt.Errorf("receipt: %v", err)
+	if rc, err := certkiosk.ParseReceiptCode(r.Receipt); err != nil || string(rc) != r.Receipt {
+		return fmt.Errorf("receipt %q is not a canonical receipt code (XXXX-XXXX-C)", r.Receipt)
 	}
 	if r.StaffID == "" || r.Attempt < 1 || r.Ended.Before(r.Started) || !json.Valid(r.Metrics) {
 		return fmt.Errorf("staff, attempt, times or metrics malformed")
 	}
+	if err := sync.CheckRecordLimits(r); err != nil {
+		return err
+	}
+	switch r.FrameSource {
+	case sync.FrameCamera, "":
+	case sync.FrameNone:
+		if r.Verdict != string(certkiosk.VerdictManualReview) {
+			return fmt.Errorf("a %s without frames (frame_source none)", r.Verdict)
+		}
+	case sync.FrameFile, sync.FrameDemo:
+		if !r.Synthetic {
+			return fmt.Errorf("frame source %s: only records from a camera are accepted", r.FrameSource)
+		}
+	default:
+		return fmt.Errorf("frame source %q is not camera, file, demo or none", r.FrameSource)
+	}
+	seen := map[string]bool{}
 	for _, e := range r.Evidence {
+		if !EvidenceKinds[e.Kind] {
+			return fmt.Errorf("evidence kind %q is not one of best_frame, clip", e.Kind)
+		}
+		if seen[e.Kind] {
+			return fmt.Errorf("evidence %s sent twice", e.Kind)
+		}
+		seen[e.Kind] = true
 		sum := sha256.Sum256(e.Ciphertext)
 		if hex.EncodeToString(sum[:]) != e.SHA256 {
 			return fmt.Errorf("evidence %s does not match its digest", e.Kind)

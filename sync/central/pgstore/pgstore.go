@@ -41,6 +41,13 @@ INSERT INTO counter (name, value) VALUES ('duplicates', 0), ('batches', 0), ('ro
 CREATE TABLE IF NOT EXISTS roster (
     id TEXT PRIMARY KEY, entry JSONB NOT NULL, version BIGINT NOT NULL, deleted BOOLEAN NOT NULL DEFAULT false);
 CREATE INDEX IF NOT EXISTS roster_version ON roster (version);
+ALTER TABLE record ADD COLUMN IF NOT EXISTS frame_source TEXT NOT NULL DEFAULT '';
+ALTER TABLE record ADD COLUMN IF NOT EXISTS review BOOLEAN NOT NULL DEFAULT false;
+CREATE INDEX IF NOT EXISTS record_terminal_receipt ON record (terminal, receipt);
+CREATE TABLE IF NOT EXISTS audit_head (
+    terminal TEXT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL, at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_alarm (
+    seq BIGSERIAL PRIMARY KEY, terminal TEXT NOT NULL, detail TEXT NOT NULL, at TIMESTAMPTZ NOT NULL);
 `
 
 // Store is the PostgreSQL storage.
@@ -66,7 +73,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 
 // Reset empties every table (benchmarks start from a clean slate).
 func (s *Store) Reset(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx, `TRUNCATE evidence, record, conflict, nonce, terminal, roster; UPDATE counter SET value = 0`)
+	_, err := s.pool.Exec(ctx, `TRUNCATE evidence, record, conflict, nonce, terminal, roster, audit_head, audit_alarm; UPDATE counter SET value = 0`)
 	return err
 }
 
@@ -173,10 +180,26 @@ func (s *Store) Ingest(ctx context.Context, terminal string, recs []sync.Record,
 				continue
 			}
 			hash := r.ContentHash()
+			// A terminal's receipt codes are unique: another record of the
+			// terminal with this code (not this ID) makes the record invalid.
+			// The lock serialises two deliveries of one terminal's records.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, terminal); err != nil {
+				return err
+			}
+			var taken bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM record WHERE terminal = $1 AND receipt = $2 AND id <> $3)`,
+				terminal, r.Receipt, r.ID).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				out[i].Status, out[i].Error = sync.StatusInvalid, "receipt code already used by another record of this terminal"
+				continue
+			}
 			tag, err := tx.Exec(ctx, `INSERT INTO record (id, terminal, content_hash, body, receipt, verdict, retiree_masked,
-				ended_at, synthetic, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+				ended_at, synthetic, received_at, frame_source, review) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+				ON CONFLICT (id) DO NOTHING`,
 				r.ID, terminal, hash, string(central.Body(r)), r.Receipt, r.Verdict, certkiosk.Mask(r.RetireeID), r.Ended,
-				r.Synthetic, now)
+				r.Synthetic, now, r.FrameSource, central.NeedsReview(r))
 			if err != nil {
 				return err
 			}
@@ -221,16 +244,18 @@ func (s *Store) Stats(ctx context.Context) (central.Stats, error) {
 	err := s.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM record), (SELECT count(*) FROM conflict), (SELECT count(*) FROM evidence),
 		(SELECT count(*) FROM terminal WHERE enrolled_at IS NOT NULL),
-		(SELECT value FROM counter WHERE name = 'duplicates'), (SELECT value FROM counter WHERE name = 'batches')`).
-		Scan(&st.Records, &st.Conflicts, &st.Evidence, &st.Terminals, &st.Duplicates, &st.Batches)
+		(SELECT value FROM counter WHERE name = 'duplicates'), (SELECT value FROM counter WHERE name = 'batches'),
+		(SELECT count(*) FROM record WHERE review), (SELECT count(*) FROM audit_alarm)`).
+		Scan(&st.Records, &st.Conflicts, &st.Evidence, &st.Terminals, &st.Duplicates, &st.Batches, &st.Flagged, &st.AuditAlarms)
 	return st, err
 }
 
 // Receipt implements central.Storage.
-func (s *Store) Receipt(ctx context.Context, code string) (central.ReceiptStatus, error) {
+func (s *Store) Receipt(ctx context.Context, terminal, code string) (central.ReceiptStatus, error) {
 	var r central.ReceiptStatus
-	err := s.pool.QueryRow(ctx, `SELECT receipt, id, terminal, verdict, retiree_masked, ended_at, synthetic
-		FROM record WHERE receipt = $1`, code).Scan(&r.Receipt, &r.RecordID, &r.Terminal, &r.Verdict, &r.Retiree, &r.Ended, &r.Synthetic)
+	err := s.pool.QueryRow(ctx, `SELECT receipt, id, terminal, verdict, retiree_masked, ended_at, synthetic, frame_source, review
+		FROM record WHERE terminal = $1 AND receipt = $2`, terminal, code).Scan(&r.Receipt, &r.RecordID, &r.Terminal, &r.Verdict,
+		&r.Retiree, &r.Ended, &r.Synthetic, &r.FrameSource, &r.Review)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, central.ErrNotFound
 	}
@@ -302,4 +327,55 @@ func (s *Store) RosterSince(ctx context.Context, since int64) (sync.RosterUpdate
 		return central.ReadRoster(rows, &u)
 	})
 	return u, err
+}
+
+// RecordAuditHead implements central.Storage.
+func (s *Store) RecordAuditHead(ctx context.Context, terminal string, h sync.AuditHead, now time.Time) (sync.AuditAnswer, error) {
+	var a sync.AuditAnswer
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('audit:' || $1))`, terminal); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE terminal = $1`, terminal).Scan(&a.Seq, &a.Hash)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if problem := central.CheckAuditHead(a.Seq, a.Hash, h); problem != "" {
+			a.Status, a.Detail = sync.AuditMismatch, problem
+			_, err := tx.Exec(ctx, `INSERT INTO audit_alarm (terminal, detail, at) VALUES ($1, $2, $3)`, terminal, problem, now)
+			return err
+		}
+		a.Status, a.Seq, a.Hash = sync.AuditOK, h.Seq, h.Hash
+		_, err = tx.Exec(ctx, `INSERT INTO audit_head (terminal, seq, hash, at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (terminal) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at = excluded.at`, terminal, h.Seq, h.Hash, now)
+		return err
+	})
+	if err != nil {
+		return a, fmt.Errorf("audit head of %s: %w", terminal, err)
+	}
+	return a, nil
+}
+
+// AuditState implements central.Storage.
+func (s *Store) AuditState(ctx context.Context, terminal string) (int64, string, []central.AuditAlarm, error) {
+	var seq int64
+	var hash string
+	err := s.pool.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE terminal = $1`, terminal).Scan(&seq, &hash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", nil, fmt.Errorf("audit state of %s: %w", terminal, err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT terminal, detail, at FROM audit_alarm WHERE terminal = $1 ORDER BY seq`, terminal)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("audit state of %s: %w", terminal, err)
+	}
+	defer rows.Close()
+	var alarms []central.AuditAlarm
+	for rows.Next() {
+		var al central.AuditAlarm
+		if err := rows.Scan(&al.Terminal, &al.Detail, &al.At); err != nil {
+			return 0, "", nil, err
+		}
+		alarms = append(alarms, al)
+	}
+	return seq, hash, alarms, rows.Err()
 }

@@ -43,7 +43,35 @@ CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS roster (
     id TEXT PRIMARY KEY, entry TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS roster_version ON roster (version);
+CREATE TABLE IF NOT EXISTS audit_head (
+    terminal TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_alarm (
+    seq INTEGER PRIMARY KEY, terminal TEXT NOT NULL, detail TEXT NOT NULL, at TEXT NOT NULL);
 `
+
+// columns added after the first release, added to older files on open.
+var columns = []struct{ table, name, decl string }{
+	{"record", "frame_source", "TEXT NOT NULL DEFAULT ''"},
+	{"record", "review", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+const indexes = `CREATE INDEX IF NOT EXISTS record_terminal_receipt ON record (terminal, receipt);`
+
+func addColumns(ctx context.Context, db *sql.DB) error {
+	for _, c := range columns {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.name).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := db.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.name+` `+c.decl); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := db.ExecContext(ctx, indexes)
+	return err
+}
 
 // Store is the SQLite storage.
 type Store struct{ db *sql.DB }
@@ -71,6 +99,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("central store %s: schema: %w", path, err)
+	}
+	if err := addColumns(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("central store %s: schema upgrade: %w", path, err)
 	}
 	return &Store{db: db}, nil
 }
@@ -209,10 +241,19 @@ func (s *Store) Ingest(ctx context.Context, terminal string, recs []sync.Record,
 			case !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
+			var taken int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM record WHERE terminal = ? AND receipt = ?`,
+				terminal, r.Receipt).Scan(&taken); err != nil {
+				return err
+			}
+			if taken > 0 {
+				out[i].Status, out[i].Error = sync.StatusInvalid, "receipt code already used by another record of this terminal"
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO record (id, terminal, content_hash, body, receipt, verdict,
-				retiree_masked, ended_at, synthetic, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				retiree_masked, ended_at, synthetic, received_at, frame_source, review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				r.ID, terminal, hash, string(central.Body(r)), r.Receipt, r.Verdict, certkiosk.Mask(r.RetireeID),
-				ts(r.Ended), r.Synthetic, ts(now)); err != nil {
+				ts(r.Ended), r.Synthetic, ts(now), r.FrameSource, central.NeedsReview(r)); err != nil {
 				return err
 			}
 			for _, e := range r.Evidence {
@@ -240,17 +281,19 @@ func (s *Store) Stats(ctx context.Context) (central.Stats, error) {
 		(SELECT count(*) FROM record), (SELECT count(*) FROM conflict), (SELECT count(*) FROM evidence),
 		(SELECT count(*) FROM terminal WHERE enrolled_at IS NOT NULL),
 		coalesce((SELECT value FROM counter WHERE name = 'duplicates'), 0),
-		coalesce((SELECT value FROM counter WHERE name = 'batches'), 0)`).
-		Scan(&st.Records, &st.Conflicts, &st.Evidence, &st.Terminals, &st.Duplicates, &st.Batches)
+		coalesce((SELECT value FROM counter WHERE name = 'batches'), 0),
+		(SELECT count(*) FROM record WHERE review = 1), (SELECT count(*) FROM audit_alarm)`).
+		Scan(&st.Records, &st.Conflicts, &st.Evidence, &st.Terminals, &st.Duplicates, &st.Batches, &st.Flagged, &st.AuditAlarms)
 	return st, err
 }
 
 // Receipt implements central.Storage.
-func (s *Store) Receipt(ctx context.Context, code string) (central.ReceiptStatus, error) {
+func (s *Store) Receipt(ctx context.Context, terminal, code string) (central.ReceiptStatus, error) {
 	var r central.ReceiptStatus
 	var ended string
-	err := s.db.QueryRowContext(ctx, `SELECT receipt, id, terminal, verdict, retiree_masked, ended_at, synthetic
-		FROM record WHERE receipt = ?`, code).Scan(&r.Receipt, &r.RecordID, &r.Terminal, &r.Verdict, &r.Retiree, &ended, &r.Synthetic)
+	err := s.db.QueryRowContext(ctx, `SELECT receipt, id, terminal, verdict, retiree_masked, ended_at, synthetic, frame_source, review
+		FROM record WHERE terminal = ? AND receipt = ?`, terminal, code).Scan(&r.Receipt, &r.RecordID, &r.Terminal, &r.Verdict,
+		&r.Retiree, &ended, &r.Synthetic, &r.FrameSource, &r.Review)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, central.ErrNotFound
 	}
@@ -329,4 +372,54 @@ func (s *Store) RosterSince(ctx context.Context, since int64) (sync.RosterUpdate
 		return central.ReadRoster(rows, &u)
 	})
 	return u, err
+}
+
+// RecordAuditHead implements central.Storage.
+func (s *Store) RecordAuditHead(ctx context.Context, terminal string, h sync.AuditHead, now time.Time) (sync.AuditAnswer, error) {
+	var a sync.AuditAnswer
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE terminal = ?`, terminal).Scan(&a.Seq, &a.Hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if problem := central.CheckAuditHead(a.Seq, a.Hash, h); problem != "" {
+			a.Status, a.Detail = sync.AuditMismatch, problem
+			_, err := tx.ExecContext(ctx, `INSERT INTO audit_alarm (terminal, detail, at) VALUES (?, ?, ?)`, terminal, problem, ts(now))
+			return err
+		}
+		a.Status, a.Seq, a.Hash = sync.AuditOK, h.Seq, h.Hash
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit_head (terminal, seq, hash, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (terminal) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at = excluded.at`, terminal, h.Seq, h.Hash, ts(now))
+		return err
+	})
+	if err != nil {
+		return a, fmt.Errorf("audit head of %s: %w", terminal, err)
+	}
+	return a, nil
+}
+
+// AuditState implements central.Storage.
+func (s *Store) AuditState(ctx context.Context, terminal string) (int64, string, []central.AuditAlarm, error) {
+	var seq int64
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE terminal = ?`, terminal).Scan(&seq, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil, fmt.Errorf("audit state of %s: %w", terminal, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT terminal, detail, at FROM audit_alarm WHERE terminal = ? ORDER BY seq`, terminal)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("audit state of %s: %w", terminal, err)
+	}
+	defer rows.Close()
+	var alarms []central.AuditAlarm
+	for rows.Next() {
+		var al central.AuditAlarm
+		var at string
+		if err := rows.Scan(&al.Terminal, &al.Detail, &at); err != nil {
+			return 0, "", nil, err
+		}
+		al.At, _ = time.Parse(time.RFC3339Nano, at)
+		alarms = append(alarms, al)
+	}
+	return seq, hash, alarms, rows.Err()
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -151,11 +152,11 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 		if err != nil || st.Records != 5 || st.Duplicates != 2 || st.Conflicts != 1 || st.Evidence != 5 {
 			t.Fatalf("stats %+v %v", st, err)
 		}
-		rs, err := s.Receipt(ctx, recs[2].Receipt)
+		rs, err := s.Receipt(ctx, "T-0001", recs[2].Receipt)
 		if err != nil || rs.Verdict != "pass" || rs.RecordID != recs[2].ID || rs.Retiree != certkiosk.Mask(recs[2].RetireeID) {
 			t.Fatalf("receipt after conflict: %+v %v (the stored record must not change)", rs, err)
 		}
-		if _, err := s.Receipt(ctx, "0000-0000-0"); !errors.Is(err, central.ErrNotFound) {
+		if _, err := s.Receipt(ctx, "T-0001", "0000-0000-0"); !errors.Is(err, central.ErrNotFound) {
 			t.Fatalf("unknown receipt: %v", err)
 		}
 		n := 0
@@ -203,6 +204,145 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 		// A deleted retiree who comes back is a change.
 		if v, ch, _, _ = s.PutRoster(ctx, []ksync.RosterEntry{e("A", "王一"), e("B", "李贰"), e("D", "赵四"), e("C", "张三")}); v != 3 || ch != 1 {
 			t.Fatalf("restore: v%d %d changed", v, ch)
+		}
+	})
+
+	t.Run("F1 hostile IDs and evidence kinds are invalid", func(t *testing.T) {
+		s := open(t)
+		base := Record(t, "T-0001", 1)
+		mk := func(f func(*ksync.Record)) ksync.Record {
+			r := base
+			r.Evidence = append([]ksync.Evidence(nil), base.Evidence...)
+			id, _ := uuid.NewV7()
+			r.ID, r.Receipt = id.String(), string(certkiosk.NewReceiptCode())
+			f(&r)
+			return r
+		}
+		id, _ := uuid.NewV7()
+		cases := map[string]ksync.Record{
+			"slashes around the ID":   mk(func(r *ksync.Record) { r.ID = "/" + id.String() + "/" }),
+			"braces":                  mk(func(r *ksync.Record) { r.ID = "{" + id.String() + "}" }),
+			"urn":                     mk(func(r *ksync.Record) { r.ID = "urn:uuid:" + id.String() }),
+			"upper case":              mk(func(r *ksync.Record) { r.ID = strings.ToUpper(id.String()) }),
+			"no hyphens":              mk(func(r *ksync.Record) { r.ID = strings.ReplaceAll(id.String(), "-", "") }),
+			"kind with a path":        mk(func(r *ksync.Record) { r.Evidence[0].Kind = "../../../tmp/x" }),
+			"kind naming another":     mk(func(r *ksync.Record) { r.Evidence[0].Kind = "x/../best_frame" }),
+			"unknown kind":            mk(func(r *ksync.Record) { r.Evidence[0].Kind = "portrait" }),
+			"the same kind twice":     mk(func(r *ksync.Record) { r.Evidence = append(r.Evidence, r.Evidence[0]) }),
+			"non-canonical receipt":   mk(func(r *ksync.Record) { r.Receipt = strings.ToLower(r.Receipt) }),
+			"file frames, not a test": mk(func(r *ksync.Record) { r.FrameSource = ksync.FrameFile }),
+			"demo frames, not a test": mk(func(r *ksync.Record) { r.FrameSource = ksync.FrameDemo }),
+			"a pass without frames":   mk(func(r *ksync.Record) { r.FrameSource = ksync.FrameNone }),
+			"unknown frame source":    mk(func(r *ksync.Record) { r.FrameSource = "screen" }),
+		}
+		for name, r := range cases {
+			res, err := s.Ingest(ctx, "T-0001", []ksync.Record{r}, now)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if res[0].Status != ksync.StatusInvalid {
+				t.Errorf("%s: %+v, want invalid", name, res[0])
+			}
+		}
+		if st, _ := s.Stats(ctx); st.Records != 0 || st.Evidence != 0 {
+			t.Fatalf("hostile records stored: %+v", st)
+		}
+	})
+
+	t.Run("F4 frame source: camera stored, others held for review", func(t *testing.T) {
+		s := open(t)
+		cam := Record(t, "T-0001", 1)
+		cam.FrameSource = ksync.FrameCamera
+		legacy := Record(t, "T-0001", 2) // no frame source: saved before the field
+		loadtest := Record(t, "T-0001", 3)
+		loadtest.FrameSource, loadtest.Synthetic = ksync.FrameFile, true
+		review := Record(t, "T-0001", 4)
+		review.FrameSource, review.Verdict, review.Evidence = ksync.FrameNone, "manual_review", nil
+		res, err := s.Ingest(ctx, "T-0001", []ksync.Record{cam, legacy, loadtest, review}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Status != ksync.StatusAccepted {
+				t.Fatalf("record %d: %+v", i, r)
+			}
+		}
+		want := map[string]bool{cam.Receipt: false, legacy.Receipt: true, loadtest.Receipt: true, review.Receipt: false}
+		for code, flagged := range want {
+			rs, err := s.Receipt(ctx, "T-0001", code)
+			if err != nil || rs.Review != flagged {
+				t.Errorf("receipt %s: %+v %v, want review=%v", code, rs, err, flagged)
+			}
+		}
+		if rs, _ := s.Receipt(ctx, "T-0001", cam.Receipt); rs.FrameSource != ksync.FrameCamera {
+			t.Errorf("frame source not kept: %+v", rs)
+		}
+		if st, _ := s.Stats(ctx); st.Flagged != 2 {
+			t.Fatalf("flagged %d, want 2", st.Flagged)
+		}
+	})
+
+	t.Run("F5 receipts answer only for their own terminal", func(t *testing.T) {
+		s := open(t)
+		genuine := Record(t, "T-0001", 1)
+		thief := Record(t, "T-0666", 2)
+		thief.Receipt, thief.Verdict = genuine.Receipt, "fail"
+		if res, err := s.Ingest(ctx, "T-0666", []ksync.Record{thief}, now); err != nil || res[0].Status != ksync.StatusAccepted {
+			t.Fatalf("thief's upload: %+v %v", res, err)
+		}
+		if _, err := s.Receipt(ctx, "T-0001", genuine.Receipt); !errors.Is(err, central.ErrNotFound) {
+			t.Fatalf("lookup for T-0001 before its record arrived answered %v, want not found", err)
+		}
+		if res, err := s.Ingest(ctx, "T-0001", []ksync.Record{genuine}, now); err != nil || res[0].Status != ksync.StatusAccepted {
+			t.Fatalf("genuine upload: %+v %v", res, err)
+		}
+		rs, err := s.Receipt(ctx, "T-0001", genuine.Receipt)
+		if err != nil || rs.RecordID != genuine.ID || rs.Terminal != "T-0001" || rs.Verdict != "pass" {
+			t.Fatalf("lookup for T-0001: %+v %v", rs, err)
+		}
+		// A terminal cannot give one code to two records.
+		again := Record(t, "T-0001", 3)
+		again.Receipt = genuine.Receipt
+		if res, _ := s.Ingest(ctx, "T-0001", []ksync.Record{again}, now); res[0].Status != ksync.StatusInvalid {
+			t.Fatalf("second record with the same code: %+v", res[0])
+		}
+		if rs, _ := s.Receipt(ctx, "T-0001", genuine.Receipt); rs.RecordID != genuine.ID {
+			t.Fatalf("lookup moved to %s", rs.RecordID)
+		}
+	})
+
+	t.Run("F7 audit heads", func(t *testing.T) {
+		s := open(t)
+		h := func(seq int64, c byte) string { return strings.Repeat(string(c), 64) }
+		a, err := s.RecordAuditHead(ctx, "T-0001", ksync.AuditHead{Seq: 10, Hash: h(10, 'a')}, now)
+		if err != nil || a.Status != ksync.AuditOK || a.Seq != 10 {
+			t.Fatalf("first head: %+v %v", a, err)
+		}
+		good := ksync.AuditHead{Seq: 20, Hash: h(20, 'b'), Anchors: []ksync.AuditAnchor{{Seq: 10, Hash: h(10, 'a')}}}
+		if a, _ = s.RecordAuditHead(ctx, "T-0001", good, now); a.Status != ksync.AuditOK || a.Seq != 20 {
+			t.Fatalf("extending head: %+v", a)
+		}
+		for name, bad := range map[string]ksync.AuditHead{
+			"rewritten":        {Seq: 30, Hash: h(30, 'c'), Anchors: []ksync.AuditAnchor{{Seq: 20, Hash: h(20, 'x')}}},
+			"rolled back":      {Seq: 15, Hash: h(15, 'd'), Anchors: []ksync.AuditAnchor{{Seq: 10, Hash: h(10, 'a')}}},
+			"old anchor only":  {Seq: 30, Hash: h(30, 'c'), Anchors: []ksync.AuditAnchor{{Seq: 10, Hash: h(10, 'a')}}},
+			"same seq, edited": {Seq: 20, Hash: h(20, 'e')},
+			"malformed":        {Seq: 30, Hash: "nothex"},
+		} {
+			a, err := s.RecordAuditHead(ctx, "T-0001", bad, now)
+			if err != nil || a.Status != ksync.AuditMismatch || a.Seq != 20 || a.Detail == "" {
+				t.Errorf("%s: %+v %v, want a mismatch keeping head 20", name, a, err)
+			}
+		}
+		seq, hash, alarms, err := s.AuditState(ctx, "T-0001")
+		if err != nil || seq != 20 || hash != h(20, 'b') || len(alarms) != 5 {
+			t.Fatalf("audit state: %d %s %d alarms %v", seq, hash, len(alarms), err)
+		}
+		if st, _ := s.Stats(ctx); st.AuditAlarms != 5 {
+			t.Fatalf("stats count %d alarms", st.AuditAlarms)
+		}
+		if seq, _, alarms, _ := s.AuditState(ctx, "T-0002"); seq != 0 || len(alarms) != 0 {
+			t.Fatalf("other terminal: %d %d", seq, len(alarms))
 		}
 	})
 
