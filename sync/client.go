@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -118,12 +120,23 @@ func SPKIPin(der []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// CheckURL refuses plain HTTP unless explicitly allowed.
+// CheckURL refuses plain HTTP unless explicitly allowed, and then only to
+// a loopback address (tests): records never cross a network in clear.
 func CheckURL(url string, insecure bool) error {
 	switch {
 	case strings.HasPrefix(url, "https://"):
 		return nil
 	case strings.HasPrefix(url, "http://") && insecure:
+		u, err := neturl.Parse(url)
+		if err != nil {
+			return certkiosk.Errorf(certkiosk.EINVALID, "中心地址格式不对", "central URL %q: %v", url, err)
+		}
+		if h := u.Hostname(); h != "localhost" {
+			if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
+				return certkiosk.Errorf(certkiosk.EINVALID, "明文 HTTP 只能用于本机测试，中心地址必须是 https://",
+					"plain HTTP to %s: --insecure-http is for loopback addresses only", url)
+			}
+		}
 		return nil
 	case strings.HasPrefix(url, "http://"):
 		return certkiosk.Errorf(certkiosk.EINVALID, "中心地址必须是 https://（测试时可加 --insecure-http）",
@@ -161,7 +174,7 @@ func (c *Client) doType(ctx context.Context, method, path, contentType string, b
 			Detail: method + " " + path, Err: err}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes))
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}

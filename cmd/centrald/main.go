@@ -363,7 +363,28 @@ func importBundle(ctx context.Context, st central.Storage, keys *central.Keys, p
 	return nil
 }
 
+// loopbackOnly refuses plain HTTP on any address but loopback: terminals'
+// records would otherwise cross a network in clear.
+func loopbackOnly(listen string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--insecure-http serves plain HTTP and is allowed only on a loopback address (127.0.0.1, ::1), not %q", listen)
+}
+
 func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer, ready chan<- string) error {
+	if o.insecure {
+		if err := loopbackOnly(o.listen); err != nil {
+			return err
+		}
+	}
 	st, err := openStorage(ctx, o)
 	if err != nil {
 		return err
@@ -375,7 +396,8 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 	}
 	logger := log.New(stderr, "centrald: ", log.LstdFlags)
 	srv := &http.Server{Handler: (&central.Server{Store: st, Keys: keys, Log: logger}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute}
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	scheme, note := "http", "plain HTTP: loopback tests only"
 	if !o.insecure {
 		cert, pin, err := central.LoadOrCreateCert(o.dataDir, hostsOf(o.listen))

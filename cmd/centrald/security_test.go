@@ -32,9 +32,9 @@ func TestEvidenceExportStaysInsideItsFolder(t *testing.T) {
 	good, _ := uuid.NewV7()
 	outside := t.TempDir()
 	rows := []struct{ id, kind, content string }{
-		{"/" + victim.String() + "/", "best_frame", "bad id"},         // uuid.Parse accepted this
+		{"/" + victim.String() + "/", "best_frame", "bad id"},          // uuid.Parse accepted this
 		{good.String(), "../../../../" + outside + "/owned", "escape"}, // kind as a path
-		{victim.String(), "x/../../" + victim.String(), "overwrite"},  // kind naming another file
+		{victim.String(), "x/../../" + victim.String(), "overwrite"},   // kind naming another file
 		{good.String(), "best_frame", "age-encryption.org/v1 genuine"},
 		{victim.String(), "best_frame", "age-encryption.org/v1 victim"},
 	}
@@ -86,5 +86,15 @@ func TestEvidenceExportStaysInsideItsFolder(t *testing.T) {
 	run(ctx, []string{"--data", data, "evidence", "export", "--out", out}, &stdout, io.Discard, nil)
 	if !strings.Contains(stdout.String(), "exported 0 evidence object(s)") || !strings.Contains(stdout.String(), "1 already there") {
 		t.Fatalf("second export: %s", stdout.String())
+	}
+}
+
+// F14: plain HTTP only on loopback.
+func TestInsecureHTTPOnlyOnLoopback(t *testing.T) {
+	for _, listen := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.com:0"} {
+		err := run(context.Background(), []string{"--data", t.TempDir(), "--listen", listen, "--insecure-http"}, io.Discard, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("--insecure-http on %s: %v, want a refusal", listen, err)
+		}
 	}
 }

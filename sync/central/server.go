@@ -39,6 +39,9 @@ type Server struct {
 	limiter                           *limiter
 }
 
+// UploadsInFlight is how many batch bodies are being read or ingested.
+func (s *Server) UploadsInFlight() int64 { return s.uploading.Load() }
+
 // DefaultMaxUploads is how many batch bodies the central holds at once.
 const DefaultMaxUploads = 4
 
