@@ -7,6 +7,7 @@
 #include <string>
 
 #include <dlib/image_processing.h>
+#include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/serialize.h>
 #include <opencv2/core.hpp>
 
@@ -72,6 +73,28 @@ int ckPredict(ckPredictor p, const unsigned char *data, int rows, int cols, int 
         return n;
     } catch (...) {
         return 0;
+    }
+}
+
+int ckDetectHOG(const unsigned char *data, int rows, int cols, int stride, double threshold, int *out, int maxBoxes) {
+    try {
+        // The detector keeps scratch state while it runs: one per thread.
+        thread_local dlib::frontal_face_detector det = dlib::get_frontal_face_detector();
+        dlib::grey_view img{data, rows, cols, stride};
+        std::vector<dlib::rect_detection> found;
+        det(img, found, threshold);
+        int n = 0;
+        for (const auto &d : found) {
+            if (n >= maxBoxes) break;
+            out[4 * n] = static_cast<int>(d.rect.left());
+            out[4 * n + 1] = static_cast<int>(d.rect.top());
+            out[4 * n + 2] = static_cast<int>(d.rect.right()) + 1;
+            out[4 * n + 3] = static_cast<int>(d.rect.bottom()) + 1;
+            n++;
+        }
+        return n;
+    } catch (...) {
+        return -1;
     }
 }
 

@@ -20,6 +20,13 @@ void ckFreePredictor(ckPredictor p);
 int ckPredict(ckPredictor p, const unsigned char *data, int rows, int cols, int stride,
               long left, long top, long right, long bottom, double *out);
 
+// ckDetectHOG runs dlib's HOG frontal face detector (the detector the
+// 68-point model was trained with; five filters: frontal, turned left and
+// right, tilted left and right) on an 8-bit grey image and writes up to
+// maxBoxes boxes as (left, top, right, bottom) with right and bottom
+// exclusive, best first. Returns the number of boxes, -1 on failure.
+int ckDetectHOG(const unsigned char *data, int rows, int cols, int stride, double threshold, int *out, int maxBoxes);
+
 // ckSetNumThreads sets OpenCV's thread count (cv::setNumThreads).
 void ckSetNumThreads(int n);
 int ckGetNumThreads(void);

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"certkiosk"
+	"certkiosk/liveness/face"
+	"certkiosk/liveness/fixture"
+)
+
+// cmdValidate renders live and attack clips from the real faces Debian
+// ships (issue 9) and prints BPCER/APCER per condition.
+func cmdValidate(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	set := fs.String("set", "all", "faces: dev, holdout or all")
+	codec := fs.String("codec", "h264", "clip codec: h264 (as webcams deliver) or mjpg")
+	jobs := fs.Int("jobs", 2, "clips judged at once")
+	kinds := fs.String("kinds", "", "comma-separated kinds (blink,talk,photo,photo-talk,eyes-shut); empty for all")
+	only := fs.String("face", "", "only faces whose name contains this")
+	dir := fs.String("faces", fixture.DlibFacesDir, "folder of dlib's example faces")
+	verbose := fs.Bool("v", false, "print every case")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *jobs < 1 || (*codec != "h264" && *codec != "mjpg") {
+		return errUsage
+	}
+	faces, err := fixture.DebianFaces(*dir)
+	if err != nil {
+		return &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "找不到验证用的人脸照片", Detail: "validate", Err: err}
+	}
+	faces = append([]fixture.Face{fixture.Astronaut()}, faces...)
+	var chosen []fixture.Face
+	for _, f := range faces {
+		if (*set == "all" || f.Set == *set) && strings.Contains(f.Name, *only) {
+			chosen = append(chosen, f)
+		}
+	}
+	if len(chosen) == 0 {
+		return certkiosk.Errorf(certkiosk.ENOTFOUND, "没有符合条件的人脸", "validate: no face in set %q matching %q", *set, *only)
+	}
+	var ks []string
+	if *kinds != "" {
+		ks = strings.Split(*kinds, ",")
+	}
+	tmp, err := os.MkdirTemp("", "certkiosk-validate-")
+	if err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	face.SetNumThreads(1)
+	v := &fixture.Validator{Dir: tmp}
+	defer v.Close()
+	cases := fixture.ValidationCases(chosen, *codec, ks)
+	for i := range cases {
+		if err := v.Describe(&cases[i]); err != nil {
+			return err
+		}
+	}
+	outs := v.RunAll(ctx, cases, *jobs, func(done, total int, o fixture.Outcome) {
+		mark := "ok "
+		if !o.Correct() {
+			mark = "BAD"
+		}
+		if *verbose || !o.Correct() {
+			fmt.Fprintf(e.stderr, "[%d/%d] %s %-40s %s %-14q blinks=%d cycles=%d yaw=%+.0f pitch=%+.0f roll=%+.0f ear=%.2f w=%d %v",
+				done, total, mark, o.Case.Name(), o.Verdict, o.Reason, o.Blinks, o.Cycles,
+				o.Case.Pose.Yaw, o.Case.Pose.Pitch, o.Case.Pose.Roll, o.Case.OpenEAR, o.Case.Width, o.Case.Conditions)
+			if o.Err != nil {
+				fmt.Fprintf(e.stderr, " err=%v", o.Err)
+			}
+			fmt.Fprintln(e.stderr)
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "%d faces (%s), %d clips, %s\n\n", len(chosen), *set, len(outs), *codec)
+	return fixture.WriteTable(e.stdout, fixture.Table(outs))
+}
