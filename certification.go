@@ -45,4 +45,33 @@ type Certification struct {
 	Receipt   ReceiptCode
 	Sync      SyncState
 	Synthetic bool // load-generator or demo data
+	// FrameSource is where the frames judged came from, set where the
+	// record is made. The central stores non-synthetic records only from a
+	// camera.
+	FrameSource FrameSource
+}
+
+// FrameSource says where a certification's frames came from.
+type FrameSource string
+
+// Frame sources.
+const (
+	FrameCamera FrameSource = "camera" // a webcam: the only source for real certifications
+	FrameFile   FrameSource = "file"   // a video file (tests, load tests)
+	FrameDemo   FrameSource = "demo"   // the demo clip (demo mode)
+	FrameNone   FrameSource = "none"   // no frames: a manual review by staff
+)
+
+// ParseFrameSource validates a frame source for a record with verdict v:
+// "none" only goes with a manual review.
+func ParseFrameSource(s string, v Verdict) (FrameSource, error) {
+	switch fs := FrameSource(s); fs {
+	case FrameCamera, FrameFile, FrameDemo:
+		return fs, nil
+	case FrameNone:
+		if v == VerdictManualReview {
+			return fs, nil
+		}
+	}
+	return "", Errorf(EINVALID, "认证记录缺少画面来源", "frame source %q is not valid for a %s", s, v)
 }

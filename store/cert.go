@@ -36,6 +36,9 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 	if _, err := certkiosk.ParseVerdict(string(c.Verdict)); err != nil {
 		return err
 	}
+	if _, err := certkiosk.ParseFrameSource(string(c.FrameSource), c.Verdict); err != nil {
+		return err
+	}
 	if c.Attempt < 1 {
 		c.Attempt = 1
 	}
@@ -73,11 +76,11 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO certification (id, retiree_id, staff_id, terminal, method, challenge,
-			verdict, reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+			verdict, reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, created_at, frame_source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
 			c.ID, string(c.RetireeID), c.StaffID, c.Terminal, string(c.Method), c.Challenge, string(c.Verdict),
 			c.Reason, string(c.Metrics), c.Started.UTC().Format(timeFormat), c.Ended.UTC().Format(timeFormat),
-			c.Attempt, string(c.Receipt), c.Synthetic, s.now().UTC().Format(timeFormat)); err != nil {
+			c.Attempt, string(c.Receipt), c.Synthetic, s.now().UTC().Format(timeFormat), string(c.FrameSource)); err != nil {
 			if strings.Contains(err.Error(), "FOREIGN KEY") {
 				return certkiosk.Errorf(certkiosk.EINVALID, "认证记录中的人员或工号不存在", "save certification: %v", err)
 			}
@@ -98,7 +101,7 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 		}
 		return s.audit(ctx, tx, actor, ActCertification, c.RetireeID.Masked(), map[string]any{
 			"id": c.ID, "verdict": string(c.Verdict), "method": string(c.Method), "attempt": c.Attempt,
-			"receipt": string(c.Receipt), "evidence": len(enc)})
+			"receipt": string(c.Receipt), "evidence": len(enc), "frame_source": string(c.FrameSource)})
 	})
 	if err != nil {
 		return fmt.Errorf("save certification %s: %w", c.ID, err)
@@ -123,7 +126,7 @@ type CertFilter struct {
 // ListCertifications returns certifications, newest first.
 func (s *DB) ListCertifications(ctx context.Context, f CertFilter) ([]certkiosk.Certification, error) {
 	q := `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict, reason, metrics, started_at, ended_at,
-		attempt, receipt, sync_state, synthetic FROM certification WHERE 1=1`
+		attempt, receipt, sync_state, synthetic, frame_source FROM certification WHERE 1=1`
 	var args []any
 	if f.State != "" {
 		q += ` AND sync_state = ?`
@@ -169,7 +172,7 @@ func (s *DB) ListCertifications(ctx context.Context, f CertFilter) ([]certkiosk.
 // Certification returns one certification by ID.
 func (s *DB) Certification(ctx context.Context, id string) (certkiosk.Certification, error) {
 	c, err := scanCert(s.db.QueryRowContext(ctx, `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict,
-		reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic FROM certification WHERE id = ?`, id))
+		reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, frame_source FROM certification WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这条认证记录", "certification %s not found", id)
 	}
@@ -183,7 +186,7 @@ func scanCert(sc scanner) (certkiosk.Certification, error) {
 	var c certkiosk.Certification
 	var metrics, started, ended string
 	if err := sc.Scan(&c.ID, &c.RetireeID, &c.StaffID, &c.Terminal, &c.Method, &c.Challenge, &c.Verdict, &c.Reason,
-		&metrics, &started, &ended, &c.Attempt, &c.Receipt, &c.Sync, &c.Synthetic); err != nil {
+		&metrics, &started, &ended, &c.Attempt, &c.Receipt, &c.Sync, &c.Synthetic, &c.FrameSource); err != nil {
 		return c, err
 	}
 	c.Metrics = json.RawMessage(metrics)

@@ -45,7 +45,7 @@ func crashChild(dir string) {
 	}
 	for i := 0; ; i++ {
 		now := time.Now()
-		c := &certkiosk.Certification{RetireeID: roster[i%len(roster)], StaffID: "A001",
+		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: roster[i%len(roster)], StaffID: "A001",
 			Method: certkiosk.MethodDigits, Challenge: "4821", Verdict: certkiosk.VerdictPass,
 			Metrics: []byte(fmt.Sprintf(`{"i":%d}`, i)), Started: now.Add(-time.Second), Ended: now, Attempt: 1}
 		if err := s.SaveCertification(ctx, "staff:A001", c, []Evidence{{EvidenceBestFrame, jpegBytes(i)}}); err != nil {

@@ -67,11 +67,72 @@ const (
 	DemoStaffPIN = "246810"
 )
 
-// SeedDemo puts the demo roster into an empty database, and a demo
-// operator and an evidence key into a database with no staff; what exists
-// is left alone. The demo evidence key's private half is thrown away: demo
-// evidence can never be opened, by anyone.
+// SetDemoData marks a database as demo data. Only a database so marked (or
+// a new one) takes demo mode, video files in place of the camera, or load
+// tests; a marked database is never enrolled with a central.
+const SetDemoData = "demo_data"
+
+// IsDemo reports whether the database holds demo data. A database made by
+// an older SeedDemo (only the demo account, only invented retirees) counts.
+func (s *DB) IsDemo(ctx context.Context) (bool, error) {
+	v, err := s.Setting(ctx, SetDemoData, "")
+	if err != nil || v == "1" {
+		return v == "1", err
+	}
+	var staff, real, certs int
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM staff WHERE id <> ?),
+		(SELECT count(*) FROM retiree WHERE synthetic = 0), (SELECT count(*) FROM certification)`, DemoStaffID).
+		Scan(&staff, &real, &certs)
+	if err != nil {
+		return false, fmt.Errorf("demo data check: %w", err)
+	}
+	var demoStaff int
+	s.db.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE id = ?`, DemoStaffID).Scan(&demoStaff)
+	return demoStaff == 1 && staff == 0 && real == 0, nil
+}
+
+// IsEmpty reports whether the database has no staff, retirees or
+// certifications yet (just created).
+func (s *DB) IsEmpty(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM staff) + (SELECT count(*) FROM retiree) +
+		(SELECT count(*) FROM certification)`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("empty database check: %w", err)
+	}
+	return n == 0, nil
+}
+
+// ErrRealData refuses demo or test use of a database with real data.
+var ErrRealData = certkiosk.Errorf(certkiosk.EINVALID, "此数据目录存有真实数据，不能用于演示、视频文件或压力测试",
+	"the data directory holds real data, not demo data")
+
+// MarkDemo marks an empty or demo database as demo data, and refuses one
+// with real data (ErrRealData).
+func (s *DB) MarkDemo(ctx context.Context, actor string) error {
+	empty, err := s.IsEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	demo, err := s.IsDemo(ctx)
+	if err != nil {
+		return err
+	}
+	if !empty && !demo {
+		return fmt.Errorf("%s: %w", s.dir, ErrRealData)
+	}
+	return s.SetSetting(ctx, actor, SetDemoData, "1")
+}
+
+// SeedDemo marks the database as demo data (refusing one with real data),
+// puts the demo roster into an empty database, and a demo operator and an
+// evidence key into a database with no staff; what exists is left alone.
+// The demo evidence key's private half is thrown away: demo evidence can
+// never be opened, by anyone.
 func SeedDemo(ctx context.Context, s *DB) error {
+	if err := s.MarkDemo(ctx, "demo"); err != nil {
+		return err
+	}
 	if staff, err := s.StaffCount(ctx); err != nil {
 		return err
 	} else if staff == 0 {
@@ -91,4 +152,31 @@ func SeedDemo(ctx context.Context, s *DB) error {
 		return err
 	}
 	return s.PutRetirees(ctx, rs, true)
+}
+
+// SetLoadTest marks a database made for load tests (kioskctl init
+// --load-test): the only kind kioskctl loadgen writes to.
+const SetLoadTest = "load_test"
+
+// ErrNotLoadTest refuses load tests on a database not made for them.
+var ErrNotLoadTest = certkiosk.Errorf(certkiosk.EINVALID,
+	"压力测试只能用专门创建的数据目录（kioskctl init --load-test），不能用于真实数据",
+	"load tests run only on a data directory made with kioskctl init --load-test")
+
+// MarkLoadTest marks a new, empty database as made for load tests.
+func (s *DB) MarkLoadTest(ctx context.Context, actor string) error {
+	empty, err := s.IsEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		return fmt.Errorf("%s: %w", s.dir, ErrNotLoadTest)
+	}
+	return s.SetSetting(ctx, actor, SetLoadTest, "1")
+}
+
+// IsLoadTest reports whether the database was made for load tests.
+func (s *DB) IsLoadTest(ctx context.Context) (bool, error) {
+	v, err := s.Setting(ctx, SetLoadTest, "")
+	return v == "1", err
 }

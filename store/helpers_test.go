@@ -68,7 +68,7 @@ func jpegBytes(seed int) []byte {
 }
 
 func (f *fixture) cert(i int, v certkiosk.Verdict) *certkiosk.Certification {
-	return &certkiosk.Certification{
+	return &certkiosk.Certification{FrameSource: certkiosk.FrameCamera,
 		RetireeID: f.roster[i%len(f.roster)].ID, StaffID: "A001", Method: certkiosk.MethodBlink,
 		Verdict: v, Metrics: []byte(`{"blinks":2,"ear_baseline":0.31}`),
 		Started: f.clock.Add(-20 * time.Second), Ended: f.clock, Attempt: 1,

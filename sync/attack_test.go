@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"certkiosk"
+	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
 )
@@ -390,5 +392,46 @@ func TestKioskPlainHTTPOnlyToLoopback(t *testing.T) {
 		if err := ksync.CheckURL(url, true); (err == nil) != ok {
 			t.Errorf("CheckURL(%s, insecure): %v, want ok=%v", url, err, ok)
 		}
+	}
+}
+
+// F4, F5 over the wire: a record whose frames came from a file is refused
+// and shown to staff; receipt lookups are bound to their terminal.
+func TestFrameSourceAndReceiptLookupOverTheWire(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.save(t, 1) // from the camera
+	c := &certkiosk.Certification{FrameSource: certkiosk.FrameFile, RetireeID: r.roster[1].ID, StaffID: "A001",
+		Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Started: time.Now().Add(-time.Second), Ended: time.Now(), Attempt: 1}
+	if err := r.kiosk.SaveCertification(ctx, "t", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(9)}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
+	if err != nil || res.Acked != 1 || res.Conflicts != 1 {
+		t.Fatalf("sync: %+v %v, want the camera record acked and the file one refused", res, err)
+	}
+	counts, _ := r.kiosk.SyncCounts(ctx)
+	if counts.Refused != 1 {
+		t.Fatalf("kiosk counts %+v, want the file record refused", counts)
+	}
+	camera, _ := r.kiosk.Certification(ctx, r.saved[0])
+	get := func(path string) answer {
+		q, _ := http.NewRequest(http.MethodGet, r.srv.URL+path, nil)
+		return send(t, q)
+	}
+	if a := get(ksync.PathReceipts + string(camera.Receipt)); a.status != 400 {
+		t.Fatalf("lookup without the terminal: %d, want 400", a.status)
+	}
+	if a := get(ksync.PathReceipts + string(camera.Receipt) + "?terminal=T-0666"); a.status != 404 {
+		t.Fatalf("lookup for another terminal: %d, want 404", a.status)
+	}
+	a := get(ksync.PathReceipts + strings.ToLower(string(camera.Receipt)) + "?terminal=" + camera.Terminal)
+	var st central.ReceiptStatus
+	json.Unmarshal([]byte(a.body), &st)
+	if a.status != 200 || st.RecordID != camera.ID || st.FrameSource != "camera" || st.Review {
+		t.Fatalf("lookup of the camera record: %d %s", a.status, a.body)
+	}
+	if a := get(ksync.PathReceipts + string(c.Receipt) + "?terminal=" + camera.Terminal); a.status != 404 {
+		t.Fatalf("the refused file record answers a lookup: %d", a.status)
 	}
 }

@@ -113,7 +113,7 @@ func (r *rig) save(t testing.TB, n int) {
 func (r *rig) saveWith(t testing.TB, n int, ev []byte) {
 	t.Helper()
 	for i := 0; i < n; i++ {
-		c := &certkiosk.Certification{RetireeID: r.roster[i%len(r.roster)].ID, StaffID: "A001",
+		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: r.roster[i%len(r.roster)].ID, StaffID: "A001",
 			Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
 			Started: time.Now().Add(-5 * time.Second), Ended: time.Now(), Attempt: 1}
 		data := ev
@@ -350,7 +350,7 @@ func TestRecordsSavedBeforeEnrollmentSync(t *testing.T) {
 	r.roster, _ = store.DemoRoster(store.DemoRosterSize, 1, certkiosk.DateOf(time.Now()))
 	ids, _ := kiosk.ListRetireeIDs(ctx, 5)
 	for i, id := range ids {
-		c := &certkiosk.Certification{RetireeID: id, StaffID: store.DemoStaffID, Method: certkiosk.MethodBlink,
+		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: id, StaffID: store.DemoStaffID, Method: certkiosk.MethodBlink,
 			Verdict: certkiosk.VerdictPass, Started: time.Now(), Ended: time.Now(), Attempt: 1}
 		if err := kiosk.SaveCertification(ctx, "t", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(i)}}); err != nil {
 			t.Fatal(err)

@@ -174,7 +174,8 @@ func (k *Kiosk) blinks() int {
 // finish saves the attempt — pass or fail — and shows the result.
 func (k *Kiosk) finish(v *visit, method certkiosk.Method, code string, r CheckResult) {
 	c := &certkiosk.Certification{RetireeID: v.retiree.ID, StaffID: k.staff.ID, Method: method, Challenge: code,
-		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended, Attempt: v.attempts}
+		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended, Attempt: v.attempts,
+		FrameSource: k.opt.FrameSource}
 	var ev []store.Evidence
 	if len(r.Best) > 0 {
 		ev = append(ev, store.Evidence{Kind: store.EvidenceBestFrame, Data: r.Best})
@@ -342,7 +343,7 @@ func (k *Kiosk) showManualReview() {
 		}
 		c := &certkiosk.Certification{RetireeID: v.retiree.ID, StaffID: k.staff.ID, Method: method,
 			Verdict: certkiosk.VerdictManualReview, Reason: "staff_review", Metrics: metrics, Started: now, Ended: now,
-			Attempt: max(v.attempts, 1)}
+			Attempt: max(v.attempts, 1), FrameSource: certkiosk.FrameNone}
 		if err := k.DB.SaveCertification(k.ctx(), k.actor(), c, nil); err != nil {
 			msg.SetText(lang.L("result.saved.failed", map[string]any{"Message": certkiosk.ErrorMessageOf(err)}))
 			return

@@ -41,6 +41,10 @@ type Options struct {
 	Print func(path string) error
 	// Customer is the retiree-facing window on a second monitor, if any.
 	Customer *CustomerView
+	// FrameSource is where the checker's frames come from; every record
+	// made here carries it. Unset, records say "file": never claim a
+	// camera that was not named.
+	FrameSource certkiosk.FrameSource
 }
 
 // SyncControl is what the UI needs of the sync worker.
@@ -86,6 +90,9 @@ func NewKiosk(a fyne.App, db *store.DB, opt Options) *Kiosk {
 	a.Settings().SetTheme(Theme{})
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.FrameSource == "" {
+		opt.FrameSource = certkiosk.FrameFile
 	}
 	k := &Kiosk{App: a, DB: db, opt: opt, Window: a.NewWindow(lang.L("app.title")), do: fyne.DoAndWait}
 	k.Window.Resize(fyne.NewSize(1280, 800))

@@ -131,7 +131,7 @@ func TestRecordsAndSyncScreens(t *testing.T) {
 		t.Fatalf("empty records: %s", screenText(k))
 	}
 	ids, _ := db.ListRetireeIDs(ctx, 1)
-	c := &certkiosk.Certification{RetireeID: ids[0], StaffID: store.DemoStaffID, Method: certkiosk.MethodBlink,
+	c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: ids[0], StaffID: store.DemoStaffID, Method: certkiosk.MethodBlink,
 		Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`), Started: testNow.Add(-9 * time.Second), Ended: testNow, Attempt: 1}
 	if err := db.SaveCertification(ctx, "t", c, nil); err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func main() {
 	dataDir := flag.String("data", certkiosk.DefaultDataDir(), "data directory (database, demo clip)")
 	demo := flag.Bool("demo", false, "demo mode: demo roster and staff, and the demo clip when no webcam is found")
 	device := flag.Int("camera", 0, "webcam index (/dev/videoN); -1 for none")
-	video := flag.String("video", "", "play this video file instead of a webcam")
+	video := flag.String("video", "", "play this video file instead of a webcam (demo mode only)")
 	language := flag.String("lang", "zh", "interface language: zh or en")
 	customer := flag.Bool("customer", false, "open the retiree-facing window for a second monitor (full-screen)")
 	screen := flag.String("screen", "", "open this screen after signing in as --staff (screenshots): home, records, sync, device, retiree")
@@ -51,13 +51,19 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 	if err := ui.UseLanguage(language); err != nil {
 		return err
 	}
+	// A real data directory certifies only from a camera: a video file
+	// stands in for one only in demo mode, on demo data.
+	if video != "" && !demo {
+		return certkiosk.Errorf(certkiosk.EINVALID, "视频文件只能在演示模式（--demo）下代替摄像头",
+			"--video %s needs --demo", video)
+	}
 	db, err := store.Open(ctx, dataDir)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	if demo {
-		if err := store.SeedDemo(ctx, db); err != nil {
+		if err := store.SeedDemo(ctx, db); err != nil { // refuses a directory with real data
 			return err
 		}
 	}
@@ -109,7 +115,8 @@ func run(dataDir string, demo bool, device int, video, language, staff, screen s
 		},
 	}
 	opt := ui.Options{Demo: demo, Version: certkiosk.Version, Device: func() fyne.CanvasObject { return shell.Content },
-		Preview: shell.Preview, Speaker: speaker, ReceiptDir: filepath.Join(dataDir, "receipts"), Print: printPDF}
+		Preview: shell.Preview, Speaker: speaker, ReceiptDir: filepath.Join(dataDir, "receipts"), Print: printPDF,
+		FrameSource: frameSource(video, info)}
 	if src != nil {
 		opt.Checker = checker
 	}
@@ -175,4 +182,15 @@ func (s *syncControl) SyncNow() { s.w.SyncNow() }
 
 func (s *syncControl) Export(ctx context.Context, path string) (int, error) {
 	return ksync.ExportBundle(ctx, s.db, "certkiosk", path)
+}
+
+// frameSource is what records made with this source say about their frames.
+func frameSource(video string, c camera.Choice) certkiosk.FrameSource {
+	switch {
+	case c.Demo:
+		return certkiosk.FrameDemo
+	case video != "":
+		return certkiosk.FrameFile
+	}
+	return certkiosk.FrameCamera
 }
