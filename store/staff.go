@@ -166,79 +166,138 @@ func (e *LockedError) ErrorMessage() string {
 	return fmt.Sprintf("密码错误次数过多，账号已锁定，请%d分钟后再试", max(m, 1))
 }
 
+// maxProbes bounds the counters kept for unknown staff IDs.
+const maxProbes = 1000
+
 // Login checks a staff member's PIN. Wrong PINs count; the fifth in a row
 // locks the account for 15 minutes, during which even the right PIN is
-// refused. A right PIN resets the count. Unknown IDs and wrong PINs give
-// the same message.
+// refused. A right PIN resets the count.
+//
+// The attempt is counted before the PIN is checked, in one transaction
+// with the lock check, so concurrent guesses never get more than
+// MaxFailedLogins checks between lockouts. Unknown IDs are counted and
+// locked the same way (table login_probe), and a disabled account says so
+// only to the right PIN: no answer tells which staff IDs exist.
 func (s *DB) Login(ctx context.Context, id, pin string) (certkiosk.Staff, error) {
 	var st certkiosk.Staff
-	var hash string
-	var failed int
-	var locked sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, role, pin_hash, failed, locked_until, disabled FROM staff WHERE id = ?`, id).
-		Scan(&st.ID, &st.Name, &st.Role, &hash, &failed, &locked, &st.Disabled)
 	wrong := certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "工号或密码不对", "wrong staff ID or PIN")
-	if errors.Is(err, sql.ErrNoRows) {
-		checkPIN(pin, s.dummyHash()) // same time as a real check, so IDs can't be probed
-		return st, wrong
-	}
-	if err != nil {
-		return st, fmt.Errorf("login: %w", err)
-	}
 	now := s.now().UTC()
-	if locked.Valid {
-		until, _ := time.Parse(time.RFC3339, locked.String)
-		if now.Before(until) {
-			return st, &LockedError{Until: until, Now: now}
+	var hash string
+	known := true
+	attempt := 0
+	var lockErr error
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var failed int
+		var locked sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT id, name, role, pin_hash, failed, locked_until, disabled FROM staff WHERE id = ?`, id).
+			Scan(&st.ID, &st.Name, &st.Role, &hash, &failed, &locked, &st.Disabled)
+		if errors.Is(err, sql.ErrNoRows) {
+			known = false
+			err = tx.QueryRowContext(ctx, `SELECT failed, locked_until FROM login_probe WHERE id = ?`, probeKey(id)).Scan(&failed, &locked)
+			if errors.Is(err, sql.ErrNoRows) {
+				err = nil
+			}
 		}
-	}
-	if st.Disabled {
-		return st, certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "该账号已停用", "staff %s disabled", id)
-	}
-	ok, err := checkPIN(pin, hash)
+		if err != nil {
+			return err
+		}
+		if locked.Valid {
+			until, _ := time.Parse(time.RFC3339, locked.String)
+			if now.Before(until) {
+				lockErr = &LockedError{Until: until, Now: now}
+				return nil
+			}
+			failed = 0 // the lockout is over: a fresh count
+		}
+		if failed >= MaxFailedLogins { // others' guesses used the attempts up
+			until := now.Add(LockoutDuration)
+			lockErr = &LockedError{Until: until, Now: now}
+			return s.setCounter(ctx, tx, known, id, 0, until.Format(time.RFC3339))
+		}
+		attempt = failed + 1
+		return s.setCounter(ctx, tx, known, id, attempt, "")
+	})
 	if err != nil {
-		return st, fmt.Errorf("login %s: %w", id, err)
+		return certkiosk.Staff{}, fmt.Errorf("login: %w", err)
+	}
+	if lockErr != nil {
+		return certkiosk.Staff{}, lockErr
+	}
+	ok := false
+	if known {
+		if ok, err = checkPIN(pin, hash); err != nil {
+			return certkiosk.Staff{}, fmt.Errorf("login %s: %w", id, err)
+		}
+	} else {
+		checkPIN(pin, s.dummyHash()) // same time as a real check
 	}
 	if ok {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE staff SET failed = 0, locked_until = NULL WHERE id = ?`, id); err != nil {
 				return err
 			}
+			if st.Disabled {
+				return nil
+			}
 			return s.audit(ctx, tx, "staff:"+id, ActLogin, id, nil)
 		})
 		if err != nil {
-			return st, fmt.Errorf("login %s: %w", id, err)
+			return certkiosk.Staff{}, fmt.Errorf("login %s: %w", id, err)
+		}
+		if st.Disabled { // told only to someone who knows the PIN
+			return certkiosk.Staff{}, certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "该账号已停用", "staff %s disabled", id)
 		}
 		return st, nil
 	}
-	var lockErr error
+	subject, actor := id, "staff:"+id
+	if !known { // whatever was typed (maybe an identity number) is not logged
+		subject, actor = "unknown", "staff:unknown"
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		// Count in SQL, not from the value read above: two wrong logins at
-		// once must both count.
-		if err := tx.QueryRowContext(ctx, `UPDATE staff SET failed = failed + 1, locked_until = NULL
-			WHERE id = ? RETURNING failed`, id).Scan(&failed); err != nil {
+		if err := s.audit(ctx, tx, actor, ActLoginFailed, subject, map[string]any{"failed": attempt}); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, "staff:"+id, ActLoginFailed, id, map[string]any{"failed": failed}); err != nil {
-			return err
-		}
-		if failed >= MaxFailedLogins {
+		if attempt >= MaxFailedLogins {
 			until := now.Add(LockoutDuration)
-			if _, err := tx.ExecContext(ctx, `UPDATE staff SET locked_until = ?, failed = 0 WHERE id = ?`, until.Format(time.RFC3339), id); err != nil {
+			if err := s.setCounter(ctx, tx, known, id, 0, until.Format(time.RFC3339)); err != nil {
 				return err
 			}
 			lockErr = &LockedError{Until: until, Now: now}
-			return s.audit(ctx, tx, "staff:"+id, ActLocked, id, map[string]any{"until": until.Format(time.RFC3339)})
+			return s.audit(ctx, tx, actor, ActLocked, subject, map[string]any{"until": until.Format(time.RFC3339)})
 		}
 		return nil
 	})
 	if err != nil {
-		return st, fmt.Errorf("login %s: %w", id, err)
+		return certkiosk.Staff{}, fmt.Errorf("login: %w", err)
 	}
 	if lockErr != nil {
-		return st, lockErr
+		return certkiosk.Staff{}, lockErr
 	}
-	return st, wrong
+	return certkiosk.Staff{}, wrong
+}
+
+// probeKey bounds what is kept of an unknown ID typed at sign-in.
+func probeKey(id string) string {
+	if len(id) > 64 {
+		return id[:64]
+	}
+	return id
+}
+
+// setCounter writes the wrong-PIN count and lock of a staff ID, known or not.
+func (s *DB) setCounter(ctx context.Context, tx *sql.Tx, known bool, id string, failed int, lockedUntil string) error {
+	locked := sql.NullString{String: lockedUntil, Valid: lockedUntil != ""}
+	if known {
+		_, err := tx.ExecContext(ctx, `UPDATE staff SET failed = ?, locked_until = ? WHERE id = ?`, failed, locked, id)
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_probe WHERE (SELECT count(*) FROM login_probe) >= ?
+		AND (locked_until IS NULL OR locked_until < ?)`, maxProbes, s.now().UTC().Format(time.RFC3339)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO login_probe (id, failed, locked_until) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until`, probeKey(id), failed, locked)
+	return err
 }
 
 // dummyHash is checked for unknown staff IDs, at this database's cost.

@@ -124,7 +124,7 @@ func TestProcessesEndToEnd(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(token, "ckt1-") {
 		t.Fatalf("terminal add: %d %q", code, out)
 	}
-	if _, e, code := runBin(t, "246810\n", "kioskctl", "--data", kdata, "init", "--admin", "A001"); code != 0 {
+	if _, e, code := runBin(t, "246810\n", "kioskctl", "--data", kdata, "init", "--load-test", "--admin", "A001"); code != 0 {
 		t.Fatalf("init: %s", e)
 	}
 	if _, e, code := runBin(t, "", "kioskctl", "--data", kdata, "enroll", "--central", c.url, "--token", token, "--insecure-http"); code != 0 {
@@ -225,7 +225,7 @@ func TestProcessesOfflineBundle(t *testing.T) {
 	c := startCentral(t, cdata)
 	out, _, _ := runBin(t, "", "centrald", "--data", cdata, "terminal", "add", "--id", "T-0002", "--name", "上门")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	runBin(t, "246810\n", "kioskctl", "--data", kdata, "init", "--admin", "A001")
+	runBin(t, "246810\n", "kioskctl", "--data", kdata, "init", "--load-test", "--admin", "A001")
 	if _, e, code := runBin(t, "", "kioskctl", "--data", kdata, "enroll", "--central", c.url, "--token", lines[len(lines)-1], "--insecure-http"); code != 0 {
 		t.Fatalf("enroll: %s", e)
 	}

@@ -79,6 +79,7 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 	admin := fs.String("admin", "", "staff ID of the first admin")
 	name := fs.String("name", "管理员", "the admin's name")
 	keyOut := fs.String("evidence-key-out", "", "write the evidence identity to this file (e.g. on a USB stick) instead of stdout")
+	loadTest := fs.Bool("load-test", false, "make this a load-test directory (kioskctl loadgen); never for real data")
 	if err := fs.Parse(args); err != nil || *admin == "" || fs.NArg() > 0 {
 		return errUsage
 	}
@@ -91,6 +92,11 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 		return err
 	} else if n > 0 {
 		return certkiosk.Errorf(certkiosk.ECONFLICT, "该终端已初始化（已有工作人员账号）", "already initialised: %d staff account(s)", n)
+	}
+	if *loadTest {
+		if err := db.MarkLoadTest(ctx, actor()); err != nil {
+			return err
+		}
 	}
 	pin, err := readPIN(e, "管理员密码 / admin PIN: ")
 	if err != nil {
@@ -110,8 +116,8 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 	msg := "# Evidence private key: shown once, not kept on this terminal. Give it to the supervisor;\n" +
 		"# without it nobody can open this terminal's evidence until enrollment replaces the key.\n"
 	if *keyOut != "" {
-		if err := os.WriteFile(*keyOut, []byte(msg+identity+"\n"), 0o600); err != nil {
-			return fmt.Errorf("write evidence key: %w", err)
+		if err := writeSecretFile(*keyOut, []byte(msg+identity+"\n")); err != nil {
+			return certkiosk.Errorf(certkiosk.EUNAVAILABLE, "证据私钥文件无法写入（文件已存在或目录不可写）", "write evidence key: %v", err)
 		}
 		fmt.Fprintf(e.stdout, "evidence key written to %s\n", *keyOut)
 		return nil
@@ -392,4 +398,23 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// writeSecretFile creates path readable by its owner only (0600), never
+// reusing an existing file, whose mode might let others read it.
+func writeSecretFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

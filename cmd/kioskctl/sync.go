@@ -110,8 +110,10 @@ func printSync(e *env, r ksync.Result, asJSON bool) {
 	fmt.Fprintf(e.stdout, "sent %d, acked %d, pending %d, conflicts %d\n", r.Sent, r.Acked, r.Pending, r.Conflicts)
 }
 
-// cmdLoadgen saves synthetic certifications (marked synthetic) with real
-// encrypted JPEG evidence of about the asked size, for load tests.
+// cmdLoadgen saves synthetic certifications (marked synthetic, frames from
+// a "file") with real encrypted JPEG evidence of about the asked size, for
+// load tests. It writes only to a directory made for them (init
+// --load-test): never to real retirees, never with a published PIN.
 func cmdLoadgen(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -126,8 +128,21 @@ func cmdLoadgen(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := store.SeedDemo(ctx, db); err != nil {
+	if ok, err := db.IsLoadTest(ctx); err != nil {
 		return err
+	} else if !ok {
+		return fmt.Errorf("loadgen %s: %w", e.dataDir, store.ErrNotLoadTest)
+	}
+	if n, err := db.CountRetirees(ctx); err != nil {
+		return err
+	} else if n == 0 {
+		rs, err := store.DemoRoster(store.DemoRosterSize, 1, certkiosk.DateOf(time.Now()))
+		if err != nil {
+			return err
+		}
+		if err := db.PutRetirees(ctx, rs, true); err != nil {
+			return err
+		}
 	}
 	ids, err := db.ListRetireeIDs(ctx, 1000)
 	if err != nil {
@@ -135,14 +150,14 @@ func cmdLoadgen(ctx context.Context, e *env, args []string) error {
 	}
 	staff, err := db.ListStaff(ctx)
 	if err != nil || len(staff) == 0 {
-		return certkiosk.Errorf(certkiosk.ENOTFOUND, "没有工作人员账号，请先运行 kioskctl init", "no staff account")
+		return certkiosk.Errorf(certkiosk.ENOTFOUND, "没有工作人员账号，请先运行 kioskctl init --load-test", "no staff account")
 	}
 	rng := rand.New(rand.NewSource(*seed))
 	frame := jpegOfSize(*kb*1024, rng)
 	for i := 0; i < *n; i++ {
 		now := time.Now()
 		c := &certkiosk.Certification{RetireeID: ids[rng.Intn(len(ids))], StaffID: staff[0].ID,
-			Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Synthetic: true,
+			Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Synthetic: true, FrameSource: certkiosk.FrameFile,
 			Metrics: []byte(fmt.Sprintf(`{"synthetic":true,"i":%d}`, i)), Started: now.Add(-8 * time.Second), Ended: now, Attempt: 1}
 		if err := db.SaveCertification(ctx, "loadgen", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame}}); err != nil {
 			return err

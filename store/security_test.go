@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"errors"
+	gosync "sync"
+	"testing"
+
+	"certkiosk"
+)
+
+// F8: twelve concurrent guesses check at most MaxFailedLogins PINs; the
+// rest are refused as locked, and the right PIN is then refused too.
+func TestConcurrentGuessesNeverPassTheLimit(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, context.Background()
+	s.KDF = KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1} // slow enough for guesses to overlap
+	var wg gosync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, 12)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = s.Login(ctx, "A001", "000000")
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var wrongs, locks int
+	for _, err := range errs {
+		var le *LockedError
+		switch {
+		case errors.As(err, &le):
+			locks++
+		case certkiosk.ErrorMessageOf(err) == "工号或密码不对":
+			wrongs++
+		default:
+			t.Fatalf("guess: %v", err)
+		}
+	}
+	if wrongs > MaxFailedLogins-1 || wrongs+locks != 12 {
+		t.Fatalf("%d guesses were checked and told wrong, %d locked; at most %d may be checked", wrongs, locks, MaxFailedLogins)
+	}
+	entries, _ := s.AuditEntries(ctx, 100)
+	checked := 0
+	for _, e := range entries {
+		if e.Action == ActLoginFailed {
+			checked++
+		}
+	}
+	if checked > MaxFailedLogins {
+		t.Fatalf("%d PINs were checked, limit %d", checked, MaxFailedLogins)
+	}
+	if _, err := s.Login(ctx, "A001", "246810"); !errors.As(err, new(*LockedError)) {
+		t.Fatalf("right PIN after the burst: %v, want locked", err)
+	}
+}
+
+// F11: sign-in answers do not tell which staff IDs exist: unknown IDs are
+// counted and locked like real ones, and a disabled account says so only
+// to its right PIN.
+func TestSignInAnswersDoNotRevealStaffIDs(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, context.Background()
+	answers := func(id string) []string {
+		var out []string
+		for i := 0; i < MaxFailedLogins+1; i++ {
+			_, err := s.Login(ctx, id, "000000")
+			out = append(out, certkiosk.ErrorMessageOf(err))
+		}
+		return out
+	}
+	real, ghost := answers("A001"), answers("Z999")
+	for i := range real {
+		if real[i] != ghost[i] {
+			t.Fatalf("attempt %d: real ID answered %q, unknown ID %q", i+1, real[i], ghost[i])
+		}
+	}
+	if real[MaxFailedLogins-1] == real[0] {
+		t.Fatalf("no lock after %d wrong PINs: %q", MaxFailedLogins, real)
+	}
+	// A disabled account: wrong PIN answers like any wrong PIN.
+	if err := s.AddStaff(ctx, "t", certkiosk.Staff{ID: "B002", Role: certkiosk.RoleOperator}, "864200"); err != nil {
+		t.Fatal(err)
+	}
+	s.SQL().Exec(`UPDATE staff SET disabled = 1 WHERE id = 'B002'`)
+	_, e1 := s.Login(ctx, "B002", "000000")
+	_, e2 := s.Login(ctx, "C003", "000000")
+	if certkiosk.ErrorMessageOf(e1) != certkiosk.ErrorMessageOf(e2) {
+		t.Fatalf("disabled account, wrong PIN: %q; unknown: %q", certkiosk.ErrorMessageOf(e1), certkiosk.ErrorMessageOf(e2))
+	}
+	if _, err := s.Login(ctx, "B002", "864200"); certkiosk.ErrorMessageOf(err) != "该账号已停用" {
+		t.Fatalf("disabled account, right PIN: %v", err)
+	}
+	// Whatever was typed as an unknown ID stays out of the audit log.
+	entries, _ := s.AuditEntries(ctx, 200)
+	for _, e := range entries {
+		if e.Subject == "Z999" || e.Actor == "staff:Z999" {
+			t.Fatalf("unknown ID logged: %+v", e)
+		}
+	}
+}
+
+// F4: every record carries its frame source; "none" only for a manual review.
+func TestRecordsCarryTheirFrameSource(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for src, ok := range map[certkiosk.FrameSource]bool{"": false, "screen": false, certkiosk.FrameNone: false,
+		certkiosk.FrameCamera: true, certkiosk.FrameFile: true, certkiosk.FrameDemo: true} {
+		c := f.cert(1, certkiosk.VerdictPass)
+		c.FrameSource = src
+		if err := f.s.SaveCertification(ctx, "t", c, nil); (err == nil) != ok {
+			t.Errorf("pass from %q: %v, want ok=%v", src, err, ok)
+		}
+		if ok {
+			got, _ := f.s.Certification(ctx, c.ID)
+			if got.FrameSource != src {
+				t.Errorf("stored frame source %q, want %q", got.FrameSource, src)
+			}
+		}
+	}
+	c := f.cert(2, certkiosk.VerdictManualReview)
+	c.FrameSource = certkiosk.FrameNone
+	if err := f.s.SaveCertification(ctx, "t", c, nil); err != nil {
+		t.Fatalf("manual review without frames: %v", err)
+	}
+}
+
+// F4, F13: demo mode and load tests refuse a directory with real data.
+func TestDemoAndLoadTestRefuseRealData(t *testing.T) {
+	f := newFixture(t) // real staff and a roster
+	ctx := context.Background()
+	if err := SeedDemo(ctx, f.s); !errors.Is(err, ErrRealData) {
+		t.Fatalf("demo on real data: %v", err)
+	}
+	if err := f.s.MarkLoadTest(ctx, "t"); !errors.Is(err, ErrNotLoadTest) {
+		t.Fatalf("load test on real data: %v", err)
+	}
+	if ok, _ := f.s.IsLoadTest(ctx); ok {
+		t.Fatal("real data marked for load tests")
+	}
+	fresh, _ := openTemp(t)
+	fresh.KDF = fastKDF
+	if err := SeedDemo(ctx, fresh); err != nil {
+		t.Fatalf("demo on a new directory: %v", err)
+	}
+	if err := SeedDemo(ctx, fresh); err != nil {
+		t.Fatalf("demo again on demo data: %v", err)
+	}
+	if err := fresh.MarkLoadTest(ctx, "t"); !errors.Is(err, ErrNotLoadTest) {
+		t.Fatalf("load test on demo data: %v", err)
+	}
+}
