@@ -1,18 +1,23 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"certkiosk"
 	"certkiosk/store"
+
+	"filippo.io/age"
 )
 
 // Offline transfer, for sites with no network: the terminal writes its
@@ -21,11 +26,16 @@ import (
 // writes a signed receipt that the terminal imports to mark the records
 // acknowledged. Records so delivered are also acknowledged by the next
 // online sync, which the central answers with "duplicate".
+//
+// The body is encrypted with age to the central's X25519 recipient (the
+// one evidence is encrypted to): a lost stick shows no identity number,
+// and only the central opens it. Plaintext v1 bundles are refused.
 const (
-	BundleFormat  = "certkiosk-bundle-v1"
-	ReceiptFormat = "certkiosk-receipt-v1"
-	// maxBundleRecords bounds one bundle (about 300 MB at 20 KB each).
-	maxBundleRecords = 15000
+	BundleFormat   = "certkiosk-bundle-v2"
+	BundleFormatV1 = "certkiosk-bundle-v1" // plaintext body: refused since v2
+	ReceiptFormat  = "certkiosk-receipt-v1"
+	// MaxBundleRecords bounds one bundle (about 300 MB at 20 KB each).
+	MaxBundleRecords = 15000
 )
 
 // Bundle is a signed, self-contained export of pending records.
@@ -33,8 +43,29 @@ type Bundle struct {
 	Format    string    `json:"format"`
 	Terminal  string    `json:"terminal"`
 	Created   time.Time `json:"created_at"`
-	Body      []byte    `json:"body"` // a Batch, as JSON
+	Body      []byte    `json:"body"` // age file (to the central) of a JSON Batch
 	Signature []byte    `json:"signature"`
+}
+
+// ParseBundle reads a bundle file: at most MaxBundleBytes, the v2 format.
+func ParseBundle(data []byte) (Bundle, error) {
+	var b Bundle
+	if len(data) > MaxBundleBytes {
+		return b, tooLarge("bundle of %d bytes, at most %d", len(data), MaxBundleBytes)
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return b, fmt.Errorf("not a bundle: %w", err)
+	}
+	if b.Format == BundleFormatV1 {
+		return b, fmt.Errorf("a plaintext %s bundle: export it again with this version (bodies are now encrypted)", BundleFormatV1)
+	}
+	if b.Format != BundleFormat {
+		return b, fmt.Errorf("not a %s file", BundleFormat)
+	}
+	if len(b.Terminal) == 0 || len(b.Terminal) > MaxTerminalIDBytes {
+		return b, errors.New("bundle: malformed terminal")
+	}
+	return b, nil
 }
 
 func signingBytes(format, who string, created time.Time, body []byte) []byte {
@@ -53,13 +84,23 @@ func (b Bundle) Verify(pub ed25519.PublicKey) error {
 	return nil
 }
 
-// Batch decodes the bundle's records.
-func (b Bundle) Batch() (Batch, error) {
-	var batch Batch
-	if err := json.Unmarshal(b.Body, &batch); err != nil {
+// Batch decrypts the bundle's body with the central's identity and decodes
+// its records (at most MaxBundleRecords, each within the record limits).
+func (b Bundle) Batch(identity age.Identity) (Batch, error) {
+	r, err := age.Decrypt(bytes.NewReader(b.Body), identity)
+	if err != nil {
+		return Batch{}, fmt.Errorf("bundle body: not encrypted to this central: %w", err)
+	}
+	batch, err := DecodeBundleBody(io.LimitReader(r, MaxBundleBytes))
+	if err != nil {
 		return batch, fmt.Errorf("bundle body: %w", err)
 	}
 	return batch, nil
+}
+
+// DecodeBundleBody decodes a bundle's decrypted body, a JSON Batch.
+func DecodeBundleBody(r io.Reader) (Batch, error) {
+	return decodeBatchJSONMax(r, MaxBundleRecords)
 }
 
 // MakeBundle exports every record the central has not acknowledged, with
@@ -69,7 +110,11 @@ func MakeBundle(ctx context.Context, db *store.DB, actor string) (Bundle, int, e
 	if err != nil {
 		return Bundle{}, 0, err
 	}
-	recs, err := db.Outbox(ctx, maxBundleRecords, 1<<62)
+	rec, err := centralRecipient(ctx, db)
+	if err != nil {
+		return Bundle{}, 0, err
+	}
+	recs, err := db.Outbox(ctx, MaxBundleRecords, 1<<62)
 	if err != nil {
 		return Bundle{}, 0, err
 	}
@@ -77,16 +122,49 @@ func MakeBundle(ctx context.Context, db *store.DB, actor string) (Bundle, int, e
 	for i, o := range recs {
 		batch.Records[i] = ToRecord(o)
 	}
-	body, err := json.Marshal(batch)
+	plain, err := json.Marshal(batch)
 	if err != nil {
 		return Bundle{}, 0, fmt.Errorf("export: %w", err)
 	}
+	var enc bytes.Buffer
+	w, err := age.Encrypt(&enc, rec)
+	if err == nil {
+		_, err = w.Write(plain)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	clear(plain)
+	if err != nil {
+		return Bundle{}, 0, fmt.Errorf("export: encrypt: %w", err)
+	}
+	body := enc.Bytes()
 	b := Bundle{Format: BundleFormat, Terminal: c.Terminal, Created: time.Now().UTC(), Body: body}
 	b.Signature = ed25519.Sign(c.Key, signingBytes(b.Format, b.Terminal, b.Created, b.Body))
 	if err := db.Audit(ctx, actor, store.ActExport, c.Terminal, map[string]any{"records": len(recs)}); err != nil {
 		return Bundle{}, 0, err
 	}
 	return b, len(recs), nil
+}
+
+// centralRecipient is the central's age recipient, received at enrollment.
+func centralRecipient(ctx context.Context, db *store.DB) (*age.X25519Recipient, error) {
+	src, err := db.Setting(ctx, store.SetRecipientSource, "")
+	if err != nil {
+		return nil, err
+	}
+	r, err := db.Setting(ctx, store.SetEvidenceRecipient, "")
+	if err != nil {
+		return nil, err
+	}
+	if src != store.RecipientCentral || r == "" {
+		return nil, ErrNotEnrolled
+	}
+	rec, err := age.ParseX25519Recipient(r)
+	if err != nil {
+		return nil, fmt.Errorf("central recipient: %w", err)
+	}
+	return rec, nil
 }
 
 // Receipt is the central's signed acknowledgement of an imported bundle.

@@ -22,15 +22,38 @@ func TestOfflineBundleExactlyOnce(t *testing.T) {
 	}
 	// Through a file and back, as on a USB stick.
 	data, _ := json.Marshal(b)
-	var carried ksync.Bundle
-	if err := json.Unmarshal(data, &carried); err != nil {
+	carried, err := ksync.ParseBundle(data)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// F6: what the stick carries shows no identity number, masked or not,
+	// and no field of a record.
+	for _, p := range r.roster {
+		if strings.Contains(string(data), string(p.ID)) || strings.Contains(string(data), string(p.ID)[:14]) {
+			t.Fatalf("bundle file holds identity number %s", p.ID.Masked())
+		}
+	}
+	for _, field := range []string{"retiree_id", "verdict", "staff_id", "A001"} {
+		if strings.Contains(string(data), field) {
+			t.Fatalf("bundle file shows %q in clear", field)
+		}
+	}
+	// Only the central's identity opens the body.
+	other, _ := central.LoadOrCreateKeys(t.TempDir())
+	if _, _, err := central.ImportBundle(ctx, r.store, other, carried, time.Now()); err == nil {
+		t.Fatal("a central with another key opened the bundle")
 	}
 	// Tampered bundles are refused, nothing ingested.
 	evil := carried
-	evil.Body = []byte(strings.Replace(string(carried.Body), `"verdict":"pass"`, `"verdict":"fail"`, 1))
+	evil.Body = append([]byte(nil), carried.Body...)
+	evil.Body[len(evil.Body)-20] ^= 1
 	if _, _, err := central.ImportBundle(ctx, r.store, r.keys, evil, time.Now()); err == nil {
 		t.Fatal("a tampered bundle was imported")
+	}
+	// A plaintext v1 bundle is refused.
+	v1 := strings.Replace(string(data), ksync.BundleFormat, ksync.BundleFormatV1, 1)
+	if _, err := ksync.ParseBundle([]byte(v1)); err == nil || !strings.Contains(err.Error(), "plaintext") {
+		t.Fatalf("v1 bundle: %v", err)
 	}
 	forged := carried
 	forged.Terminal = "T-0002"

@@ -90,7 +90,9 @@ func ReadBatch(body []byte, contentType string) (Batch, error) {
 // decodeBatchJSON reads {"records": [...], "audit": {...}} one record at a
 // time, so a body of many tiny records is refused at record 201 rather
 // than after building all of them.
-func decodeBatchJSON(r io.Reader) (Batch, error) {
+func decodeBatchJSON(r io.Reader) (Batch, error) { return decodeBatchJSONMax(r, MaxBatchRecords) }
+
+func decodeBatchJSONMax(r io.Reader, maxRecords int) (Batch, error) {
 	var b Batch
 	dec := json.NewDecoder(r)
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
@@ -103,7 +105,7 @@ func decodeBatchJSON(r io.Reader) (Batch, error) {
 		}
 		switch t {
 		case "records":
-			if err := decodeRecords(dec, &b); err != nil {
+			if err := decodeRecords(dec, &b, maxRecords); err != nil {
 				return b, err
 			}
 		case "audit":
@@ -126,7 +128,7 @@ func decodeBatchJSON(r io.Reader) (Batch, error) {
 	return b, nil
 }
 
-func decodeRecords(dec *json.Decoder, b *Batch) error {
+func decodeRecords(dec *json.Decoder, b *Batch, maxRecords int) error {
 	t, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("batch records: %w", err)
@@ -138,8 +140,8 @@ func decodeRecords(dec *json.Decoder, b *Batch) error {
 		return errors.New("batch records: want an array")
 	}
 	for dec.More() {
-		if len(b.Records) >= MaxBatchRecords {
-			return tooLarge("more than %d records in one batch", MaxBatchRecords)
+		if len(b.Records) >= maxRecords {
+			return tooLarge("more than %d records in one batch", maxRecords)
 		}
 		var rec Record
 		if err := dec.Decode(&rec); err != nil {

@@ -334,13 +334,18 @@ func importRoster(ctx context.Context, st central.Storage, path, encoding string
 // importBundle ingests an offline bundle and writes the receipt the
 // terminal imports (`kioskctl import-receipt`).
 func importBundle(ctx context.Context, st central.Storage, keys *central.Keys, path, receiptPath string, stdout io.Writer) error {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	var b ksync.Bundle
-	if err := json.Unmarshal(data, &b); err != nil {
-		return fmt.Errorf("import %s: not a bundle: %w", path, err)
+	data, err := io.ReadAll(io.LimitReader(f, ksync.MaxBundleBytes+1))
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	b, err := ksync.ParseBundle(data)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
 	}
 	res, rc, err := central.ImportBundle(ctx, st, keys, b, time.Now())
 	if err != nil {

@@ -13,6 +13,9 @@ import (
 // its terminal would be (same checks, same idempotency: importing twice
 // changes nothing) and returns the signed receipt for the terminal.
 func ImportBundle(ctx context.Context, st Storage, keys *Keys, b ksync.Bundle, now time.Time) ([]ksync.RecordResult, ksync.Receipt, error) {
+	if b.Format != ksync.BundleFormat {
+		return nil, ksync.Receipt{}, fmt.Errorf("not a %s bundle (plaintext v1 bundles are refused: export again)", ksync.BundleFormat)
+	}
 	t, err := st.Terminal(ctx, b.Terminal)
 	if errors.Is(err, ErrNotFound) || err == nil && t.PublicKey == nil {
 		return nil, ksync.Receipt{}, fmt.Errorf("bundle from unknown or unenrolled terminal %q", b.Terminal)
@@ -26,7 +29,7 @@ func ImportBundle(ctx context.Context, st Storage, keys *Keys, b ksync.Bundle, n
 	if err := b.Verify(t.PublicKey); err != nil {
 		return nil, ksync.Receipt{}, err
 	}
-	batch, err := b.Batch()
+	batch, err := b.Batch(keys.identity)
 	if err != nil {
 		return nil, ksync.Receipt{}, err
 	}
