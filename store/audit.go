@@ -169,6 +169,13 @@ func (s *DB) VerifyAudit(ctx context.Context) (AuditReport, error) {
 	case rep.OK && headHash != rep.HeadHash:
 		fail(headSeq, "the newest entry was edited")
 	}
+	if rep.OK { // the head the central last acknowledged must still be there
+		if a, err := s.GetAuditAnchors(ctx); err == nil && a.AckedSeq > 0 {
+			if h, err := s.AuditHashAt(ctx, a.AckedSeq); err == nil && h != a.AckedHash {
+				fail(a.AckedSeq, "not the entry the central acknowledged: the history was rewritten")
+			}
+		}
+	}
 	return rep, nil
 }
 
@@ -191,4 +198,90 @@ func (s *DB) AuditEntries(ctx context.Context, limit int) ([]AuditEntry, error) 
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// AuditHead returns the newest entry's sequence number and hash (0 and ""
+// for an empty log).
+func (s *DB) AuditHead(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE one = 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("audit head: %w", err)
+	}
+	return seq, hash, nil
+}
+
+// AuditHashAt returns the hash of entry seq, "" when there is none.
+func (s *DB) AuditHashAt(ctx context.Context, seq int64) (string, error) {
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT hash FROM audit WHERE seq = ?`, seq).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("audit entry %d: %w", seq, err)
+	}
+	return hash, nil
+}
+
+// SetAuditAnchors is the setting holding AuditAnchors (JSON).
+const SetAuditAnchors = "audit_anchors"
+
+// AuditAnchors are the audit heads this terminal showed the central: the
+// last one the central acknowledged, and those sent since.
+type AuditAnchors struct {
+	AckedSeq  int64   `json:"acked_seq"`
+	AckedHash string  `json:"acked_hash"`
+	Sent      []int64 `json:"sent"`
+}
+
+// GetAuditAnchors reads the anchors (zero before the first sync).
+func (s *DB) GetAuditAnchors(ctx context.Context) (AuditAnchors, error) {
+	var a AuditAnchors
+	v, err := s.Setting(ctx, SetAuditAnchors, "")
+	if err != nil || v == "" {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(v), &a); err != nil {
+		return AuditAnchors{}, fmt.Errorf("audit anchors: %w", err)
+	}
+	return a, nil
+}
+
+// PutAuditAnchors stores the anchors. It writes no audit entry: the
+// anchors are the log's own bookkeeping, and editing them only makes the
+// central raise an alarm.
+func (s *DB) PutAuditAnchors(ctx context.Context, a AuditAnchors) error {
+	b, _ := json.Marshal(a)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO setting (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, SetAuditAnchors, string(b)); err != nil {
+		return fmt.Errorf("audit anchors: %w", err)
+	}
+	return nil
+}
+
+// VerifyAuditAnchor checks the chain and that entry seq still has hash:
+// the head the central acknowledged (centrald terminal audit). A history
+// deleted or rewritten and re-chained passes VerifyAudit but not this.
+func (s *DB) VerifyAuditAnchor(ctx context.Context, seq int64, hash string) (AuditReport, error) {
+	rep, err := s.VerifyAudit(ctx)
+	if err != nil || !rep.OK || seq == 0 {
+		return rep, err
+	}
+	got, err := s.AuditHashAt(ctx, seq)
+	if err != nil {
+		return rep, err
+	}
+	if got != hash {
+		rep.OK, rep.BadSeq = false, seq
+		rep.Problem = fmt.Sprintf("entry %d is not the one the central acknowledged: the history up to it was rewritten", seq)
+		if got == "" {
+			rep.Problem = fmt.Sprintf("entry %d, acknowledged by the central, is gone: entries were deleted", seq)
+		}
+	}
+	return rep, nil
 }

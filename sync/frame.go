@@ -25,7 +25,7 @@ const (
 
 // EncodeBatch frames a batch.
 func EncodeBatch(b Batch) ([]byte, error) {
-	head := Batch{Records: make([]Record, len(b.Records))}
+	head := Batch{Records: make([]Record, len(b.Records)), Audit: b.Audit}
 	total := 0
 	for i, r := range b.Records {
 		r.Evidence = append([]Evidence(nil), r.Evidence...)

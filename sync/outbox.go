@@ -108,6 +108,9 @@ type Result struct {
 	Acked     int `json:"acked"`
 	Pending   int `json:"pending"`
 	Conflicts int `json:"conflicts"`
+	// Audit is the central's view of this terminal's audit log in the last
+	// answer: "ok", or "mismatch" when the history was rewritten.
+	Audit string `json:"audit,omitempty"`
 }
 
 // Worker drains the outbox to the central service in batches.
@@ -123,6 +126,69 @@ type Worker struct {
 
 	nowOnce gosync.Once
 	now     chan struct{}
+	auditMu gosync.Mutex // the anchors are read and written from two goroutines
+}
+
+// auditHead is the audit head a batch carries, with the terminal's entries
+// at the heads it showed the central before; it remembers this one as sent.
+func (w *Worker) auditHead(ctx context.Context) (*AuditHead, error) {
+	w.auditMu.Lock()
+	defer w.auditMu.Unlock()
+	seq, hash, err := w.DB.AuditHead(ctx)
+	if err != nil || seq == 0 {
+		return nil, err
+	}
+	a, err := w.DB.GetAuditAnchors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h := &AuditHead{Seq: seq, Hash: hash}
+	seqs := a.Sent
+	if a.AckedSeq > 0 {
+		seqs = append([]int64{a.AckedSeq}, seqs...)
+	}
+	seen := map[int64]bool{}
+	for _, s := range seqs {
+		if seen[s] || len(h.Anchors) >= MaxAuditAnchors {
+			continue
+		}
+		seen[s] = true
+		ah, err := w.DB.AuditHashAt(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		h.Anchors = append(h.Anchors, AuditAnchor{Seq: s, Hash: ah})
+	}
+	a.Sent = append(a.Sent, seq)
+	if len(a.Sent) > MaxAuditAnchors-1 {
+		a.Sent = a.Sent[len(a.Sent)-(MaxAuditAnchors-1):]
+	}
+	return h, w.DB.PutAuditAnchors(ctx, a)
+}
+
+// auditAnswered keeps the head the central acknowledged as the anchor.
+func (w *Worker) auditAnswered(ctx context.Context, ans *AuditAnswer) error {
+	if ans == nil || ans.Status != AuditOK {
+		return nil
+	}
+	w.auditMu.Lock()
+	defer w.auditMu.Unlock()
+	a, err := w.DB.GetAuditAnchors(ctx)
+	if err != nil {
+		return err
+	}
+	if ans.Seq < a.AckedSeq {
+		return nil
+	}
+	a.AckedSeq, a.AckedHash = ans.Seq, ans.Hash
+	var later []int64
+	for _, s := range a.Sent {
+		if s > ans.Seq {
+			later = append(later, s)
+		}
+	}
+	a.Sent = later
+	return w.DB.PutAuditAnchors(ctx, a)
 }
 
 func (w *Worker) kick() chan struct{} {
@@ -194,6 +260,10 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 				prepErr <- err
 				return
 			}
+			if b.Audit, err = w.auditHead(pctx); err != nil {
+				prepErr <- err
+				return
+			}
 			body, err := EncodeBatch(b)
 			if err != nil {
 				prepErr <- err
@@ -216,6 +286,13 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 			break
 		}
 		res.Sent += len(pb.ids)
+		if resp.Audit != nil {
+			res.Audit = resp.Audit.Status
+			if err := w.auditAnswered(ctx, resp.Audit); err != nil {
+				failure = err
+				break
+			}
+		}
 		var acked []string
 		for _, r := range resp.Results {
 			switch {

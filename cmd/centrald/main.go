@@ -5,6 +5,7 @@
 //	centrald --data DIR --listen 127.0.0.1:PORT --insecure-http   # serve until SIGTERM
 //	centrald --data DIR terminal add --id T-0001 --name NAME      # token on the last stdout line
 //	centrald --data DIR terminal revoke --id T-0001
+//	centrald --data DIR terminal audit --id T-0001                 # acknowledged audit head SEQ:HASH, alarms
 //	centrald --data DIR stats --json
 //	centrald --data DIR identity export
 //	centrald --data DIR evidence export --out DIR2
@@ -193,6 +194,21 @@ func cmdTerminal(ctx context.Context, st central.Storage, args []string, stdout,
 		}
 		fmt.Fprintf(stdout, "terminal %s (%s): one-time enrollment token, valid %s:\n", *id, *name, *ttl)
 		fmt.Fprintln(stdout, token) // the last line, for scripts
+		return nil
+	case "audit":
+		// The terminal's audit head the central acknowledged, for
+		// `kioskctl audit verify --anchor`, and any alarms.
+		seq, hash, alarms, err := st.AuditState(ctx, *id)
+		if err != nil {
+			return err
+		}
+		for _, a := range alarms {
+			fmt.Fprintf(stderr, "ALARM %s: %s\n", a.At.Format(time.RFC3339), a.Detail)
+		}
+		fmt.Fprintf(stdout, "%d:%s\n", seq, hash)
+		if len(alarms) > 0 {
+			return fmt.Errorf("terminal %s: %d audit alarm(s): its audit log was rewritten or rolled back", *id, len(alarms))
+		}
 		return nil
 	case "revoke":
 		if err := st.RevokeTerminal(ctx, *id); err != nil {

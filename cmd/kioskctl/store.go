@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -353,16 +354,36 @@ func cmdRecords(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
+// cmdAudit verifies the audit log's chain; with --anchor SEQ:HASH (what
+// `centrald terminal audit --id ID` prints) also that the entry the
+// central last acknowledged is still there unchanged, which a history
+// rewritten and re-chained on this disk cannot fake.
 func cmdAudit(ctx context.Context, e *env, args []string) error {
-	if len(args) != 1 || args[0] != "verify" {
+	if len(args) < 1 || args[0] != "verify" {
 		return errUsage
+	}
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	anchor := fs.String("anchor", "", "SEQ:HASH, the central's last acknowledged head (centrald terminal audit --id ID)")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	var seq int64
+	var hash string
+	if *anchor != "" {
+		s, h, ok := strings.Cut(*anchor, ":")
+		n, err := strconv.ParseInt(s, 10, 64)
+		if !ok || err != nil || n < 0 || len(h) != 64 {
+			return certkiosk.Errorf(certkiosk.EINVALID, "--anchor 格式应为 序号:哈希", "--anchor %q: want SEQ:HASH", *anchor)
+		}
+		seq, hash = n, h
 	}
 	db, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	rep, err := db.VerifyAudit(ctx)
+	rep, err := db.VerifyAuditAnchor(ctx, seq, hash)
 	if err != nil {
 		return err
 	}
@@ -370,7 +391,11 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		return certkiosk.Errorf(certkiosk.ECONFLICT, fmt.Sprintf("审计日志被篡改：第 %d 条", rep.BadSeq),
 			"audit log broken at entry %d of %d: %s", rep.BadSeq, rep.Entries, rep.Problem)
 	}
-	fmt.Fprintf(e.stdout, "OK: %d audit entries, chain intact (head %s)\n", rep.Entries, rep.HeadHash[:16])
+	fmt.Fprintf(e.stdout, "OK: %d audit entries, chain intact (head %s)", rep.Entries, rep.HeadHash[:16])
+	if seq > 0 {
+		fmt.Fprintf(e.stdout, "; entry %d is the one the central acknowledged", seq)
+	}
+	fmt.Fprintln(e.stdout)
 	return nil
 }
 
