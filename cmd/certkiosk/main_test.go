@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"testing"
 
 	"certkiosk"
@@ -26,6 +27,12 @@ func TestVideoAndDemoOnlyOnDemoData(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+	// As on the command line: --demo --data REAL (without --data, demo
+	// mode uses its own directory under the default one).
+	flag.String("data", "", "")
+	if err := flag.Set("data", real); err != nil {
+		t.Fatal(err)
+	}
 	for _, video := range []string{"", "clip.avi"} {
 		err := run(real, true, -1, video, "zh", "", "", false)
 		if !errors.Is(err, store.ErrRealData) {
