@@ -7,7 +7,7 @@
 //	centrald --data DIR terminal revoke --id T-0001
 //	centrald --data DIR terminal audit --id T-0001                 # acknowledged audit head SEQ:HASH, alarms
 //	centrald --data DIR stats --json
-//	centrald --data DIR identity export
+//	centrald --data DIR identity export [--out FILE]             # FILE (or a redirected stdout) is made 0600
 //	centrald --data DIR evidence export --out DIR2
 //	centrald --data DIR import BUNDLE [--receipt OUT]                # offline delivery
 //	centrald --data DIR tls pin
@@ -89,6 +89,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if err := os.Chmod(o.dataDir, 0o700); err != nil { // it holds the keys
+		return fmt.Errorf("data directory: %w", err)
+	}
 	keys, err := central.LoadOrCreateKeys(o.dataDir)
 	if err != nil {
 		return err
@@ -109,12 +112,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		fmt.Fprintln(stdout, pin) // for `kioskctl enroll --pin`
 		return nil
 	case "identity":
-		if len(rest) != 2 || rest[1] != "export" {
+		xf := flag.NewFlagSet("identity export", flag.ContinueOnError)
+		xf.SetOutput(stderr)
+		out := xf.String("out", "", "write the identity to this new file (0600) instead of stdout")
+		if len(rest) < 2 || rest[1] != "export" {
 			return errUsage
 		}
-		fmt.Fprintln(stdout, "# certkiosk central evidence identity: opens every terminal's evidence. Keep it offline.")
-		fmt.Fprintln(stdout, keys.Identity())
-		return nil
+		if err := xf.Parse(rest[2:]); err != nil || xf.NArg() != 0 {
+			return errUsage
+		}
+		return exportIdentity(keys, *out, stdout, stderr)
 	}
 	st, err := openStorage(ctx, o)
 	if err != nil {
@@ -308,6 +315,43 @@ func writeNew(root *os.Root, name string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// exportIdentity gives out the central's age identity, the key to every
+// terminal's evidence, never into a file others can read: with out, a new
+// file created 0600; on stdout redirected to a file (identity export >
+// id.txt), that file is made 0600 first or nothing is written.
+func exportIdentity(keys *central.Keys, out string, stdout, stderr io.Writer) error {
+	text := "# certkiosk central evidence identity: opens every terminal's evidence. Keep it offline.\n" + keys.Identity() + "\n"
+	if out != "" {
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return fmt.Errorf("identity export: %w (the file must not exist yet)", err)
+		}
+		if _, err := f.WriteString(text); err != nil {
+			f.Close()
+			os.Remove(out)
+			return fmt.Errorf("identity export: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("identity export: %w", err)
+		}
+		fmt.Fprintf(stderr, "identity written to %s (mode 0600)\n", out)
+		return nil
+	}
+	if f, ok := stdout.(*os.File); ok {
+		fi, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("identity export: %w", err)
+		}
+		if fi.Mode().IsRegular() {
+			if err := f.Chmod(0o600); err != nil {
+				return fmt.Errorf("identity export: cannot make the output file private (0600), nothing written: %w", err)
+			}
+		}
+	}
+	_, err := io.WriteString(stdout, text)
+	return err
 }
 
 // hostsOf gives the certificate's names: the listen host and this machine's name.

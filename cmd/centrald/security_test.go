@@ -98,3 +98,45 @@ func TestInsecureHTTPOnlyOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+// F10: the central's identity never lands in a file group or others can read.
+func TestIdentityExportIsPrivate(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	os.Chmod(data, 0o755)
+	// As the README used to say: identity export > id.txt, under umask 022.
+	path := filepath.Join(t.TempDir(), "id.txt")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(ctx, []string{"--data", data, "identity", "export"}, f, io.Discard, nil)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	b, _ := os.ReadFile(path)
+	if fi.Mode().Perm() != 0o600 || !strings.Contains(string(b), "AGE-SECRET-KEY-1") {
+		t.Fatalf("redirected export: mode %v, %d bytes", fi.Mode().Perm(), len(b))
+	}
+	out := filepath.Join(t.TempDir(), "id2.txt")
+	if err := run(ctx, []string{"--data", data, "identity", "export", "--out", out}, io.Discard, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("--out: mode %v", fi.Mode().Perm())
+	}
+	// An existing file (whatever its mode) is never reused.
+	os.WriteFile(out, []byte("x"), 0o644)
+	if err := run(ctx, []string{"--data", data, "identity", "export", "--out", out}, io.Discard, io.Discard, nil); err == nil {
+		t.Fatal("--out over an existing file was allowed")
+	}
+	// The keys and their directory are private too.
+	for _, p := range []string{data, filepath.Join(data, "evidence.age-identity"), filepath.Join(data, "signing.ed25519")} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Fatalf("%s: %v %v", p, fi.Mode().Perm(), err)
+		}
+	}
+}
