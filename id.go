@@ -39,6 +39,7 @@ type IDError struct {
 	Message string // Chinese, for screens
 	// Suggest is set for a legacy 15-digit number: the 18-digit number it
 	// converts to, for staff to compare with the retiree's current card.
+	// Message shows it masked; never print it whole.
 	Suggest ResidentID
 }
 
@@ -94,7 +95,7 @@ func parseResidentID(s string, now time.Time) (ResidentID, error) {
 			Message: "这是15位旧身份证号，已停止使用，请输入18位号码"}
 		if conv, err := convertLegacy(s, now); err == nil {
 			e.Suggest = conv
-			e.Message += "（对应的18位号码可能是 " + string(conv) + "，请与证件核对）"
+			e.Message += "（对应的18位号码可能是 " + conv.Masked() + "，请与证件核对）" // masked like every ID shown
 		}
 		return "", e
 	}

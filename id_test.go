@@ -88,6 +88,13 @@ func TestLegacyNumberSuggestsConversion(t *testing.T) {
 	if !strings.Contains(ie.Message, "18位") {
 		t.Fatalf("message %q should ask for the 18-digit number", ie.Message)
 	}
+	// F12: the converted number is masked like every other ID.
+	if strings.Contains(ie.Message, "11010519491231002X") || !strings.Contains(ie.Message, Mask("11010519491231002X")) {
+		t.Fatalf("message %q must show the converted number masked", ie.Message)
+	}
+	if strings.Contains(err.Error(), "1231") {
+		t.Fatalf("error detail %q shows the number", err.Error())
+	}
 }
 
 func TestResidentIDFields(t *testing.T) {

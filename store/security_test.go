@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	gosync "sync"
 	"testing"
 
@@ -151,5 +152,24 @@ func TestDemoAndLoadTestRefuseRealData(t *testing.T) {
 	}
 	if err := fresh.MarkLoadTest(ctx, "t"); !errors.Is(err, ErrNotLoadTest) {
 		t.Fatalf("load test on demo data: %v", err)
+	}
+}
+
+// F12: a 15-digit number in a roster is refused with its 18-digit form
+// masked, like every other ID.
+func TestLegacyIDInRosterIsMasked(t *testing.T) {
+	csv := rosterHeader + "110105491231002,王秀英,女,1949-12-31,,,,\n"
+	_, _, err := ParseRoster([]byte(csv), "utf8")
+	var ie *ImportError
+	if !errors.As(err, &ie) || len(ie.Lines) != 1 {
+		t.Fatalf("roster with a 15-digit number: %v", err)
+	}
+	for _, s := range []string{ie.Lines[0].Reason, err.Error(), certkiosk.ErrorMessageOf(err)} {
+		if strings.Contains(s, "11010519491231002X") || strings.Contains(s, "110105491231002") {
+			t.Fatalf("message shows the full number: %q", s)
+		}
+	}
+	if !strings.Contains(ie.Lines[0].Reason, certkiosk.Mask("11010519491231002X")) {
+		t.Fatalf("reason %q lacks the masked 18-digit hint", ie.Lines[0].Reason)
 	}
 }
