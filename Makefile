@@ -9,7 +9,14 @@ BIN := build
 # Packages with cgo that must also pass with gocv's Mat leak counter on.
 MATPROFILE_PKGS := ./camera/... ./liveness/face/... ./liveness/fixture/...
 
-.PHONY: all deps build run test bench screenshots font voices clean
+# Fuzz targets, package:target; `make fuzz` runs each for FUZZTIME,
+# `make test` (go test) runs their checked-in seeds in testdata/fuzz.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken \
+	./store:FuzzParseRoster \
+	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders
+
+.PHONY: all deps build run test bench fuzz fuzz-seeds screenshots font voices clean
 
 all: build
 
@@ -34,6 +41,20 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -race ./...
 	$(GO) test -tags matprofile $(MATPROFILE_PKGS)
+
+# Each fuzz target in turn (one at a time: 2 cores). A crash is written to
+# testdata/fuzz/<target>/ by go test: commit it with the fix, as a regression seed.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+# Rewrite the checked-in seed corpora from the seeds in the fuzz tests.
+fuzz-seeds:
+	rm -f testdata/fuzz/*/seed-* store/testdata/fuzz/*/seed-* sync/testdata/fuzz/*/seed-*
+	CERTKIOSK_WRITE_FUZZ_SEEDS=1 $(GO) test -count=1 -run '^TestFuzzSeedsCheckedIn$$' . ./store ./sync
 
 bench: deps
 	# -p 1: one package at a time, so benchmarks do not compete for the 2 cores.
