@@ -17,7 +17,7 @@ import (
 func rewriteAudit(t *testing.T, db *sql.DB, victim int64) {
 	t.Helper()
 	type entry struct {
-		seq                                 int64
+		seq                                int64
 		at, actor, action, subject, detail string
 	}
 	rows, err := db.Query(`SELECT seq, at, actor, action, subject, detail FROM audit ORDER BY seq`)
