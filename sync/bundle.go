@@ -86,8 +86,8 @@ func (b Bundle) Verify(pub ed25519.PublicKey) error {
 
 // Batch decrypts the bundle's body with the central's identity and decodes
 // its records (at most MaxBundleRecords, each within the record limits).
-func (b Bundle) Batch(identity age.Identity) (Batch, error) {
-	r, err := age.Decrypt(bytes.NewReader(b.Body), identity)
+func (b Bundle) Batch(identities ...age.Identity) (Batch, error) {
+	r, err := age.Decrypt(bytes.NewReader(b.Body), identities...)
 	if err != nil {
 		return Batch{}, fmt.Errorf("bundle body: not encrypted to this central: %w", err)
 	}

@@ -5,6 +5,8 @@
 //	centrald --data DIR --listen 127.0.0.1:PORT --insecure-http   # serve until SIGTERM
 //	centrald --data DIR terminal add --id T-0001 --name NAME      # token on the last stdout line
 //	centrald --data DIR terminal revoke --id T-0001
+//	centrald --data DIR terminal reenroll --id T-0001              # new one-time token for an enrolled terminal
+//	centrald --data DIR keys rotate --kind evidence|signing|tls   # retire a key, make its successor
 //	centrald --data DIR terminal audit --id T-0001                 # acknowledged audit head SEQ:HASH, alarms
 //	centrald --data DIR stats --json
 //	centrald --data DIR identity export [--out FILE]             # FILE (or a redirected stdout) is made 0600
@@ -53,7 +55,7 @@ func main() {
 	}
 }
 
-var errUsage = errors.New("usage: centrald [--data DIR] [--db URL] [--listen ADDR --insecure-http | terminal add|revoke | stats | identity export | evidence export]")
+var errUsage = errors.New("usage: centrald [--data DIR] [--db URL] [--listen ADDR [--insecure-http] | terminal add|reenroll|revoke|audit | stats | identity export [--out FILE] | evidence export --out DIR | import BUNDLE | tls pin | keys rotate --kind evidence|signing|tls | roster import FILE]")
 
 type options struct {
 	dataDir, db, listen string
@@ -99,6 +101,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	rest := fs.Args()
 	if len(rest) == 0 {
 		return serve(ctx, o, keys, stderr, ready)
+	}
+	if rest[0] == "keys" {
+		kf := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
+		kf.SetOutput(stderr)
+		kind := kf.String("kind", "", "evidence, signing or tls")
+		if len(rest) < 2 || rest[1] != "rotate" {
+			return errUsage
+		}
+		if err := kf.Parse(rest[2:]); err != nil || kf.NArg() != 0 || *kind == "" {
+			return errUsage
+		}
+		return rotateKey(o, *kind, stdout)
 	}
 	switch rest[0] {
 	case "tls":
@@ -201,6 +215,16 @@ func cmdTerminal(ctx context.Context, st central.Storage, args []string, stdout,
 		}
 		fmt.Fprintf(stdout, "terminal %s (%s): one-time enrollment token, valid %s:\n", *id, *name, *ttl)
 		fmt.Fprintln(stdout, token) // the last line, for scripts
+		return nil
+	case "reenroll":
+		// After a key rotation: a one-time token with which the enrolled
+		// terminal enrolls again and receives the central's new keys.
+		token := central.NewToken()
+		if err := st.ReenrollToken(ctx, *id, central.TokenHash(token), time.Now().Add(*ttl)); err != nil {
+			return fmt.Errorf("terminal reenroll %s: %w (enrolled and not revoked?)", *id, err)
+		}
+		fmt.Fprintf(stdout, "terminal %s: one-time re-enrollment token, valid %s:\n", *id, *ttl)
+		fmt.Fprintln(stdout, token)
 		return nil
 	case "audit":
 		// The terminal's audit head the central acknowledged, for
@@ -315,6 +339,28 @@ func writeNew(root *os.Root, name string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// rotateKey retires one of the central's keys and makes its successor.
+func rotateKey(o options, kind string, stdout io.Writer) error {
+	if err := central.RotateKey(o.dataDir, kind); err != nil {
+		return err
+	}
+	switch kind {
+	case central.KeyTLS:
+		_, pin, err := central.LoadOrCreateCert(o.dataDir, hostsOf(o.listen))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new TLS certificate; its pin (for kioskctl enroll --pin):\n%s\n", pin)
+	default:
+		if _, err := central.LoadOrCreateKeys(o.dataDir); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new %s key; the old one is kept in %s\n", kind, filepath.Join(o.dataDir, "retired"))
+	}
+	fmt.Fprintln(stdout, "restart centrald, then re-enroll every terminal: centrald terminal reenroll --id ID; kioskctl enroll …")
+	return nil
 }
 
 // exportIdentity gives out the central's age identity, the key to every

@@ -140,3 +140,30 @@ func TestIdentityExportIsPrivate(t *testing.T) {
 		}
 	}
 }
+
+// Key rotation: a TLS rotation gives a new pin and keeps the old key aside.
+func TestRotateTLSKey(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	var before, after bytes.Buffer
+	if err := run(ctx, []string{"--data", data, "tls", "pin"}, &before, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"--data", data, "keys", "rotate", "--kind", "tls"}, &after, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	old := strings.TrimSpace(before.String())
+	if len(old) != 64 || strings.Contains(after.String(), old) {
+		t.Fatalf("pin before %q, rotation said %q", old, after.String())
+	}
+	retired, _ := filepath.Glob(filepath.Join(data, "retired", "tls.key.*"))
+	if len(retired) != 1 {
+		t.Fatalf("retired TLS keys: %v", retired)
+	}
+	if fi, _ := os.Stat(retired[0]); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("retired key mode %v", fi.Mode().Perm())
+	}
+	if err := run(ctx, []string{"--data", data, "keys", "rotate", "--kind", "master"}, io.Discard, io.Discard, nil); err == nil {
+		t.Fatal("unknown key kind accepted")
+	}
+}

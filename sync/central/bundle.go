@@ -29,7 +29,7 @@ func ImportBundle(ctx context.Context, st Storage, keys *Keys, b ksync.Bundle, n
 	if err := b.Verify(t.PublicKey); err != nil {
 		return nil, ksync.Receipt{}, err
 	}
-	batch, err := b.Batch(keys.identity)
+	batch, err := b.Batch(keys.Identities()...)
 	if err != nil {
 		return nil, ksync.Receipt{}, err
 	}

@@ -74,6 +74,11 @@ type Storage interface {
 	// AddTerminal creates a terminal awaiting enrollment with the hash of
 	// its one-time token, or gives a not-yet-enrolled one a new token.
 	AddTerminal(ctx context.Context, id, name, tokenHash string, expires time.Time) error
+	// ReenrollToken gives an enrolled, unrevoked terminal a new one-time
+	// token: enrolling with it again hands the terminal the central's
+	// current keys (after a rotation) and may replace its public key.
+	// ErrNotFound when there is no such enrolled terminal.
+	ReenrollToken(ctx context.Context, id, tokenHash string, expires time.Time) error
 	// Enroll uses a token once, binding the public key to its terminal.
 	Enroll(ctx context.Context, tokenHash string, pub ed25519.PublicKey, now time.Time) (Terminal, error)
 	Terminal(ctx context.Context, id string) (Terminal, error)

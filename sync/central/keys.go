@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 )
@@ -19,11 +20,17 @@ import (
 type Keys struct {
 	identity *age.X25519Identity
 	signing  ed25519.PrivateKey
+	// retired are evidence identities replaced by RotateKey: evidence and
+	// bundles terminals encrypted before they re-enrolled still need them.
+	retired []*age.X25519Identity
 }
+
+// retiredDir keeps replaced keys (0700), named KIND.UNIXNANO.
 
 const (
 	identityFile = "evidence.age-identity"
 	signingFile  = "signing.ed25519"
+	retiredDir   = "retired"
 )
 
 // LoadOrCreateKeys reads the keys from dir, creating them the first time.
@@ -65,7 +72,55 @@ func LoadOrCreateKeys(dir string) (*Keys, error) {
 	} else {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
+	old, _ := filepath.Glob(filepath.Join(dir, retiredDir, identityFile+".*"))
+	for _, p := range old {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		id, err := age.ParseX25519Identity(strings.TrimSpace(string(b)))
+		if err != nil {
+			return nil, fmt.Errorf("keys: %s: %w", p, err)
+		}
+		k.retired = append(k.retired, id)
+	}
 	return k, nil
+}
+
+// Key kinds RotateKey replaces.
+const (
+	KeyEvidence = "evidence" // the age identity terminals encrypt evidence and bundles to
+	KeySigning  = "signing"  // the Ed25519 key that signs bundle receipts
+	KeyTLS      = "tls"      // the TLS certificate and key terminals pin
+)
+
+// RotateKey moves the current key of a kind into DIR/retired (0700; files
+// keep their 0600) and makes a new one at the next LoadOrCreateKeys or
+// LoadOrCreateCert. Retired evidence identities keep opening what was
+// encrypted to them; terminals learn the new keys by enrolling again.
+func RotateKey(dir, kind string) error {
+	var files []string
+	switch kind {
+	case KeyEvidence:
+		files = []string{identityFile}
+	case KeySigning:
+		files = []string{signingFile}
+	case KeyTLS:
+		files = []string{certFile, keyFile}
+	default:
+		return fmt.Errorf("rotate: unknown key kind %q (evidence, signing or tls)", kind)
+	}
+	rd := filepath.Join(dir, retiredDir)
+	if err := os.MkdirAll(rd, 0o700); err != nil {
+		return fmt.Errorf("rotate: %w", err)
+	}
+	stamp := fmt.Sprint(time.Now().UnixNano())
+	for _, f := range files {
+		if err := os.Rename(filepath.Join(dir, f), filepath.Join(rd, f+"."+stamp)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("rotate %s: %w", kind, err)
+		}
+	}
+	return nil
 }
 
 func writeSecret(path, content string) error {
@@ -87,8 +142,24 @@ func writeSecret(path, content string) error {
 // Recipient is the age recipient terminals encrypt evidence to.
 func (k *Keys) Recipient() string { return k.identity.Recipient().String() }
 
-// Identity is the age identity that opens evidence (identity export).
-func (k *Keys) Identity() string { return k.identity.String() }
+// Identity is the age identity that opens evidence (identity export),
+// with the retired ones after it, one per line, as age reads them.
+func (k *Keys) Identity() string {
+	lines := []string{k.identity.String()}
+	for _, r := range k.retired {
+		lines = append(lines, r.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Identities are the current and retired evidence identities.
+func (k *Keys) Identities() []age.Identity {
+	ids := []age.Identity{k.identity}
+	for _, r := range k.retired {
+		ids = append(ids, r)
+	}
+	return ids
+}
 
 // SigningPublic is the public half of the central's signing key.
 func (k *Keys) SigningPublic() ed25519.PublicKey { return k.signing.Public().(ed25519.PublicKey) }

@@ -107,7 +107,7 @@ func (s *Store) Enroll(ctx context.Context, tokenHash string, pub ed25519.Public
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var expires time.Time
 		err := tx.QueryRow(ctx, `SELECT id, name, token_expires FROM terminal
-			WHERE token_hash = $1 AND enrolled_at IS NULL AND NOT revoked FOR UPDATE`, tokenHash).Scan(&t.ID, &t.Name, &expires)
+			WHERE token_hash = $1 AND NOT revoked FOR UPDATE`, tokenHash).Scan(&t.ID, &t.Name, &expires)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return central.ErrBadToken
 		}
@@ -123,6 +123,19 @@ func (s *Store) Enroll(ctx context.Context, tokenHash string, pub ed25519.Public
 		return err
 	})
 	return t, err
+}
+
+// ReenrollToken implements central.Storage.
+func (s *Store) ReenrollToken(ctx context.Context, id, tokenHash string, expires time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE terminal SET token_hash = $1, token_expires = $2
+		WHERE id = $3 AND enrolled_at IS NOT NULL AND NOT revoked`, tokenHash, expires, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return central.ErrNotFound
+	}
+	return nil
 }
 
 // Terminal implements central.Storage.

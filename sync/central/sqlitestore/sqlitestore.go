@@ -150,7 +150,7 @@ func (s *Store) Enroll(ctx context.Context, tokenHash string, pub ed25519.Public
 	var t central.Terminal
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var expires string
-		err := tx.QueryRowContext(ctx, `SELECT id, name, token_expires FROM terminal WHERE token_hash = ? AND enrolled_at IS NULL AND revoked = 0`,
+		err := tx.QueryRowContext(ctx, `SELECT id, name, token_expires FROM terminal WHERE token_hash = ? AND revoked = 0`,
 			tokenHash).Scan(&t.ID, &t.Name, &expires)
 		if errors.Is(err, sql.ErrNoRows) {
 			return central.ErrBadToken
@@ -167,6 +167,19 @@ func (s *Store) Enroll(ctx context.Context, tokenHash string, pub ed25519.Public
 		return err
 	})
 	return t, err
+}
+
+// ReenrollToken implements central.Storage.
+func (s *Store) ReenrollToken(ctx context.Context, id, tokenHash string, expires time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE terminal SET token_hash = ?, token_expires = ?
+		WHERE id = ? AND enrolled_at IS NOT NULL AND revoked = 0`, tokenHash, ts(expires), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return central.ErrNotFound
+	}
+	return nil
 }
 
 // Terminal implements central.Storage.

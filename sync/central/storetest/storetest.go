@@ -91,8 +91,29 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 		if err := s.AddTerminal(ctx, "T-0001", "x", central.TokenHash("t2"), now.Add(time.Hour)); !errors.Is(err, central.ErrExists) {
 			t.Fatalf("re-adding an enrolled terminal: %v", err)
 		}
+		// Re-enrollment (after a key rotation): a new one-time token for
+		// the enrolled terminal; enrolling with it may bind a new key.
+		if err := s.ReenrollToken(ctx, "T-0009", central.TokenHash("r0"), now.Add(time.Hour)); !errors.Is(err, central.ErrNotFound) {
+			t.Fatalf("reenroll unknown: %v", err)
+		}
+		if err := s.ReenrollToken(ctx, "T-0001", central.TokenHash("r1"), now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		pub2, _, _ := ed25519.GenerateKey(rand.Reader)
+		if term, err := s.Enroll(ctx, central.TokenHash("r1"), pub2, now); err != nil || term.ID != "T-0001" {
+			t.Fatalf("re-enroll: %+v %v", term, err)
+		}
+		if got, _ := s.Terminal(ctx, "T-0001"); !got.PublicKey.Equal(pub2) {
+			t.Fatal("re-enrollment did not bind the new key")
+		}
+		if _, err := s.Enroll(ctx, central.TokenHash("r1"), pub, now); !errors.Is(err, central.ErrBadToken) {
+			t.Fatalf("re-enrollment token used twice: %v", err)
+		}
 		if err := s.RevokeTerminal(ctx, "T-0001"); err != nil {
 			t.Fatal(err)
+		}
+		if err := s.ReenrollToken(ctx, "T-0001", central.TokenHash("r2"), now.Add(time.Hour)); !errors.Is(err, central.ErrNotFound) {
+			t.Fatalf("reenroll a revoked terminal: %v", err)
 		}
 		if got, _ := s.Terminal(ctx, "T-0001"); !got.Revoked {
 			t.Fatal("revoke did not stick")
