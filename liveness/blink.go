@@ -17,6 +17,12 @@ type BlinkOptions struct {
 	// already asks for 0.05; below that the "open" eyes are nearly shut
 	// and relative landmark jitter must not pass for blinks.
 	MinDrop float64
+	// NoiseK: the fall must also exceed NoiseK times the person's own
+	// EAR jitter at the baseline (relative robust spread, see
+	// SetNoise): on a small, blurred or compressed face, or eyes held
+	// shut, the landmarks jitter by 20–30 % of EAR, and a fixed fraction
+	// would take that for blinks.
+	NoiseK float64
 }
 
 // DefaultBlink follows the measured blink: EAR falls to about 45 % of its
@@ -29,6 +35,7 @@ var DefaultBlink = BlinkOptions{
 	MaxDur:    500 * time.Millisecond,
 	MaxGap:    200 * time.Millisecond,
 	MinDrop:   0.05,
+	NoiseK:    4,
 }
 
 // Blink is one detected blink.
@@ -43,6 +50,7 @@ type Blink struct {
 type BlinkDetector struct {
 	opt      BlinkOptions
 	baseline float64
+	noise    float64 // relative EAR jitter at the baseline
 
 	closed     bool
 	start      time.Duration
@@ -58,6 +66,10 @@ func NewBlinkDetector(baseline float64, opt BlinkOptions) *BlinkDetector {
 	return &BlinkDetector{opt: opt, baseline: baseline}
 }
 
+// SetNoise tells the detector the person's EAR jitter: the robust
+// standard deviation of EAR / baseline over the baseline frames.
+func (d *BlinkDetector) SetNoise(sigma float64) { d.noise = sigma }
+
 // Observe takes the EAR of frame index at time t and returns the blink that
 // ended on this frame, if one did.
 func (d *BlinkDetector) Observe(index int, t time.Duration, ear float64) (Blink, bool) {
@@ -70,7 +82,7 @@ func (d *BlinkDetector) Observe(index int, t time.Duration, ear float64) (Blink,
 		r = ear / d.baseline
 	}
 	if !d.closed {
-		if r < d.opt.CloseFrac && d.baseline-ear >= d.opt.MinDrop {
+		if r < d.opt.CloseFrac && d.baseline-ear >= d.opt.MinDrop && 1-r >= d.opt.NoiseK*d.noise {
 			d.closed, d.start, d.startFrame, d.minRatio = true, t, index, r
 		}
 		return Blink{}, false

@@ -25,6 +25,30 @@ type Frame struct {
 	// Sharpness is the variance of the Laplacian of the face at a fixed
 	// size (higher is sharper); 0 when unknown.
 	Sharpness float64
+
+	// Eyes are each eye's pixels (image left first) in a patch of fixed
+	// size, aligned on the eye's corners (so roll, distance and drift
+	// are taken out) and covering the open eye whatever the lid
+	// landmarks say: the second cue of a blink, for when the landmarks
+	// hardly follow the lid (small, dim or compressed faces, heavy lids,
+	// glasses). Valid only with landmarks.
+	Eyes [2]Patch
+	// Mouth is the mouth's pixels in a patch aligned on its outer
+	// corners, which sit at (4, 5) and (28, 5): the lips and the jaw's
+	// opening below them, the second cue of speech.
+	Mouth Patch
+}
+
+// Patch size: an eye's corners sit at (4, 8) and (28, 8).
+const (
+	PatchW = 32
+	PatchH = 16
+)
+
+// Patch is an eye's or the mouth's grey pixels, row by row.
+type Patch struct {
+	Pix   [PatchW * PatchH]uint8
+	Valid bool
 }
 
 // dlib 68-point index ranges.
@@ -58,19 +82,4 @@ func (f *Frame) MouthMAR() (mar float64, ok bool) {
 		m[i] = f.Landmarks[innerLip[i]]
 	}
 	return MAR(m), true
-}
-
-// Yaw is a cheap frontal-ness measure from the landmarks: where the nose
-// tip (30) sits between the jaw ends (0 and 16), 0.5 when facing the
-// camera, towards 0 or 1 as the head turns. ok is false without landmarks.
-func (f *Frame) Yaw() (yaw float64, ok bool) {
-	if f.Faces == 0 || !f.HasShape {
-		return 0, false
-	}
-	a, b, n := f.Landmarks[0], f.Landmarks[16], f.Landmarks[30]
-	w := b.X - a.X
-	if w <= 0 {
-		return 0, false
-	}
-	return (n.X - a.X) / w, true
 }

@@ -81,3 +81,17 @@ func BenchmarkHeadPose(b *testing.B) {
 		EstimatePose(&pts)
 	}
 }
+
+// A head turned 20–25° with both eyes visible, raised or lowered a
+// little, or tilted any amount a seated person tilts, is judged, not
+// refused (issue 9).
+func TestGatesTolerateTurnsAndTilt(t *testing.T) {
+	for _, c := range []struct{ yaw, pitch, roll float64 }{
+		{25, 0, 0}, {-25, 0, 0}, {22, 12, 0}, {-20, -15, 0}, {0, 0, 30}, {0, 0, -35}, {15, 10, 25}, {30, 0, 0},
+	} {
+		f := Frame{Faces: 1, HasShape: true, Landmarks: project(c.yaw, c.pitch, c.roll, 0.22)}
+		if is, ok := DefaultGates.checkPose(&f); !ok {
+			t.Errorf("pose %+v refused: %s", c, is.Code)
+		}
+	}
+}

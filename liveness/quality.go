@@ -21,6 +21,13 @@ var (
 	IssueTooBright     = Issue{"too_bright", "光线太亮"}
 	IssueBlurred       = Issue{"blurred", "请保持不动"}
 	IssueTurnedAway    = Issue{"turned_away", "请正对屏幕"}
+	// The head is turned or raised so far that an eye or the mouth is
+	// hidden: the prompt says which way to move, in the person's own
+	// left and right.
+	IssueTurnRight = Issue{"turn_right", "请向右转一点，正对屏幕"}
+	IssueTurnLeft  = Issue{"turn_left", "请向左转一点，正对屏幕"}
+	IssueLookUp    = Issue{"look_up", "请抬头一点，看着屏幕"}
+	IssueLookDown  = Issue{"look_down", "请低头一点，看着屏幕"}
 )
 
 // Gates are the limits a frame must meet. Sizes are fractions of the
@@ -32,7 +39,8 @@ type Gates struct {
 	MinBrightness float64 // mean grey of the face, 0–255
 	MaxBrightness float64 //
 	MinSharpness  float64 // variance of the Laplacian of the face; 0 disables
-	MaxYaw        float64 // |Yaw − 0.5|
+	MaxYaw        float64 // |head yaw|, degrees (HeadPose)
+	MaxPitch      float64 // |head pitch|, degrees
 }
 
 // DefaultGates suit a counter webcam at 640×480 with the retiree about an
@@ -41,10 +49,15 @@ var DefaultGates = Gates{
 	MinFaceWidth:  0.15, // ≈ 96 px at 640: below that the eyes are a few pixels high
 	MaxFaceWidth:  0.70,
 	MaxOffCentre:  0.30,
-	MinBrightness: 40,
+	MinBrightness: 30,
 	MaxBrightness: 220,
 	MinSharpness:  8,
-	MaxYaw:        0.17, // nose tip outside the middle third: head turned ≳ 25°
+	// Head pose limits, in the pose estimate's degrees (see README: on
+	// the validation faces the far eye's landmarks fail beyond these).
+	// Roll is no reason to refuse: eye and mouth ratios do not change
+	// with it.
+	MaxYaw:   40,
+	MaxPitch: 35,
 }
 
 // Check returns the first issue of f, most basic first, and ok when f can
@@ -88,8 +101,32 @@ func (g Gates) Check(f *Frame) (Issue, bool) {
 	if g.MinSharpness > 0 && f.Sharpness < g.MinSharpness {
 		return IssueBlurred, false
 	}
-	if yaw, ok := f.Yaw(); !ok || math.Abs(yaw-0.5) > g.MaxYaw {
-		return IssueTurnedAway, false
+	if is, ok := g.checkPose(f); !ok {
+		return is, false
 	}
 	return Issue{}, true
+}
+
+// checkPose refuses a head turned or raised beyond the limits, saying
+// which way to move.
+func (g Gates) checkPose(f *Frame) (Issue, bool) {
+	p, ok := f.HeadPose()
+	if !ok {
+		return IssueTurnedAway, false
+	}
+	// The larger excess over its limit names the move.
+	ey, ep := math.Abs(p.Yaw)-g.MaxYaw, math.Abs(p.Pitch)-g.MaxPitch
+	switch {
+	case ey <= 0 && ep <= 0:
+		return Issue{}, true
+	case ey >= ep && p.Yaw > 0:
+		// Turned to the person's own left (the image's right).
+		return IssueTurnRight, false
+	case ey >= ep:
+		return IssueTurnLeft, false
+	case p.Pitch > 0:
+		return IssueLookUp, false
+	default:
+		return IssueLookDown, false
+	}
 }

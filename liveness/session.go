@@ -2,6 +2,7 @@ package liveness
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -48,9 +49,13 @@ type Config struct {
 	BaselineFrames int           // fewest usable frames in it (default 5)
 	MultiFaceLimit time.Duration // several faces this long in the challenge fail it (default 500 ms)
 
-	Gates  Gates        // zero value: DefaultGates
-	Blink  BlinkOptions // zero value: DefaultBlink
-	Speech SpeechCheck  // nil: a LipCheck with DefaultLips
+	Gates Gates        // zero value: DefaultGates
+	Blink BlinkOptions // zero value: DefaultBlink
+	// Appearance is the eye-pixel cue of a blink (zero value:
+	// DefaultAppearance); NoAppearance turns it off (EAR only).
+	Appearance   AppearanceOptions
+	NoAppearance bool
+	Speech       SpeechCheck // nil: a LipCheck with DefaultLips
 }
 
 // Live settings for a counter (issue 3): 10 s to do the challenge, 30 s to
@@ -84,7 +89,8 @@ func Live(cfg Config) (Config, error) {
 
 // Baseline is the person's own resting eyes and mouth.
 type Baseline struct {
-	EAR, MAR float64 // medians over the baseline frames
+	EAR, MAR float64     // medians over the baseline frames
+	mouth    *mouthModel // the closed mouth's look, nil without patches
 	Frames   int
 	Start    time.Duration
 	End      time.Duration
@@ -130,9 +136,12 @@ type Session struct {
 	issues    map[string]int
 
 	ears, mars []float64
+	patches    [][2]Patch // baseline eye patches
+	mouths     []Patch    // baseline mouth patches
 	base       Baseline
 
 	blink    *BlinkDetector
+	app      *appearanceBlinks // nil without eye patches
 	armed    bool
 	multi    bool
 	multiAt  time.Duration
@@ -176,6 +185,9 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	if cfg.Blink == (BlinkOptions{}) {
 		cfg.Blink = DefaultBlink
+	}
+	if cfg.Appearance == (AppearanceOptions{}) {
+		cfg.Appearance = DefaultAppearance
 	}
 	return &Session{cfg: cfg, first: true, issues: map[string]int{},
 		result: Result{Mode: cfg.Mode, DecidedAtFrame: -1}}, nil
@@ -257,7 +269,7 @@ func (s *Session) position(f *Frame, issue Issue, ok bool) {
 	s.settled++
 	if s.settled >= s.cfg.SettleFrames {
 		s.state = StateBaseline
-		s.ears, s.mars = s.ears[:0], s.mars[:0]
+		s.ears, s.mars, s.patches, s.mouths = s.ears[:0], s.mars[:0], s.patches[:0], s.mouths[:0]
 		s.base = Baseline{Start: f.Time}
 		s.measure(f, issue, ok)
 	}
@@ -276,7 +288,7 @@ func (s *Session) positioningReason() Issue {
 }
 
 var allIssues = []Issue{IssueNoFace, IssueMultipleFaces, IssueTooSmall, IssueTooLarge, IssueOffCentre,
-	IssueTooDark, IssueTooBright, IssueBlurred, IssueTurnedAway}
+	IssueTooDark, IssueTooBright, IssueBlurred, IssueTurnedAway, IssueTurnRight, IssueTurnLeft, IssueLookUp, IssueLookDown}
 
 func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 	if f.Time-s.base.Start < s.cfg.BaselineWindow {
@@ -285,6 +297,12 @@ func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 			mar, _ := f.MouthMAR()
 			s.ears = append(s.ears, ear)
 			s.mars = append(s.mars, mar)
+			if f.Eyes[0].Valid && f.Eyes[1].Valid {
+				s.patches = append(s.patches, f.Eyes)
+			}
+			if f.Mouth.Valid && s.cfg.Mode == certkiosk.MethodDigits {
+				s.mouths = append(s.mouths, f.Mouth)
+			}
 		}
 		return
 	}
@@ -297,8 +315,23 @@ func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 	// The median ignores a blink inside the window.
 	s.base.EAR, s.base.MAR = median(s.ears), median(s.mars)
 	s.base.Frames, s.base.End = len(s.ears), f.Time
+	if !s.cfg.NoAppearance {
+		s.base.mouth = newMouthModel(s.mouths, s.mars)
+	}
+	s.mouths = nil
 	s.result.Baseline = s.base
 	s.blink = NewBlinkDetector(s.base.EAR, s.cfg.Blink)
+	if s.base.EAR > 0 {
+		r := make([]float64, len(s.ears))
+		for i, e := range s.ears {
+			r[i] = e / s.base.EAR
+		}
+		s.blink.SetNoise(spread(r))
+	}
+	if m := newEyeModel(s.patches, s.ears); m.ok && !s.cfg.NoAppearance && s.cfg.Mode == certkiosk.MethodBlink {
+		s.app = newAppearanceBlinks(m, s.base.EAR, s.cfg.Appearance, s.cfg.Blink)
+	}
+	s.patches = nil
 	s.promptAt = f.Time + s.cfg.PromptDelay
 	s.result.PromptAt = s.promptAt
 	s.state = StatePrompt
@@ -334,12 +367,19 @@ func (s *Session) challenge(f *Frame) *Blink {
 			// eyes closed at the prompt cannot start a counted blink.
 			if !s.armed {
 				s.armed = ear > s.cfg.Blink.OpenFrac*s.base.EAR
-			} else if b, ok := s.blink.Observe(f.Index, f.Time, ear); ok && s.state == StateChallenge && b.Start >= s.promptAt {
-				s.result.Blinks = append(s.result.Blinks, b)
-				counted = &b
+			} else if b, ok := s.blink.Observe(f.Index, f.Time, ear); ok {
+				counted = s.count(b)
+			}
+			if s.app != nil {
+				if b, ok := s.app.observe(f, ear); ok && counted == nil {
+					counted = s.count(b)
+				}
 			}
 		} else {
 			s.blink.Missing(f.Time)
+			if s.app != nil {
+				s.app.missing(f.Time)
+			}
 		}
 		if len(s.result.Blinks) >= s.cfg.Blinks {
 			s.decidePass(f)
@@ -362,6 +402,20 @@ func (s *Session) challenge(f *Frame) *Blink {
 		s.finishChallenge(f)
 	}
 	return counted
+}
+
+// count adds a blink seen by either cue, once: the same lid movement
+// seen by both is one blink. Only blinks that start at or after the
+// prompt count.
+func (s *Session) count(b Blink) *Blink {
+	if s.state != StateChallenge || b.Start < s.promptAt {
+		return nil
+	}
+	if n := len(s.result.Blinks); n > 0 && overlaps(s.result.Blinks[n-1], b) {
+		return nil
+	}
+	s.result.Blinks = append(s.result.Blinks, b)
+	return &b
 }
 
 // Finish ends the input (end of the clip, or the caller gives up) and
@@ -442,11 +496,8 @@ func BestScore(f *Frame, b Baseline, g Gates, opt BlinkOptions) float64 {
 	if ear < opt.OpenFrac*b.EAR {
 		return 0
 	}
-	yaw, _ := f.Yaw()
-	front := 1 - 2*abs(yaw-0.5)
-	if front < 0 {
-		front = 0
-	}
+	p, _ := f.HeadPose()
+	front := math.Cos(p.Yaw*math.Pi/180) * math.Cos(p.Pitch*math.Pi/180)
 	return f.Sharpness * front
 }
 

@@ -24,12 +24,13 @@ type synth struct {
 // face68 places a plausible 68-point face in a 640×480 frame and sets the
 // eyes' and inner mouth's aspect ratios exactly.
 func face68(ear, mar float64) [68]Point {
-	var p [68]Point
+	// A generic frontal head (see pose_test.go), outer eye corners 100 px
+	// apart, nose tip at (320, 240).
+	p := project(0, 0, 0, 100.0/450)
 	// Jaw 0..16 across x 240..400 (nose in the middle: frontal).
 	for i := 0; i <= 16; i++ {
 		p[i] = Point{240 + float64(i)*10, 200 + 60*math.Sin(math.Pi*float64(i)/16)}
 	}
-	p[30] = Point{320, 230}
 	eyeAt := func(idx [6]int, x0 float64) {
 		w := 30.0
 		h := ear * w // EAR = h / w for this shape
@@ -421,7 +422,10 @@ func TestGates(t *testing.T) {
 		{IssueTooDark, func(f *Frame) { f.Brightness = 25 }},
 		{IssueTooBright, func(f *Frame) { f.Brightness = 240 }},
 		{IssueBlurred, func(f *Frame) { f.Sharpness = 2 }},
-		{IssueTurnedAway, func(f *Frame) { f.Landmarks[30].X = 255 }},
+		{IssueTurnRight, func(f *Frame) { f.Landmarks = project(50, 0, 0, 0.22) }},
+		{IssueTurnLeft, func(f *Frame) { f.Landmarks = project(-45, 10, 20, 0.22) }},
+		{IssueLookUp, func(f *Frame) { f.Landmarks = project(10, 45, 0, 0.22) }},
+		{IssueLookDown, func(f *Frame) { f.Landmarks = project(0, -40, -25, 0.22) }},
 	}
 	for _, tt := range tests {
 		f := s.frame(0)

@@ -39,6 +39,16 @@ type LipOptions struct {
 	MaxOpen     time.Duration // longest; a yawn or a held-open mouth is not speech
 	CyclesPer   float64       // cycles needed per digit
 	MinVariance float64       // minimum standard deviation of MAR over the window
+	// With the mouth's pixels (Frame.Mouth and a baseline template),
+	// MAR's rise and the mouth patch's change (1 − NCC with the closed
+	// mouth), each in units of its own baseline noise (floored at
+	// NoiseFloorMAR and NoiseFloorPix), are added into one score, as
+	// for blinks: a syllable opens above OpenScore, with the pixels
+	// moving at least MinPixel units, and closes below CloseScore. The
+	// MAR thresholds above then serve only faces without patches.
+	OpenScore, CloseScore        float64
+	MinPixel, Cap                float64
+	NoiseFloorMAR, NoiseFloorPix float64
 }
 
 // DefaultLips: a spoken syllable opens the inner lips by about 0.2 MAR
@@ -51,6 +61,8 @@ var DefaultLips = LipOptions{
 	MaxOpen:     1500 * time.Millisecond,
 	CyclesPer:   0.6,
 	MinVariance: 0.03,
+	OpenScore:   10, CloseScore: 5, MinPixel: 3, Cap: 12,
+	NoiseFloorMAR: 0.02, NoiseFloorPix: 0.004,
 }
 
 // LipCheck judges speech from inner-lip movement.
@@ -58,11 +70,13 @@ type LipCheck struct {
 	opt    LipOptions
 	need   int
 	base   float64
+	mouth  *mouthModel
 	prompt time.Duration
 
 	open      bool
 	openAt    time.Duration
 	cycles    int
+	fused     bool // judged on the fused score (the variance rule is MAR's)
 	n         int
 	sum, sum2 float64
 }
@@ -72,7 +86,7 @@ func NewLipCheck(opt LipOptions) *LipCheck { return &LipCheck{opt: opt} }
 
 // Start implements SpeechCheck.
 func (c *LipCheck) Start(code string, b Baseline, prompt time.Duration) {
-	*c = LipCheck{opt: c.opt, base: b.MAR, prompt: prompt}
+	*c = LipCheck{opt: c.opt, base: b.MAR, mouth: b.mouth, prompt: prompt}
 	c.need = int(math.Ceil(c.opt.CyclesPer * float64(len(code))))
 	if c.need < 1 {
 		c.need = 1
@@ -89,10 +103,18 @@ func (c *LipCheck) Frame(f *Frame) {
 	c.sum += mar
 	c.sum2 += mar * mar
 	rise := mar - c.base
+	opening, closing := rise > c.opt.OpenRise, rise < c.opt.CloseRise
+	if c.mouth != nil && f.Mouth.Valid {
+		zm := math.Max(0, rise/math.Max(c.mouth.marSpread, c.opt.NoiseFloorMAR))
+		zp := math.Max(0, (1-ncc(&c.mouth.tmpl, &f.Mouth)-c.mouth.med)/math.Max(c.mouth.scale, c.opt.NoiseFloorPix))
+		s := math.Min(zm, c.opt.Cap) + math.Min(zp, c.opt.Cap)
+		opening, closing = s > c.opt.OpenScore && zp >= c.opt.MinPixel, s < c.opt.CloseScore
+		c.fused = true
+	}
 	switch {
-	case !c.open && rise > c.opt.OpenRise:
+	case !c.open && opening:
 		c.open, c.openAt = true, f.Time
-	case c.open && rise < c.opt.CloseRise:
+	case c.open && closing:
 		c.open = false
 		if d := f.Time - c.openAt; d >= c.opt.MinOpen && d <= c.opt.MaxOpen {
 			c.cycles++
@@ -103,7 +125,7 @@ func (c *LipCheck) Frame(f *Frame) {
 // Decide implements SpeechCheck.
 func (c *LipCheck) Decide(final bool) SpeechResult {
 	r := SpeechResult{Cycles: c.cycles}
-	if c.cycles >= c.need && c.stddev() >= c.opt.MinVariance {
+	if c.cycles >= c.need && (c.fused || c.stddev() >= c.opt.MinVariance) {
 		r.Done, r.Pass = true, true
 		return r
 	}

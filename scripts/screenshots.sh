@@ -57,3 +57,6 @@ shot pass certify 16
 # A failure: the held-photo attack clip (it never blinks) as the camera.
 "$(dirname "$bin")/kioskctl" fixture --out "$data/clips" --only photo >/dev/null
 SHOT_ARGS="--video $data/clips/photo.avi" shot fail certify 17
+# A head turned too far: the check says which way to move (issue 9).
+"$(dirname "$bin")/kioskctl" fixture --out "$data/turned" --only photo --face '2008_002079.jpg#4' >/dev/null
+SHOT_ARGS="--video $data/turned/photo.avi" shot turned certify 8

@@ -153,6 +153,10 @@ var issueVoice = map[string]string{
 	liveness.IssueTooBright.Code:     "too_bright",
 	liveness.IssueBlurred.Code:       "blurred",
 	liveness.IssueTurnedAway.Code:    "face_screen",
+	liveness.IssueTurnLeft.Code:      "turn_left",
+	liveness.IssueTurnRight.Code:     "turn_right",
+	liveness.IssueLookUp.Code:        "look_up",
+	liveness.IssueLookDown.Code:      "look_down",
 }
 
 func (lc *liveCheck) frame(m gocv.Mat, t time.Duration) error {

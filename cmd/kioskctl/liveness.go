@@ -127,6 +127,7 @@ func cmdFixture(_ context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "folder to write the clips to")
 	only := fs.String("only", "", "render only this clip")
 	model := fs.String("model", face.DefaultModel, "dlib 68-point landmark model")
+	faceName := fs.String("face", "", "render from this face of Debian's example photos (kioskctl validate -v names them) instead of the portrait")
 	if err := fs.Parse(args); err != nil || *out == "" || fs.NArg() > 0 {
 		return errUsage
 	}
@@ -142,7 +143,7 @@ func cmdFixture(_ context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return fmt.Errorf("fixture: %w", err)
 	}
-	r, err := fixture.NewRenderer(*model)
+	r, err := openFixtureFace(*faceName, *model)
 	if err != nil {
 		return err
 	}
@@ -163,4 +164,22 @@ func cmdFixture(_ context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s blinks=%d syllables=%d frames=%d\n", line, len(tr.BlinkStarts), tr.Syllables, tr.Frames)
 	}
 	return nil
+}
+
+// openFixtureFace is the portrait's renderer, or one for a named face of
+// Debian's example photos.
+func openFixtureFace(name, model string) (*fixture.Renderer, error) {
+	if name == "" {
+		return fixture.NewRenderer(model)
+	}
+	faces, err := fixture.DebianFaces(fixture.DlibFacesDir)
+	if err != nil {
+		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "找不到人脸照片", Detail: "fixture", Err: err}
+	}
+	for _, f := range faces {
+		if f.Name == name {
+			return fixture.OpenFace(f, 170, model)
+		}
+	}
+	return nil, certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这张人脸", "fixture: no face named %q", name)
 }
