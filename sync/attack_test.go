@@ -153,10 +153,19 @@ func TestUnsignedJunkCostsNothing(t *testing.T) {
 	}
 }
 
-// F2: bodies are read only within a bounded number of upload slots.
+// F2: bodies are read only within a bounded number of upload slots, and
+// one address holds at most MaxUploadsPerAddress of them.
 func TestConcurrentUploadsAreBounded(t *testing.T) {
+	for _, limits := range [][2]int{{2, 4}, {4, 2}} { // global cap reached; per-address cap reached
+		t.Run(fmt.Sprintf("slots %d per address %d", limits[0], limits[1]), func(t *testing.T) {
+			uploadsBounded(t, limits[0], limits[1])
+		})
+	}
+}
+
+func uploadsBounded(t *testing.T, slots, perAddr int) {
 	r := newRig(t)
-	srv, cs := attacker(t, r, func(s *central.Server) { s.MaxUploads = 2 })
+	srv, cs := attacker(t, r, func(s *central.Server) { s.MaxUploads, s.MaxUploadsPerAddress = slots, perAddr })
 	c := r.client(t, "")
 	var writers []*io.PipeWriter
 	var wg gosync.WaitGroup
@@ -190,6 +199,9 @@ func TestConcurrentUploadsAreBounded(t *testing.T) {
 	a := send(t, signed(t, srv.URL, c.Terminal, c.Key, ksync.ContentTypeBatch, body, time.Now()))
 	if a.status != 503 || a.code != ksync.CodeBusy || a.header.Get("Retry-After") == "" {
 		t.Fatalf("third upload while two are held: %d %q, want 503 busy with Retry-After", a.status, a.code)
+	}
+	if cs.UploadsInFlight() != 2 {
+		t.Fatalf("%d uploads in flight, want the 2 held", cs.UploadsInFlight())
 	}
 	for _, pw := range writers {
 		pw.CloseWithError(io.ErrUnexpectedEOF)

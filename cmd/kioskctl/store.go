@@ -290,6 +290,8 @@ type recordJSON struct {
 	Ended     time.Time       `json:"ended_at"`
 	Metrics   json.RawMessage `json:"metrics"`
 	Synthetic bool            `json:"synthetic"`
+	// FrameSource is where the frames came from: camera, file, demo, none.
+	FrameSource string `json:"frame_source"`
 }
 
 func cmdRecords(ctx context.Context, e *env, args []string) error {
@@ -339,7 +341,7 @@ func cmdRecords(ctx context.Context, e *env, args []string) error {
 		for _, c := range list {
 			if err := enc.Encode(recordJSON{c.ID, c.RetireeID.Masked(), c.StaffID, c.Terminal, string(c.Method),
 				string(c.Verdict), c.Reason, c.Attempt, string(c.Receipt), string(c.Sync), c.Started, c.Ended,
-				c.Metrics, c.Synthetic}); err != nil {
+				c.Metrics, c.Synthetic, string(c.FrameSource)}); err != nil {
 				return err
 			}
 		}

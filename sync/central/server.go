@@ -14,6 +14,7 @@ import (
 	"log"
 	"net/http"
 	"strconv"
+	gosync "sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,9 @@ type Server struct {
 	// MaxUploads bounds the batch bodies held at once (default 4); past it
 	// a batch is answered 503 busy before its body is read.
 	MaxUploads int
+	// MaxUploadsPerAddress bounds the bodies one client address has in
+	// flight (default 2), so one sender cannot hold every slot.
+	MaxUploadsPerAddress int
 	// RateLimit bounds unauthenticated work per client address.
 	RateLimit RateLimit
 
@@ -37,13 +41,38 @@ type Server struct {
 	uploading                         atomic.Int64
 	uploads                           chan struct{}
 	limiter                           *limiter
+	perAddrMu                         gosync.Mutex
+	perAddr                           map[string]int
+}
+
+// takeAddr counts one more body in flight from addr, false past the cap.
+func (s *Server) takeAddr(addr string) bool {
+	s.perAddrMu.Lock()
+	defer s.perAddrMu.Unlock()
+	if s.perAddr[addr] >= s.MaxUploadsPerAddress {
+		return false
+	}
+	s.perAddr[addr]++
+	return true
+}
+
+func (s *Server) releaseAddr(addr string) {
+	s.perAddrMu.Lock()
+	defer s.perAddrMu.Unlock()
+	if s.perAddr[addr]--; s.perAddr[addr] <= 0 {
+		delete(s.perAddr, addr)
+	}
 }
 
 // UploadsInFlight is how many batch bodies are being read or ingested.
 func (s *Server) UploadsInFlight() int64 { return s.uploading.Load() }
 
-// DefaultMaxUploads is how many batch bodies the central holds at once.
-const DefaultMaxUploads = 4
+// DefaultMaxUploads is how many batch bodies the central holds at once,
+// and DefaultMaxUploadsPerAddress how many of them one address may hold.
+const (
+	DefaultMaxUploads           = 4
+	DefaultMaxUploadsPerAddress = 2
+)
 
 // Handler returns the HTTP routes.
 func (s *Server) Handler() http.Handler {
@@ -56,7 +85,11 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxUploads <= 0 {
 		s.MaxUploads = DefaultMaxUploads
 	}
+	if s.MaxUploadsPerAddress <= 0 {
+		s.MaxUploadsPerAddress = DefaultMaxUploadsPerAddress
+	}
 	s.uploads = make(chan struct{}, s.MaxUploads)
+	s.perAddr = map[string]int{}
 	s.limiter = newLimiter(s.RateLimit, func() time.Time { return s.Now() })
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+ksync.PathHealth, s.open(func(w http.ResponseWriter, r *http.Request) {
@@ -188,16 +221,23 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, withBody b
 			s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, fmt.Sprintf("body longer than %d bytes", ksync.MaxBodyBytes))
 			return "", nil, release, false
 		}
-		select {
-		case s.uploads <- struct{}{}:
-		default:
+		busy := func() (string, []byte, func(), bool) {
 			s.busy.Add(1)
 			w.Header().Set("Retry-After", "5")
 			s.fail(w, http.StatusServiceUnavailable, ksync.CodeBusy, "the central is receiving other batches; retry later")
-			return "", nil, release, false
+			return "", nil, func() {}, false
+		}
+		if !s.takeAddr(addr) {
+			return busy()
+		}
+		select {
+		case s.uploads <- struct{}{}:
+		default:
+			s.releaseAddr(addr)
+			return busy()
 		}
 		s.uploading.Add(1)
-		release = func() { s.uploading.Add(-1); <-s.uploads }
+		release = func() { s.uploading.Add(-1); <-s.uploads; s.releaseAddr(addr) }
 		var buf bytes.Buffer
 		if r.ContentLength > 0 {
 			buf.Grow(int(r.ContentLength))
