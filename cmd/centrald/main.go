@@ -37,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	"certkiosk"
 	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
@@ -85,8 +86,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	fs.StringVar(&o.db, "db", "", "storage: sqlite:PATH or postgres://… (default: SQLite in --data)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to listen on")
 	fs.BoolVar(&o.insecure, "insecure-http", false, "serve plain HTTP (loopback tests only)")
+	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *version {
+		fmt.Fprintln(stdout, "centrald", certkiosk.Version)
+		return nil
 	}
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)

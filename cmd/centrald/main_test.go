@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"certkiosk"
 	ksync "certkiosk/sync"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +82,19 @@ func TestServesTLSWithAPinnedCertificate(t *testing.T) {
 	}
 	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil && resp.StatusCode == 200 {
 		t.Fatal("plain HTTP answered on the TLS port")
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	var out bytes.Buffer
+	data := t.TempDir() + "/never-made"
+	if err := run(context.Background(), []string{"--data", data, "--version"}, &out, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "centrald "+certkiosk.Version+"\n" {
+		t.Fatalf("--version: %q", out.String())
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Fatalf("--version touched the data directory: %v", err)
 	}
 }

@@ -33,7 +33,12 @@ func main() {
 	customer := flag.Bool("customer", false, "open the retiree-facing window for a second monitor (full-screen)")
 	screen := flag.String("screen", "", "open this screen after signing in as --staff (screenshots): home, records, sync, device, retiree")
 	staff := flag.String("staff", "", "sign in as this staff ID with the PIN from stdin (screenshots)")
+	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *version {
+		fmt.Println("certkiosk", certkiosk.Version)
+		return
+	}
 	if err := run(*dataDir, *demo, *device, *video, *language, *staff, *screen, *customer); err != nil {
 		fmt.Fprintln(os.Stderr, "certkiosk:", certkiosk.ErrorMessageOf(err), "—", err)
 		os.Exit(1)

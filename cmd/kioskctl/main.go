@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	e := &env{stdout: stdout, stderr: stderr}
 	fs.StringVar(&e.dataDir, "data", certkiosk.DefaultDataDir(), "data directory")
+	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kioskctl [--data DIR] COMMAND [flags]")
 		for _, c := range commands {
@@ -71,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *version {
+		cmdVersion(ctx, e, nil)
+		return 0
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

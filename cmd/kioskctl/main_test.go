@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"certkiosk"
 )
 
 func kioskctl(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -59,5 +61,15 @@ func TestDemoClip(t *testing.T) {
 	code, stdout, errOut := kioskctl(t, "democlip", "--out", out, "--seconds", "0.5")
 	if code != 0 || strings.TrimSpace(stdout) != out {
 		t.Fatalf("code %d, out %q, err %q", code, stdout, errOut)
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	code, out, _ := kioskctl(t, "--version")
+	if code != 0 || out != "kioskctl "+certkiosk.Version+"\n" {
+		t.Fatalf("--version: code %d, out %q", code, out)
+	}
+	if code, _, errOut := kioskctl(t, "--data", t.TempDir(), "--version"); code != 0 || errOut != "" {
+		t.Fatalf("--data DIR --version: code %d, stderr %q", code, errOut)
 	}
 }
