@@ -79,16 +79,14 @@ func (s *DB) IsDemo(ctx context.Context) (bool, error) {
 	if err != nil || v == "1" {
 		return v == "1", err
 	}
-	var staff, real, certs int
-	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM staff WHERE id <> ?),
-		(SELECT count(*) FROM retiree WHERE synthetic = 0), (SELECT count(*) FROM certification)`, DemoStaffID).
-		Scan(&staff, &real, &certs)
+	var others, demoStaff, real, invented int
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM staff WHERE id <> ?), (SELECT count(*) FROM staff WHERE id = ?),
+		(SELECT count(*) FROM retiree WHERE synthetic = 0), (SELECT count(*) FROM retiree WHERE synthetic = 1)`,
+		DemoStaffID, DemoStaffID).Scan(&others, &demoStaff, &real, &invented)
 	if err != nil {
 		return false, fmt.Errorf("demo data check: %w", err)
 	}
-	var demoStaff int
-	s.db.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE id = ?`, DemoStaffID).Scan(&demoStaff)
-	return demoStaff == 1 && staff == 0 && real == 0, nil
+	return demoStaff == 1 && others == 0 && real == 0 && invented > 0, nil
 }
 
 // IsEmpty reports whether the database has no staff, retirees or

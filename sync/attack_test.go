@@ -447,3 +447,24 @@ func TestFrameSourceAndReceiptLookupOverTheWire(t *testing.T) {
 		t.Fatalf("the refused file record answers a lookup: %d", a.status)
 	}
 }
+
+// F4, F13: demo data (invented people, the published demo PIN) is never
+// enrolled with a central.
+func TestDemoDataIsNeverEnrolled(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	demo, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	demo.KDF = store.KDFParams{Time: 1, Memory: 1024, Threads: 1}
+	if err := store.SeedDemo(ctx, demo); err != nil {
+		t.Fatal(err)
+	}
+	tok := central.NewToken()
+	r.store.AddTerminal(ctx, "T-0100", "demo", central.TokenHash(tok), time.Now().Add(time.Hour))
+	if _, err := ksync.Enroll(ctx, demo, "t", r.srv.URL, tok, true, ""); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
+		t.Fatalf("enrolling demo data: %v, want a refusal", err)
+	}
+}

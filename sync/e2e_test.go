@@ -346,14 +346,21 @@ func TestRecordsSavedBeforeEnrollmentSync(t *testing.T) {
 	kiosk, _ := store.Open(ctx, filepath.Join(dir, "kiosk"))
 	defer kiosk.Close()
 	kiosk.KDF = store.KDFParams{Time: 1, Memory: 1024, Threads: 1}
-	if err := store.SeedDemo(ctx, kiosk); err != nil { // demo staff and a local evidence key
+	// Staff, a roster and a local evidence key, as kioskctl init and roster import make them.
+	if err := kiosk.AddStaff(ctx, "t", certkiosk.Staff{ID: "A001", Role: certkiosk.RoleAdmin}, "135790"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kiosk.CreateLocalEvidenceKey(ctx, "t"); err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{kiosk: kiosk, store: cs}
-	r.roster, _ = store.DemoRoster(store.DemoRosterSize, 1, certkiosk.DateOf(time.Now()))
+	r.roster, _ = store.DemoRoster(30, 1, certkiosk.DateOf(time.Now()))
+	if err := kiosk.PutRetirees(ctx, r.roster, false); err != nil {
+		t.Fatal(err)
+	}
 	ids, _ := kiosk.ListRetireeIDs(ctx, 5)
 	for i, id := range ids {
-		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: id, StaffID: store.DemoStaffID, Method: certkiosk.MethodBlink,
+		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: id, StaffID: "A001", Method: certkiosk.MethodBlink,
 			Verdict: certkiosk.VerdictPass, Started: time.Now(), Ended: time.Now(), Attempt: 1}
 		if err := kiosk.SaveCertification(ctx, "t", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(i)}}); err != nil {
 			t.Fatal(err)

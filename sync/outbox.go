@@ -24,6 +24,12 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 		return EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "请用 --pin 填写中心提供的证书指纹（64位十六进制）",
 			"https enrollment needs --pin, the central's SPKI SHA-256 (centrald tls pin)")
 	}
+	// Demo data (invented people, a published PIN) never reaches a central.
+	if demo, err := db.IsDemo(ctx); err != nil {
+		return EnrollResponse{}, fmt.Errorf("enroll: %w", err)
+	} else if demo {
+		return EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "演示数据目录不能注册到中心", "enroll: %s holds demo data", db.Dir())
+	}
 	// The terminal keeps the key it may already sign receipts with.
 	priv, err := db.TerminalKey(ctx)
 	if err != nil {
