@@ -16,7 +16,7 @@ FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken 
 	./store:FuzzParseRoster \
 	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders
 
-.PHONY: all deps build run test bench fuzz fuzz-seeds screenshots font voices clean
+.PHONY: all deps build run test package bench fuzz fuzz-seeds screenshots font voices clean
 
 all: build
 
@@ -41,6 +41,12 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -race ./...
 	$(GO) test -tags matprofile $(MATPROFILE_PKGS)
+
+# Debian packages under build/: certkiosk_VERSION_amd64.deb and
+# certkiosk-central_VERSION_amd64.deb (scripts/package.sh, nfpm as a Go tool).
+package:
+	@DEPS_EXTRA="dpkg-dev" scripts/deps.sh
+	VERSION=$(VERSION) scripts/package.sh
 
 # Each fuzz target in turn (one at a time: 2 cores). A crash is written to
 # testdata/fuzz/<target>/ by go test: commit it with the fix, as a regression seed.
