@@ -468,3 +468,43 @@ func TestDemoDataIsNeverEnrolled(t *testing.T) {
 		t.Fatalf("enrolling demo data: %v, want a refusal", err)
 	}
 }
+
+// F3 on the kiosk's side: a record past the limits is refused locally, so
+// it never makes the central refuse the batches it would travel in.
+func TestKioskKeepsRecordsPastTheLimitsOut(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.save(t, 2)
+	big := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: r.roster[3].ID, StaffID: "A001",
+		Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Started: time.Now().Add(-time.Second), Ended: time.Now(),
+		Attempt: 1, Metrics: []byte(`{"x":"` + strings.Repeat("a", ksync.MaxMetricsBytes) + `"}`)}
+	if err := r.kiosk.SaveCertification(ctx, "t", big, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.save(t, 1)
+	res, err := (&ksync.Worker{DB: r.kiosk, Client: r.client(t, ""), BatchRecords: 2}).SyncOnce(ctx)
+	if err != nil || res.Acked != 3 {
+		t.Fatalf("sync: %+v %v, want the 3 records within the limits acked", res, err)
+	}
+	counts, _ := r.kiosk.SyncCounts(ctx)
+	if counts.Refused != 1 || counts.Pending != 0 {
+		t.Fatalf("kiosk counts %+v, want the oversized record refused locally", counts)
+	}
+}
+
+// A terminal cannot enroll a small-order public key, under which anybody
+// could sign as it (found by FuzzSignedHeaders).
+func TestEnrollRefusesSmallOrderKeys(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	tok := central.NewToken()
+	r.store.AddTerminal(ctx, "T-0200", "x", central.TokenHash(tok), time.Now().Add(time.Hour))
+	body := `{"token":"` + tok + `","public_key":"` + strings.Repeat("A", 43) + `="}` // 32 zero bytes
+	req, _ := http.NewRequest(http.MethodPost, r.srv.URL+ksync.PathEnroll, strings.NewReader(body))
+	if a := send(t, req); a.status != 400 || a.code != ksync.CodeInvalid {
+		t.Fatalf("enroll with the zero key: %d %s", a.status, a.body)
+	}
+	if term, _ := r.store.Terminal(ctx, "T-0200"); term.PublicKey != nil {
+		t.Fatal("the zero key was bound")
+	}
+}

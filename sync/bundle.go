@@ -78,7 +78,7 @@ func (b Bundle) Verify(pub ed25519.PublicKey) error {
 	if b.Format != BundleFormat {
 		return fmt.Errorf("not a %s file", BundleFormat)
 	}
-	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, signingBytes(b.Format, b.Terminal, b.Created, b.Body), b.Signature) {
+	if SmallOrderKey(pub) || !ed25519.Verify(pub, signingBytes(b.Format, b.Terminal, b.Created, b.Body), b.Signature) {
 		return fmt.Errorf("bundle signature does not verify")
 	}
 	return nil

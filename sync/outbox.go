@@ -253,14 +253,27 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 				prepErr <- err
 				return
 			}
-			var pending []string
-			b := Batch{Records: make([]Record, len(batch))}
-			ids := make([]string, len(batch))
-			for i, o := range batch {
-				b.Records[i], ids[i] = ToRecord(o), o.ID
+			var pending, ids []string
+			var b Batch
+			for _, o := range batch {
+				r := ToRecord(o)
+				// A record past the protocol's limits would make the central
+				// refuse the whole batch, again and again: refuse it here.
+				if lerr := CheckRecordLimits(r); lerr != nil {
+					if err := w.DB.MarkRefused(pctx, "sync", o.ID, "too_large: "+lerr.Error()); err != nil {
+						prepErr <- err
+						return
+					}
+					continue
+				}
+				b.Records, ids = append(b.Records, r), append(ids, o.ID)
 				if o.Sync == certkiosk.SyncPending {
 					pending = append(pending, o.ID)
 				}
+			}
+			after = batch[len(batch)-1].ID
+			if len(ids) == 0 {
+				continue
 			}
 			if err := w.DB.MarkSent(pctx, "sync", pending); err != nil {
 				prepErr <- err
@@ -275,7 +288,6 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 				prepErr <- err
 				return
 			}
-			after = ids[len(ids)-1]
 			select {
 			case ready <- prepared{ids, body}:
 			case <-pctx.Done():

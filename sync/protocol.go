@@ -322,5 +322,5 @@ func (s *SignedRequest) SetBody(body []byte) {
 
 // Verify checks the signature with the terminal's public key.
 func (s SignedRequest) Verify(pub ed25519.PublicKey) bool {
-	return s.signing != nil && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, s.signing, s.Signature)
+	return s.signing != nil && !SmallOrderKey(pub) && ed25519.Verify(pub, s.signing, s.Signature)
 }

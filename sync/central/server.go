@@ -1,7 +1,6 @@
 package central
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -155,7 +154,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pub, err := base64.StdEncoding.DecodeString(req.PublicKey)
-	if err != nil || len(pub) != ed25519.PublicKeySize {
+	if err != nil || len(pub) != ed25519.PublicKeySize || ksync.SmallOrderKey(pub) {
 		s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "public key must be a base64 Ed25519 key")
 		return
 	}
@@ -238,11 +237,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, withBody b
 		}
 		s.uploading.Add(1)
 		release = func() { s.uploading.Add(-1); <-s.uploads; s.releaseAddr(addr) }
-		var buf bytes.Buffer
-		if r.ContentLength > 0 {
-			buf.Grow(int(r.ContentLength))
-		}
-		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, ksync.MaxBodyBytes))
+		var err error
+		body, err = readBody(w, r)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			release()
@@ -254,7 +250,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, withBody b
 			s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "body unreadable")
 			return "", nil, func() {}, false
 		}
-		body = buf.Bytes()
 	}
 	sr.SetBody(body)
 	if !sr.Verify(t.PublicKey) {
@@ -278,6 +273,21 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, withBody b
 		return "", nil, func() {}, false
 	}
 	return t.ID, body, release, true
+}
+
+// readBody reads a body of at most MaxBodyBytes: into one buffer of its
+// Content-Length when that is given (net/http holds the body to it), else
+// (chunked) growing as it comes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, ksync.MaxBodyBytes)
+	if r.ContentLength < 0 {
+		return io.ReadAll(rd)
+	}
+	buf := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(rd, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
