@@ -184,9 +184,6 @@ func (d *appearanceBlinks) observe(f *Frame, ear float64) (Blink, bool) {
 	}
 	d.seen, d.lastSeen = true, f.Time
 	s, zc, zf := d.score(c, ear)
-	if DebugEyes != nil {
-		DebugEyes(f.Index, c, s, zc, zf, d.armed, d.closed)
-	}
 	if !d.armed {
 		// Only eyes seen open after the baseline can start a blink.
 		d.armed = s < d.opt.Open
@@ -234,8 +231,6 @@ func overlaps(a, b Blink) bool {
 	const slack = 100 * time.Millisecond
 	return a.Start <= b.End+slack && b.Start <= a.End+slack
 }
-
-var DebugEyes func(i int, c, s, zc, zf float64, armed, closed bool)
 
 // mouthModel is the person's closed mouth: the template of the mouth
 // patch and the noise of its change and of MAR, from the baseline.

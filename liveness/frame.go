@@ -27,19 +27,19 @@ type Frame struct {
 	Sharpness float64
 
 	// Eyes are each eye's pixels (image left first) in a patch of fixed
-	// size, aligned on the eye's corners (so roll, distance and drift
-	// are taken out) and covering the open eye whatever the lid
+	// size, centred on the eye's corners and levelled and scaled by the
+	// outer eye corners (so roll, distance and drift are taken out) and covering the open eye whatever the lid
 	// landmarks say: the second cue of a blink, for when the landmarks
 	// hardly follow the lid (small, dim or compressed faces, heavy lids,
 	// glasses). Valid only with landmarks.
 	Eyes [2]Patch
-	// Mouth is the mouth's pixels in a patch aligned on its outer
-	// corners, which sit at (4, 5) and (28, 5): the lips and the jaw's
-	// opening below them, the second cue of speech.
+	// Mouth is the mouth's pixels in the same kind of patch, its
+	// corners' middle at (16, 5): the lips and the jaw's opening below
+	// them, the second cue of speech.
 	Mouth Patch
 }
 
-// Patch size: an eye's corners sit at (4, 8) and (28, 8).
+// Patch size: an eye's corners' middle sits at (16, 8).
 const (
 	PatchW = 32
 	PatchH = 16

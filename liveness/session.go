@@ -248,7 +248,7 @@ func (s *Session) Observe(f Frame) Update {
 				s.cfg.Speech.Start(s.cfg.Code, s.base, s.promptAt)
 			}
 		}
-		u.Blink = s.challenge(&f)
+		u.Blink = s.challenge(&f, ok)
 	}
 	if s.state == StateChallenge && ok {
 		u.Prompt = s.ChallengeText()
@@ -341,13 +341,17 @@ func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 			s.cfg.Speech.Start(s.cfg.Code, s.base, s.promptAt)
 		}
 	}
-	s.challenge(f)
+	s.challenge(f, ok)
 }
 
 // challenge tracks the eyes (from the baseline on, so a blink already under
 // way at the prompt is recognised as such and not counted) and decides.
-func (s *Session) challenge(f *Frame) *Blink {
-	single := f.Faces == 1 && f.HasShape
+//
+// Only frames that pass the quality gates are judged: when tracking
+// slips (the box collapses, the face blurs or turns too far) the
+// landmarks and patches change wildly, and that is no blink or syllable.
+func (s *Session) challenge(f *Frame, good bool) *Blink {
+	single := f.Faces == 1 && f.HasShape && good
 	if f.Faces > 1 {
 		if !s.multi {
 			s.multi, s.multiAt = true, f.Time
@@ -386,7 +390,13 @@ func (s *Session) challenge(f *Frame) *Blink {
 			return counted
 		}
 	} else if s.state == StateChallenge {
-		s.cfg.Speech.Frame(f)
+		// Every frame goes to the check (an audio check keeps its own
+		// clock); a frame that fails the gates carries no face.
+		g := *f
+		if !single {
+			g.HasShape, g.Mouth.Valid = false, false
+		}
+		s.cfg.Speech.Frame(&g)
 		r := s.cfg.Speech.Decide(false)
 		s.result.MouthCycles = r.Cycles
 		if r.Done {

@@ -48,6 +48,7 @@ type LipOptions struct {
 	// MAR thresholds above then serve only faces without patches.
 	OpenScore, CloseScore        float64
 	MinPixel, Cap                float64
+	MinMAR                       float64 // MAR must rise this many noise units in a syllable
 	NoiseFloorMAR, NoiseFloorPix float64
 }
 
@@ -61,7 +62,7 @@ var DefaultLips = LipOptions{
 	MaxOpen:     1500 * time.Millisecond,
 	CyclesPer:   0.6,
 	MinVariance: 0.03,
-	OpenScore:   10, CloseScore: 5, MinPixel: 3, Cap: 12,
+	OpenScore:   10, CloseScore: 5, MinPixel: 3, MinMAR: 1.5, Cap: 12,
 	NoiseFloorMAR: 0.02, NoiseFloorPix: 0.004,
 }
 
@@ -73,12 +74,31 @@ type LipCheck struct {
 	mouth  *mouthModel
 	prompt time.Duration
 
-	open      bool
-	openAt    time.Duration
-	cycles    int
-	fused     bool // judged on the fused score (the variance rule is MAR's)
+	mar, pix  cycler // the MAR rule and the fused rule, counted apart
 	n         int
 	sum, sum2 float64
+}
+
+// cycler counts open–close cycles of one rule.
+type cycler struct {
+	open    bool
+	openAt  time.Duration
+	cycles  int
+	peakMAR float64 // the open phase's highest MAR rise, in noise units
+}
+
+// step advances the cycler; moved says the lip landmarks moved enough
+// in the open phase (always true for the MAR rule).
+func (y *cycler) step(t time.Duration, opening, closing bool, opt *LipOptions) {
+	switch {
+	case !y.open && opening:
+		y.open, y.openAt = true, t
+	case y.open && closing:
+		y.open = false
+		if d := t - y.openAt; d >= opt.MinOpen && d <= opt.MaxOpen {
+			y.cycles++
+		}
+	}
 }
 
 // NewLipCheck returns a lip check with opt.
@@ -103,29 +123,40 @@ func (c *LipCheck) Frame(f *Frame) {
 	c.sum += mar
 	c.sum2 += mar * mar
 	rise := mar - c.base
-	opening, closing := rise > c.opt.OpenRise, rise < c.opt.CloseRise
-	if c.mouth != nil && f.Mouth.Valid {
-		zm := math.Max(0, rise/math.Max(c.mouth.marSpread, c.opt.NoiseFloorMAR))
-		zp := math.Max(0, (1-ncc(&c.mouth.tmpl, &f.Mouth)-c.mouth.med)/math.Max(c.mouth.scale, c.opt.NoiseFloorPix))
-		s := math.Min(zm, c.opt.Cap) + math.Min(zp, c.opt.Cap)
-		opening, closing = s > c.opt.OpenScore && zp >= c.opt.MinPixel, s < c.opt.CloseScore
-		c.fused = true
+	// The MAR rule: absolute rises over the closed mouth, for faces whose
+	// lip landmarks follow speech well.
+	c.mar.step(f.Time, rise > c.opt.OpenRise, rise < c.opt.CloseRise, &c.opt)
+	if c.mouth == nil || !f.Mouth.Valid {
+		return
 	}
-	switch {
-	case !c.open && opening:
-		c.open, c.openAt = true, f.Time
-	case c.open && closing:
-		c.open = false
-		if d := f.Time - c.openAt; d >= c.opt.MinOpen && d <= c.opt.MaxOpen {
-			c.cycles++
-		}
+	// The fused rule, for faces whose landmarks hardly follow the lips:
+	// MAR's rise and the mouth pixels' change in noise units.
+	zm := math.Max(0, rise/math.Max(c.mouth.marSpread, c.opt.NoiseFloorMAR))
+	zp := math.Max(0, (1-ncc(&c.mouth.tmpl, &f.Mouth)-c.mouth.med)/math.Max(c.mouth.scale, c.opt.NoiseFloorPix))
+	s := math.Min(zm, c.opt.Cap) + math.Min(zp, c.opt.Cap)
+	opening := s > c.opt.OpenScore && zp >= c.opt.MinPixel
+	if c.pix.open || opening {
+		c.pix.peakMAR = math.Max(c.pix.peakMAR, zm)
 	}
+	closing := s < c.opt.CloseScore
+	if c.pix.open && closing && c.pix.peakMAR < c.opt.MinMAR {
+		// The lip landmarks follow a spoken syllable at least a little;
+		// pixels that change while they stay put are the view changing
+		// (a photo tilted, the head at the pose limit), not speech.
+		c.pix.open = false
+	}
+	if closing {
+		defer func() { c.pix.peakMAR = 0 }()
+	}
+	c.pix.step(f.Time, opening, closing, &c.opt)
 }
 
-// Decide implements SpeechCheck.
+// Decide implements SpeechCheck: either rule may find the syllables;
+// the MAR rule also needs MAR to vary (its guard against jitter), the
+// fused rule has its own (both cues must move).
 func (c *LipCheck) Decide(final bool) SpeechResult {
-	r := SpeechResult{Cycles: c.cycles}
-	if c.cycles >= c.need && (c.fused || c.stddev() >= c.opt.MinVariance) {
+	r := SpeechResult{Cycles: max(c.mar.cycles, c.pix.cycles)}
+	if (c.mar.cycles >= c.need && c.stddev() >= c.opt.MinVariance) || c.pix.cycles >= c.need {
 		r.Done, r.Pass = true, true
 		return r
 	}

@@ -24,6 +24,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	only := fs.String("face", "", "only faces whose name contains this")
 	dir := fs.String("faces", fixture.DlibFacesDir, "folder of dlib's example faces")
 	verbose := fs.Bool("v", false, "print every case")
+	reference := fs.Bool("reference", false, "judge with the plain reference of issue 9 (blink clips only)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *jobs < 1 || (*codec != "h264" && *codec != "mjpg") {
 		return errUsage
 	}
@@ -52,6 +53,9 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	defer os.RemoveAll(tmp)
 	face.SetNumThreads(1)
 	v := &fixture.Validator{Dir: tmp}
+	if *reference {
+		v.Judge = fixture.JudgeReference
+	}
 	defer v.Close()
 	cases := fixture.ValidationCases(chosen, *codec, ks)
 	for i := range cases {
@@ -77,6 +81,10 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "%d faces (%s), %d clips, %s\n\n", len(chosen), *set, len(outs), *codec)
+	engine := "certkiosk engine"
+	if *reference {
+		engine = "plain reference (HOG + 68 points every frame, EAR < 0.7 × median)"
+	}
+	fmt.Fprintf(e.stdout, "%d faces (%s), %d clips, %s, %s\n\n", len(chosen), *set, len(outs), *codec, engine)
 	return fixture.WriteTable(e.stdout, fixture.Table(outs))
 }

@@ -285,27 +285,35 @@ func (p *Pipeline) measure(f *liveness.Frame) {
 	gocv.MeanStdDev(p.lap, &mean, &std)
 	s := std.GetDoubleAt(0, 0)
 	f.Sharpness = s * s
-	for k, idx := range [2][2]int{{36, 39}, {42, 45}} {
-		p.patch(&f.Landmarks, idx[0], idx[1], 8, &f.Eyes[k])
-	}
-	p.patch(&f.Landmarks, 48, 54, 5, &f.Mouth)
-}
-
-// patch warps the eye or mouth between corners a and b into a fixed-size
-// patch (liveness.PatchW × PatchH, corners at (4, y) and (28, y)): a
-// similarity transform, so the eye or mouth is level whatever the head's
-// roll.
-func (p *Pipeline) patch(pts *[68]liveness.Point, a, b int, y float64, out *liveness.Patch) {
-	ca, cb := pts[a], pts[b]
-	dx, dy := cb.X-ca.X, cb.Y-ca.Y
-	d := math.Hypot(dx, dy)
-	if d < 2 {
+	// Each patch is rotated and scaled by the line through the outer eye
+	// corners (long, so it barely jitters) and centred on the middle of
+	// the eye's or mouth's corners: 24 patch pixels are 0.3 of the
+	// distance between the outer eye corners, about an eye's width.
+	el, er := f.Landmarks[36], f.Landmarks[45]
+	dx, dy := er.X-el.X, er.Y-el.Y
+	iod := math.Hypot(dx, dy)
+	if iod < 8 {
 		return
 	}
-	s := 24 / d
-	c, sn := s*dx/d, s*dy/d
-	// x' = c·x + sn·y + tx, y' = −sn·x + c·y + ty, with a → (4, y).
-	m := []float64{c, sn, 4 - (c*ca.X + sn*ca.Y), -sn, c, y - (-sn*ca.X + c*ca.Y)}
+	for k, idx := range [3][2]int{{36, 39}, {42, 45}, {48, 54}} {
+		a, b := f.Landmarks[idx[0]], f.Landmarks[idx[1]]
+		cx, cy := (a.X+b.X)/2, (a.Y+b.Y)/2
+		out, y, scale := &f.Mouth, 5.0, 0.55 // the mouth is about 0.55 of it
+		if k < 2 {
+			out, y, scale = &f.Eyes[k], 8, 0.3
+		}
+		p.patch(cx, cy, dx/iod, dy/iod, 24/(scale*iod), y, out)
+	}
+}
+
+// patch warps the neighbourhood of (cx, cy) into a fixed-size patch
+// (liveness.PatchW × PatchH) with (cx, cy) at (16, y): rotated so the
+// direction (ux, uy) is level and scaled by s, so the eye or mouth sits
+// the same way whatever the head's roll and distance.
+func (p *Pipeline) patch(cx, cy, ux, uy, s, y float64, out *liveness.Patch) {
+	c, sn := s*ux, s*uy
+	// x' = c·x + sn·y + tx, y' = −sn·x + c·y + ty, with (cx, cy) → (16, y).
+	m := []float64{c, sn, 16 - (c*cx + sn*cy), -sn, c, y - (-sn*cx + c*cy)}
 	for i, v := range m {
 		p.eyeM.SetDoubleAt(i/3, i%3, v)
 	}
