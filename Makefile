@@ -40,7 +40,9 @@ test: deps
 	  if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race ./...
-	$(GO) test -tags matprofile $(MATPROFILE_PKGS)
+	# Without -race: this pass also runs the liveness validation set
+	# (liveness/fixture/validation_test.go, real faces, ~5 min on 2 cores).
+	$(GO) test -timeout 40m -tags matprofile $(MATPROFILE_PKGS)
 
 # Debian packages under build/: certkiosk_VERSION_amd64.deb and
 # certkiosk-central_VERSION_amd64.deb (scripts/package.sh, nfpm as a Go tool).
