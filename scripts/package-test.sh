@@ -148,9 +148,9 @@ envfile=$(unit_value EnvironmentFile)
 while IFS= read -r line; do
   [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
   [[ $line =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || fail "$envfile: cannot read: $line"
-  v=${BASH_REMATCH[2]}
+  k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
   if [[ $v =~ ^\"(.*)\"$ || $v =~ ^\'(.*)\'$ ]]; then v=${BASH_REMATCH[1]}; fi
-  ENV[${BASH_REMATCH[1]}]=$v
+  ENV[$k]=$v
 done <"$envfile"
 exec_start=$(unit_value ExecStart)
 [[ $exec_start != *[\"\'\\]* ]] || fail "ExecStart has quotes; this parser does not handle them: $exec_start"
@@ -196,7 +196,8 @@ if curl -fsk --max-time 5 --pinnedpubkey "sha256//$(echo wrongwrongwrong | base6
   fail "curl accepted a wrong pin: the pin check proves nothing"
 fi
 echo "healthz: $health"
-[ "$(ps -o user=,comm= -p "$CENTRALD_PID")" = "$user centrald" ] || fail "centrald does not run as $user: $(ps -o user=,comm= -p "$CENTRALD_PID")"
+running="$(stat -c %U "/proc/$CENTRALD_PID") $(cat "/proc/$CENTRALD_PID/comm")"
+[ "$running" = "$user centrald" ] || fail "want centrald running as $user, got $running"
 [ -f "$CENTRAL_STATE/central.db" ] || fail "no SQLite database in $CENTRAL_STATE (CENTRALD_DB empty)"
 [ "$(stat -c %U:%a "$CENTRAL_STATE/central.db")" = "certkiosk-central:600" ] ||
   fail "central.db: $(stat -c %U:%a "$CENTRAL_STATE/central.db") (want certkiosk-central:600, UMask=0077)"
