@@ -38,7 +38,7 @@ func TestStorageSuite(t *testing.T) {
 		}
 		n++
 		name := fmt.Sprintf("certkiosk_test_%d_%d", time.Now().UnixNano(), n)
-		if _, err := admin.pool.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		if _, err := admin.DB().ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 			t.Fatal(err)
 		}
 		admin.Close()
@@ -49,7 +49,7 @@ func TestStorageSuite(t *testing.T) {
 		t.Cleanup(func() {
 			s.Close()
 			if a, err := Open(ctx, url); err == nil {
-				a.pool.Exec(ctx, "DROP DATABASE "+name)
+				a.DB().ExecContext(ctx, "DROP DATABASE "+name)
 				a.Close()
 			}
 		})

@@ -1,0 +1,115 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"certkiosk/sync/central/sqlstore"
+	"certkiosk/sync/central/storetest"
+)
+
+const migrationCount = 1
+
+// emptyDB creates a fresh database on the server and returns its URL.
+func emptyDB(t *testing.T) string {
+	t.Helper()
+	url := pgURL(t)
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("certkiosk_mig_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if a, err := sql.Open("pgx", url); err == nil {
+			a.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+			a.Close()
+		}
+	})
+	return replaceDB(url, name)
+}
+
+func TestMigrateFromEmpty(t *testing.T) {
+	ctx := context.Background()
+	url := emptyDB(t)
+	for i := 0; i < 2; i++ { // the second open applies nothing
+		s, err := Open(ctx, url)
+		if err != nil {
+			t.Fatalf("open %d: %v", i+1, err)
+		}
+		var n int
+		if err := s.DB().QueryRow(`SELECT count(*) FROM schema_migration`).Scan(&n); err != nil || n != migrationCount {
+			t.Fatalf("open %d: %d migrations recorded (%v), want %d", i+1, n, err, migrationCount)
+		}
+		s.Close()
+	}
+}
+
+// A database made by centrald before versioned migrations upgrades in
+// place: at 6d698f0 pgstore ran exactly the text of 0001 on every start.
+func TestMigrateFromLegacySchema(t *testing.T) {
+	ddl, err := migrations.ReadFile("migration/0001_initial.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := emptyDB(t)
+	exec := func(q string) error {
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		_, err = db.Exec(q)
+		return err
+	}
+	open := func() (storetest.Versioned, error) { return Open(context.Background(), url) }
+	storetest.RunLegacyUpgrade(t, string(ddl), exec, open, migrationCount)
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	ctx := context.Background()
+	url := emptyDB(t)
+	s, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`INSERT INTO schema_migration (version, name, applied_at) VALUES (99, '0099_future.sql', '')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(ctx, url); !errors.Is(err, sqlstore.ErrSchemaTooNew) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("open of a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// Two centrald processes starting at once on an empty database both open it.
+func TestConcurrentFirstOpen(t *testing.T) {
+	ctx := context.Background()
+	url := emptyDB(t)
+	errs := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		go func() {
+			s, err := Open(ctx, url)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
