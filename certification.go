@@ -49,6 +49,15 @@ type Certification struct {
 	// record is made. The central stores non-synthetic records only from a
 	// camera.
 	FrameSource FrameSource
+	// PhotoMatch is staff's answer to 「本人与照片一致」 when a reference
+	// photo was shown beside the live face; nil when none was.
+	PhotoMatch *bool
+	// Resume, BackpayMonths and BackpayMonth are set on a pass that ended
+	// a suspension: the month payment resumes, how many withheld months
+	// are paid back, and the month the back pay arrives.
+	Resume        Month
+	BackpayMonths int
+	BackpayMonth  Month
 }
 
 // FrameSource says where a certification's frames came from.

@@ -101,6 +101,13 @@ type Retiree struct {
 	LastCert Date   // zero when never certified
 	Phone    string
 	Address  string
+	// Pension and SuspendedSince are the standing the central sent with
+	// the roster ("" and zero when it sent none); see Retiree.PensionOn.
+	Pension        PensionStatus
+	SuspendedSince Month
+	// ContactChecked is the day staff last confirmed or corrected the
+	// phone and address with the retiree (zero when never).
+	ContactChecked Date
 }
 
 // String never shows the full identity number.

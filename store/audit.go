@@ -28,6 +28,11 @@ const (
 	ActInit           = "terminal.init"
 	ActExport         = "records.export"
 	ActSync           = "sync.event"
+	ActContact        = "retiree.contact"  // contact details confirmed or corrected
+	ActRelative       = "retiree.relative" // a relative's contact set or removed
+	ActReferencePhoto = "reference.store"
+	ActReferenceView  = "reference.view"
+	ActReferencePurge = "reference.purge"
 	genesisHash       = "0000000000000000000000000000000000000000000000000000000000000000"
 	auditTimeFormat   = "2006-01-02T15:04:05.000000Z07:00"
 	auditDetailLimit  = 4096

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,12 +76,25 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 				enc = append(enc, EncryptedEvidence{c.ID, e.Kind, recipient, sha256Hex(ct), ct})
 			}
 		}
+		day := certkiosk.DateOf(c.Ended.In(chinaTime))
+		c.Resume, c.BackpayMonths, c.BackpayMonth = certkiosk.Month{}, 0, certkiosk.Month{}
+		if c.Verdict == certkiosk.VerdictPass {
+			if err := s.resumption(ctx, tx, c, day); err != nil {
+				return err
+			}
+		}
+		var match any
+		if c.PhotoMatch != nil {
+			match = *c.PhotoMatch
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO certification (id, retiree_id, staff_id, terminal, method, challenge,
-			verdict, reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, created_at, frame_source)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+			verdict, reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, created_at, frame_source,
+			photo_match, resume_month, backpay_months, backpay_month)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, string(c.RetireeID), c.StaffID, c.Terminal, string(c.Method), c.Challenge, string(c.Verdict),
 			c.Reason, string(c.Metrics), c.Started.UTC().Format(timeFormat), c.Ended.UTC().Format(timeFormat),
-			c.Attempt, string(c.Receipt), c.Synthetic, s.now().UTC().Format(timeFormat), string(c.FrameSource)); err != nil {
+			c.Attempt, string(c.Receipt), c.Synthetic, s.now().UTC().Format(timeFormat), string(c.FrameSource),
+			match, c.Resume.String(), c.BackpayMonths, c.BackpayMonth.String()); err != nil {
 			if strings.Contains(err.Error(), "FOREIGN KEY") {
 				return certkiosk.Errorf(certkiosk.EINVALID, "认证记录中的人员或工号不存在", "save certification: %v", err)
 			}
@@ -93,15 +107,26 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 			}
 		}
 		if c.Verdict == certkiosk.VerdictPass {
-			day := certkiosk.DateOf(c.Ended.In(chinaTime)).String()
 			if _, err := tx.ExecContext(ctx, `UPDATE retiree SET last_cert = ? WHERE id = ? AND (last_cert IS NULL OR last_cert < ?)`,
-				day, string(c.RetireeID), day); err != nil {
+				day.String(), string(c.RetireeID), day.String()); err != nil {
+				return err
+			}
+			// The best frame of a real pass becomes the reference photo
+			// for the next visit, unless the central sent an ID photo.
+			if err := s.keepLastPassPhoto(ctx, tx, c, evidence); err != nil {
 				return err
 			}
 		}
-		return s.audit(ctx, tx, actor, ActCertification, c.RetireeID.Masked(), map[string]any{
+		detail := map[string]any{
 			"id": c.ID, "verdict": string(c.Verdict), "method": string(c.Method), "attempt": c.Attempt,
-			"receipt": string(c.Receipt), "evidence": len(enc), "frame_source": string(c.FrameSource)})
+			"receipt": string(c.Receipt), "evidence": len(enc), "frame_source": string(c.FrameSource)}
+		if c.PhotoMatch != nil {
+			detail["photo_match"] = *c.PhotoMatch
+		}
+		if !c.Resume.IsZero() {
+			detail["resume_month"] = c.Resume.String()
+		}
+		return s.audit(ctx, tx, actor, ActCertification, c.RetireeID.Masked(), detail)
 	})
 	if err != nil {
 		return fmt.Errorf("save certification %s: %w", c.ID, err)
@@ -126,7 +151,7 @@ type CertFilter struct {
 // ListCertifications returns certifications, newest first.
 func (s *DB) ListCertifications(ctx context.Context, f CertFilter) ([]certkiosk.Certification, error) {
 	q := `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict, reason, metrics, started_at, ended_at,
-		attempt, receipt, sync_state, synthetic, frame_source FROM certification WHERE 1=1`
+		attempt, receipt, sync_state, synthetic, frame_source, ` + certExtraCols + ` FROM certification WHERE 1=1`
 	var args []any
 	if f.State != "" {
 		q += ` AND sync_state = ?`
@@ -172,7 +197,8 @@ func (s *DB) ListCertifications(ctx context.Context, f CertFilter) ([]certkiosk.
 // Certification returns one certification by ID.
 func (s *DB) Certification(ctx context.Context, id string) (certkiosk.Certification, error) {
 	c, err := scanCert(s.db.QueryRowContext(ctx, `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict,
-		reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, frame_source FROM certification WHERE id = ?`, id))
+		reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, frame_source, `+certExtraCols+`
+		FROM certification WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这条认证记录", "certification %s not found", id)
 	}
@@ -182,15 +208,33 @@ func (s *DB) Certification(ctx context.Context, id string) (certkiosk.Certificat
 	return c, nil
 }
 
+// certExtraCols follow frame_source in every query scanCert reads.
+const certExtraCols = `photo_match, resume_month, backpay_months, backpay_month`
+
 func scanCert(sc scanner) (certkiosk.Certification, error) {
 	var c certkiosk.Certification
-	var metrics, started, ended string
+	var metrics, started, ended, resume, backpay string
+	var match sql.NullBool
 	if err := sc.Scan(&c.ID, &c.RetireeID, &c.StaffID, &c.Terminal, &c.Method, &c.Challenge, &c.Verdict, &c.Reason,
-		&metrics, &started, &ended, &c.Attempt, &c.Receipt, &c.Sync, &c.Synthetic, &c.FrameSource); err != nil {
+		&metrics, &started, &ended, &c.Attempt, &c.Receipt, &c.Sync, &c.Synthetic, &c.FrameSource,
+		&match, &resume, &c.BackpayMonths, &backpay); err != nil {
 		return c, err
 	}
 	c.Metrics = json.RawMessage(metrics)
+	if match.Valid {
+		c.PhotoMatch = &match.Bool
+	}
 	var err error
+	if resume != "" {
+		if c.Resume, err = certkiosk.ParseMonth(resume); err != nil {
+			return c, err
+		}
+	}
+	if backpay != "" {
+		if c.BackpayMonth, err = certkiosk.ParseMonth(backpay); err != nil {
+			return c, err
+		}
+	}
 	if c.Started, err = time.Parse(timeFormat, started); err != nil {
 		return c, err
 	}
@@ -279,4 +323,79 @@ func (s *DB) DayCounts(ctx context.Context, day certkiosk.Date) (map[certkiosk.V
 		out[v] = n
 	}
 	return out, rows.Err()
+}
+
+// SetBackpayCutoffDay is the setting for the last day of a month on which a
+// certification still brings the back pay in the resumption month
+// (certkiosk.DefaultBackpayCutoffDay unless the central pushes another).
+const SetBackpayCutoffDay = "backpay_cutoff_day"
+
+// BackpayCutoffDay returns the cut-off day in force.
+func (s *DB) BackpayCutoffDay(ctx context.Context) (int, error) {
+	v, err := s.Setting(ctx, SetBackpayCutoffDay, strconv.Itoa(certkiosk.DefaultBackpayCutoffDay))
+	if err != nil {
+		return 0, err
+	}
+	d, err := strconv.Atoi(v)
+	if err != nil || d < 1 || d > 31 {
+		return 0, fmt.Errorf("bad %s setting %q", SetBackpayCutoffDay, v)
+	}
+	return d, nil
+}
+
+// SetBackpayCutoff changes the cut-off day (1–31), audited.
+func (s *DB) SetBackpayCutoff(ctx context.Context, actor string, day int) error {
+	if day < 1 || day > 31 {
+		return certkiosk.Errorf(certkiosk.EINVALID, "补发截止日应在 1 到 31 之间", "cut-off day %d out of range", day)
+	}
+	return s.SetSetting(ctx, actor, SetBackpayCutoffDay, strconv.Itoa(day))
+}
+
+// resumption fills in what a pass on day means for c's retiree, from the
+// retiree as stored before the pass moves its last certification.
+func (s *DB) resumption(ctx context.Context, tx *sql.Tx, c *certkiosk.Certification, day certkiosk.Date) error {
+	r, err := scanRetiree(tx.QueryRowContext(ctx, `SELECT `+retireeCols+` FROM retiree WHERE id = ?`, string(c.RetireeID)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return certkiosk.Errorf(certkiosk.EINVALID, "认证记录中的人员或工号不存在", "retiree %s not on the roster", c.RetireeID.Masked())
+	}
+	if err != nil {
+		return err
+	}
+	cutoff := certkiosk.DefaultBackpayCutoffDay
+	var v string
+	switch err := tx.QueryRowContext(ctx, `SELECT value FROM setting WHERE key = ?`, SetBackpayCutoffDay).Scan(&v); {
+	case err == nil:
+		if d, perr := strconv.Atoi(v); perr == nil && d >= 1 && d <= 31 {
+			cutoff = d
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	if resume, n, bp, ok := r.ResumptionOn(day, cutoff); ok {
+		c.Resume, c.BackpayMonths, c.BackpayMonth = resume, n, bp
+	}
+	return nil
+}
+
+// keepLastPassPhoto stores the best frame of a camera pass as the
+// retiree's reference photo, unless the central sent one.
+func (s *DB) keepLastPassPhoto(ctx context.Context, tx *sql.Tx, c *certkiosk.Certification, evidence []Evidence) error {
+	if c.FrameSource != certkiosk.FrameCamera && c.FrameSource != certkiosk.FrameDemo {
+		return nil
+	}
+	for _, e := range evidence {
+		if e.Kind != EvidenceBestFrame || !isJPEG(e.Data) || len(e.Data) > MaxReferencePhotoBytes {
+			continue
+		}
+		var src string
+		err := tx.QueryRowContext(ctx, `SELECT source FROM reference_photo WHERE retiree_id = ?`, string(c.RetireeID)).Scan(&src)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if src == RefCentral {
+			return nil
+		}
+		return s.putReferencePhoto(ctx, tx, c.RetireeID, RefLastPass, e.Data)
+	}
+	return nil
 }

@@ -37,7 +37,7 @@ func (s *DB) Outbox(ctx context.Context, limit, maxBytes int) ([]OutboxRecord, e
 // one is still on its way.
 func (s *DB) OutboxAfter(ctx context.Context, after string, limit, maxBytes int) ([]OutboxRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, retiree_id, staff_id, terminal, method, challenge, verdict, reason,
-		metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, frame_source FROM certification
+		metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, frame_source, `+certExtraCols+` FROM certification
 		WHERE sync_state <> 'acked' AND sync_error = '' AND id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)

@@ -40,8 +40,7 @@ func (s *DB) PutRetirees(ctx context.Context, rs []certkiosk.Retiree, synthetic 
 // FindRetiree looks a retiree up by identity number (not audited: for
 // internal use; staff lookups go through LookupRetiree).
 func (s *DB) FindRetiree(ctx context.Context, id certkiosk.ResidentID) (certkiosk.Retiree, error) {
-	r, err := scanRetiree(s.db.QueryRowContext(ctx, `SELECT id, name, female, birth, category, last_cert, phone, address
-		FROM retiree WHERE id = ?`, string(id)))
+	r, err := scanRetiree(s.db.QueryRowContext(ctx, `SELECT `+retireeCols+` FROM retiree WHERE id = ?`, string(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, certkiosk.Errorf(certkiosk.ENOTFOUND, "名册中没有这个身份证号", "retiree %s not on the roster", id.Masked())
 	}
@@ -93,7 +92,7 @@ type DueEntry struct {
 // overdue first), then due soon, then never certified.
 func (s *DB) DueList(ctx context.Context, today certkiosk.Date, limit int) ([]DueEntry, error) {
 	firstNotSoon := firstLastCertDueOnOrAfter(dayAfter(today, certkiosk.DueSoonDays+1))
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, female, birth, category, last_cert, phone, address FROM retiree
+	rows, err := s.db.QueryContext(ctx, `SELECT `+retireeCols+` FROM retiree
 		WHERE last_cert IS NULL OR last_cert < ? ORDER BY last_cert IS NULL, last_cert, id LIMIT ?`,
 		firstNotSoon.String(), limit)
 	if err != nil {
@@ -149,14 +148,28 @@ func dayAfter(d certkiosk.Date, n int) certkiosk.Date {
 
 type scanner interface{ Scan(...any) error }
 
+// retireeCols are the columns scanRetiree reads, in order.
+const retireeCols = `id, name, female, birth, category, last_cert, phone, address, pension_status, suspended_since, contact_checked`
+
 func scanRetiree(sc scanner) (certkiosk.Retiree, error) {
 	var r certkiosk.Retiree
-	var birth string
-	var last sql.NullString
-	if err := sc.Scan(&r.ID, &r.Name, &r.Female, &birth, &r.Category, &last, &r.Phone, &r.Address); err != nil {
+	var birth, since string
+	var last, checked sql.NullString
+	if err := sc.Scan(&r.ID, &r.Name, &r.Female, &birth, &r.Category, &last, &r.Phone, &r.Address,
+		&r.Pension, &since, &checked); err != nil {
 		return r, err
 	}
 	var err error
+	if since != "" {
+		if r.SuspendedSince, err = certkiosk.ParseMonth(since); err != nil {
+			return r, err
+		}
+	}
+	if checked.Valid {
+		if r.ContactChecked, err = certkiosk.ParseDate(checked.String); err != nil {
+			return r, err
+		}
+	}
 	if r.Birth, err = certkiosk.ParseDate(birth); err != nil {
 		return r, err
 	}

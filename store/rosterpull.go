@@ -46,10 +46,19 @@ func (s *DB) ApplyRoster(ctx context.Context, actor string, version int64, full 
 				}
 			}
 		}
-		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		// Phone and address corrected at this counter and not yet
+		// acknowledged by the central stay as corrected: the roster the
+		// central sends was made before it heard of them.
+		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address,
+				pension_status, suspended_since)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, female = excluded.female, birth = excluded.birth,
-				category = excluded.category, phone = excluded.phone, address = excluded.address, synthetic = 0,
+				category = excluded.category, synthetic = 0,
+				pension_status = excluded.pension_status, suspended_since = excluded.suspended_since,
+				phone = CASE WHEN EXISTS (SELECT 1 FROM contact_change c WHERE c.retiree_id = retiree.id
+					AND c.kind = 'corrected' AND c.sync_state = 'pending') THEN retiree.phone ELSE excluded.phone END,
+				address = CASE WHEN EXISTS (SELECT 1 FROM contact_change c WHERE c.retiree_id = retiree.id
+					AND c.kind = 'corrected' AND c.sync_state = 'pending') THEN retiree.address ELSE excluded.address END,
 				last_cert = CASE WHEN retiree.last_cert IS NULL OR excluded.last_cert > retiree.last_cert
 					THEN excluded.last_cert ELSE retiree.last_cert END`)
 		if err != nil {
@@ -58,7 +67,7 @@ func (s *DB) ApplyRoster(ctx context.Context, actor string, version int64, full 
 		defer st.Close()
 		for _, r := range rs {
 			if _, err := st.ExecContext(ctx, string(r.ID), r.Name, r.Female, r.Birth.String(), r.Category,
-				nullDate(r.LastCert), r.Phone, r.Address); err != nil {
+				nullDate(r.LastCert), r.Phone, r.Address, string(r.Pension), r.SuspendedSince.String()); err != nil {
 				return fmt.Errorf("retiree %s: %w", r.ID.Masked(), err)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 
 	"certkiosk"
 
+	"filippo.io/age"
 	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
 )
 
@@ -41,6 +42,9 @@ type DB struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	refMu  sync.Mutex
+	refKey *age.X25519Identity // this terminal's reference-photo key, loaded on first use
 }
 
 // DSN returns the connection string for path. The settings live in the DSN

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"certkiosk"
+
+	"filippo.io/age"
+)
+
+// Reference photos are shown to staff beside the live face so they can
+// compare the person with a picture (NOTES: no automatic face matching is
+// trustworthy enough on these faces; staff judge). Unlike evidence, the
+// terminal must open them itself, so they are encrypted with age to a key of
+// this terminal — never the central's evidence key — kept in its own file
+// (ReferenceKeyFile, 0600) beside the database: a copy of certkiosk.db alone
+// (a backup, a file sent for support) shows no face.
+
+// ReferenceKeyFile is the reference-photo identity's name in the data
+// directory.
+const ReferenceKeyFile = "reference.age-identity"
+
+// Reference photo sources.
+const (
+	RefCentral  = "central"   // sent by the central with the roster (an ID photo)
+	RefLastPass = "last_pass" // this terminal's best frame from the retiree's last pass
+)
+
+// SetReferenceRetentionDays is how long a reference photo is kept after it
+// was stored. The evidence retention (30 days after the central has a
+// record) would delete a last-pass photo long before the retiree's next
+// visit a year later, so reference photos have their own setting, one
+// cycle plus a margin by default.
+const (
+	SetReferenceRetentionDays     = "reference_retention_days"
+	DefaultReferenceRetentionDays = 400
+)
+
+// MaxReferencePhotoBytes caps one reference photo (a JPEG).
+const MaxReferencePhotoBytes = 512 << 10
+
+// ReferencePhoto is a decrypted reference photo, held in memory only.
+type ReferencePhoto struct {
+	Source string // RefCentral or RefLastPass
+	JPEG   []byte
+	Stored time.Time
+}
+
+// referenceKey loads this terminal's reference identity, making it on first
+// use. The file is written 0600 through a temporary file so a crash never
+// leaves half a key.
+func (s *DB) referenceKey() (*age.X25519Identity, error) {
+	s.refMu.Lock()
+	defer s.refMu.Unlock()
+	if s.refKey != nil {
+		return s.refKey, nil
+	}
+	path := filepath.Join(s.dir, ReferenceKeyFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			return nil, fmt.Errorf("reference key: %w", err)
+		}
+		tmp, err := os.CreateTemp(s.dir, ".reference-key-*")
+		if err != nil {
+			return nil, fmt.Errorf("reference key: %w", err)
+		}
+		defer os.Remove(tmp.Name())
+		if err := tmp.Chmod(0o600); err != nil {
+			tmp.Close()
+			return nil, fmt.Errorf("reference key: %w", err)
+		}
+		if _, err := io.WriteString(tmp, id.String()+"\n"); err != nil {
+			tmp.Close()
+			return nil, fmt.Errorf("reference key: %w", err)
+		}
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return nil, fmt.Errorf("reference key: %w", err)
+		}
+		if err := tmp.Close(); err != nil {
+			return nil, fmt.Errorf("reference key: %w", err)
+		}
+		// Link, not rename: if another process made the key meanwhile,
+		// keep that one.
+		if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("reference key: %w", err)
+		}
+		b, err = os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reference key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("reference key: %w", err)
+	}
+	id, err := age.ParseX25519Identity(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("reference key %s: %w", path, err)
+	}
+	s.refKey = id
+	return id, nil
+}
+
+// isJPEG checks the JPEG start and end markers: enough to refuse what is
+// plainly not a photo before it is stored and shown.
+func isJPEG(b []byte) bool {
+	return len(b) > 4 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF
+}
+
+func (s *DB) putReferencePhoto(ctx context.Context, tx *sql.Tx, id certkiosk.ResidentID, source string, jpeg []byte) error {
+	if !isJPEG(jpeg) {
+		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片不是 JPEG 图片", "reference photo of %s is not a JPEG", id.Masked())
+	}
+	if len(jpeg) > MaxReferencePhotoBytes {
+		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片太大", "reference photo of %s is %d bytes, at most %d",
+			id.Masked(), len(jpeg), MaxReferencePhotoBytes)
+	}
+	key, err := s.referenceKey()
+	if err != nil {
+		return err
+	}
+	ct, err := encrypt(key.Recipient(), jpeg)
+	if err != nil {
+		return fmt.Errorf("encrypt reference photo: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO reference_photo (retiree_id, source, sha256, recipient, ciphertext, stored_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (retiree_id) DO UPDATE SET source = excluded.source, sha256 = excluded.sha256,
+			recipient = excluded.recipient, ciphertext = excluded.ciphertext, stored_at = excluded.stored_at`,
+		string(id), source, sha256Hex(jpeg), key.Recipient().String(), ct, s.now().UTC().Format(timeFormat))
+	return err
+}
+
+// PutReferencePhoto stores a reference photo for a retiree, encrypted to
+// this terminal's reference key, replacing the one held. A photo from the
+// central is never replaced by a last-pass frame (see SaveCertification).
+func (s *DB) PutReferencePhoto(ctx context.Context, actor string, id certkiosk.ResidentID, source string, jpeg []byte) error {
+	if source != RefCentral && source != RefLastPass {
+		return fmt.Errorf("reference photo: unknown source %q", source)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.putReferencePhoto(ctx, tx, id, source, jpeg); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, ActReferencePhoto, id.Masked(), map[string]any{"source": source, "bytes": len(jpeg)})
+	})
+	if err != nil {
+		return fmt.Errorf("store reference photo of %s: %w", id.Masked(), err)
+	}
+	return nil
+}
+
+// ReferencePhotoSHA256 returns the hex SHA-256 of the JPEG held for id and
+// its source ("" when none), so a download can skip unchanged photos.
+func (s *DB) ReferencePhotoSHA256(ctx context.Context, id certkiosk.ResidentID) (sum, source string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT sha256, source FROM reference_photo WHERE retiree_id = ?`, string(id)).Scan(&sum, &source)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("reference photo of %s: %w", id.Masked(), err)
+	}
+	return sum, source, nil
+}
+
+// ReferencePhoto decrypts the reference photo of id for display, in memory
+// only. ok is false when there is none. Each opening is audited: it shows a
+// face.
+func (s *DB) ReferencePhoto(ctx context.Context, actor string, id certkiosk.ResidentID) (p ReferencePhoto, ok bool, err error) {
+	var ct []byte
+	var stored string
+	err = s.db.QueryRowContext(ctx, `SELECT source, ciphertext, stored_at FROM reference_photo WHERE retiree_id = ?`,
+		string(id)).Scan(&p.Source, &ct, &stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("reference photo of %s: %w", id.Masked(), err)
+	}
+	key, err := s.referenceKey()
+	if err != nil {
+		return p, false, err
+	}
+	r, err := age.Decrypt(bytes.NewReader(ct), key)
+	if err != nil {
+		return p, false, fmt.Errorf("open reference photo of %s: %w", id.Masked(), err)
+	}
+	if p.JPEG, err = io.ReadAll(io.LimitReader(r, MaxReferencePhotoBytes+1)); err != nil {
+		return p, false, fmt.Errorf("open reference photo of %s: %w", id.Masked(), err)
+	}
+	p.Stored, _ = time.Parse(timeFormat, stored)
+	if err := s.Audit(ctx, actor, ActReferenceView, id.Masked(), map[string]any{"source": p.Source}); err != nil {
+		return p, false, err
+	}
+	return p, true, nil
+}
+
+// PurgeReferencePhotos deletes reference photos stored more than the
+// reference retention (setting reference_retention_days, default 400) ago.
+func (s *DB) PurgeReferencePhotos(ctx context.Context, actor string) (int, error) {
+	v, err := s.Setting(ctx, SetReferenceRetentionDays, strconv.Itoa(DefaultReferenceRetentionDays))
+	if err != nil {
+		return 0, err
+	}
+	days, err := strconv.Atoi(v)
+	if err != nil || days < 0 {
+		return 0, fmt.Errorf("purge reference photos: bad retention setting %q", v)
+	}
+	cutoff := s.now().UTC().Add(-time.Duration(days) * 24 * time.Hour).Format(timeFormat)
+	var n int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM reference_photo WHERE stored_at < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		if n, _ = res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.audit(ctx, tx, actor, ActReferencePurge, "", map[string]any{"deleted": n, "retention_days": days})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge reference photos: %w", err)
+	}
+	return int(n), nil
+}
