@@ -98,12 +98,17 @@ type Baseline struct {
 
 // Result is a session's outcome.
 type Result struct {
-	Mode           certkiosk.Method
-	Verdict        certkiosk.Verdict // pass or fail
-	Reason         string            // "" on pass
-	Prompt         string            // Chinese text for the retiree about the reason
-	Blinks         []Blink           // counted blinks (after the prompt)
-	MouthCycles    int
+	Mode        certkiosk.Method
+	Verdict     certkiosk.Verdict // pass or fail
+	Reason      string            // "" on pass
+	Prompt      string            // Chinese text for the retiree about the reason
+	Blinks      []Blink           // counted blinks (after the prompt)
+	MouthCycles int
+	// SpeechCheck is which read-digits check judged (CheckLips without a
+	// microphone, CheckLipsVoice with one); "" in blink mode. AV holds
+	// the audio-visual check's figures when it ran.
+	SpeechCheck    string
+	AV             *AVReport
 	Frames         int
 	FaceFrames     int
 	DecidedAtFrame int
@@ -398,12 +403,12 @@ func (s *Session) challenge(f *Frame, good bool) *Blink {
 		}
 		s.cfg.Speech.Frame(&g)
 		r := s.cfg.Speech.Decide(false)
-		s.result.MouthCycles = r.Cycles
+		s.speech(r)
 		if r.Done {
 			if r.Pass {
 				s.decidePass(f)
 			} else {
-				s.decideFail(f, Issue{Code: r.Reason, Prompt: "未能确认您读出了数字"})
+				s.decideFail(f, Issue{Code: r.Reason, Prompt: speechPrompt(r.Reason)})
 			}
 			return nil
 		}
@@ -458,7 +463,7 @@ func (s *Session) finishChallenge(f *Frame) {
 		return
 	}
 	r := s.cfg.Speech.Decide(true)
-	s.result.MouthCycles = r.Cycles
+	s.speech(r)
 	if r.Pass {
 		s.decidePass(f)
 		return
@@ -467,7 +472,16 @@ func (s *Session) finishChallenge(f *Frame) {
 	if reason == "" {
 		reason = ReasonNoSpeech
 	}
-	s.decideFail(f, Issue{Code: reason, Prompt: "未能确认您读出了数字"})
+	s.decideFail(f, Issue{Code: reason, Prompt: speechPrompt(reason)})
+}
+
+// speech copies a speech check's figures into the result.
+func (s *Session) speech(r SpeechResult) {
+	s.result.MouthCycles, s.result.SpeechCheck = r.Cycles, r.Check
+	if av, ok := s.cfg.Speech.(interface{ Report() AVReport }); ok {
+		rep := av.Report()
+		s.result.AV = &rep
+	}
 }
 
 func (s *Session) decidePass(f *Frame) {

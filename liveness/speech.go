@@ -26,6 +26,7 @@ type SpeechResult struct {
 	Pass   bool   //
 	Reason string // machine code when failed, e.g. no_speech
 	Cycles int    // mouth open–close cycles counted
+	Check  string // which check judged: CheckLips or CheckLipsVoice
 }
 
 // LipOptions shape the lip check. MAR is already normalised by the mouth
@@ -155,7 +156,7 @@ func (c *LipCheck) Frame(f *Frame) {
 // the MAR rule also needs MAR to vary (its guard against jitter), the
 // fused rule has its own (both cues must move).
 func (c *LipCheck) Decide(final bool) SpeechResult {
-	r := SpeechResult{Cycles: max(c.mar.cycles, c.pix.cycles)}
+	r := SpeechResult{Cycles: max(c.mar.cycles, c.pix.cycles), Check: CheckLips}
 	if (c.mar.cycles >= c.need && c.stddev() >= c.opt.MinVariance) || c.pix.cycles >= c.need {
 		r.Done, r.Pass = true, true
 		return r
@@ -201,11 +202,11 @@ func (a allSpeech) Decide(final bool) SpeechResult {
 	for i, c := range a {
 		r := c.Decide(final)
 		if i == 0 {
-			out.Cycles = r.Cycles
+			out.Cycles, out.Check = r.Cycles, r.Check
 		}
 		switch {
 		case r.Done && !r.Pass:
-			return SpeechResult{Done: true, Reason: r.Reason, Cycles: out.Cycles}
+			return SpeechResult{Done: true, Reason: r.Reason, Cycles: out.Cycles, Check: out.Check}
 		case !r.Done:
 			out.Done, out.Pass = false, false
 		}

@@ -1,0 +1,167 @@
+package liveness
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+	"time"
+
+	"certkiosk"
+	"certkiosk/liveness/voice"
+)
+
+// syllables is a speaking schedule: start and length of each, seconds.
+type syllables [][2]float64
+
+// reading is n syllables from start with uneven lengths and gaps (as
+// digits are read), drawn from seed.
+func reading(start float64, n int, seed int64) syllables {
+	rng := rand.New(rand.NewSource(seed))
+	var s syllables
+	t := start
+	for range n {
+		d := 0.2 + 0.15*rng.Float64()
+		s = append(s, [2]float64{t, d})
+		t += d + 0.04 + 0.12*rng.Float64()
+	}
+	return s
+}
+
+// level is the schedule's opening (0…1) at t.
+func (s syllables) level(t float64) float64 {
+	for _, q := range s {
+		if ph := (t - q[0]) / q[1]; ph >= 0 && ph <= 1 {
+			return math.Pow(math.Sin(math.Pi*ph), 2)
+		}
+	}
+	return 0
+}
+
+// voiceOf renders the schedule as a voice: a 140 Hz glottal pulse train's
+// first harmonics, loud while the mouth is open, shifted by shift
+// seconds, over white noise at snr dB below the voice's RMS (no noise
+// when snr is 0); secs long.
+func voiceOf(s syllables, shift, snr, secs float64, seed int64) []int16 {
+	n := int(secs * voice.SampleRate)
+	x := make([]float64, n)
+	var sum2 float64
+	var voiced int
+	for i := range x {
+		t := float64(i) / voice.SampleRate
+		a := s.level(t - shift)
+		if a == 0 {
+			continue
+		}
+		v := 0.0
+		for h := 1; h <= 20; h++ {
+			v += math.Sin(2*math.Pi*140*float64(h)*t) / float64(h)
+		}
+		x[i] = 0.15 * a * v
+		sum2 += x[i] * x[i]
+		voiced++
+	}
+	if snr != 0 && voiced > 0 {
+		rms := math.Sqrt(sum2/float64(voiced)) / math.Pow(10, snr/20)
+		rng := rand.New(rand.NewSource(seed))
+		for i := range x {
+			x[i] += rms * rng.NormFloat64()
+		}
+	}
+	pcm := make([]int16, n)
+	for i, v := range x {
+		pcm[i] = int16(max(-32767, min(32767, v*32767)))
+	}
+	return pcm
+}
+
+// avRun judges frames whose mouth follows mouth (nil: still) with sound.
+func avRun(t *testing.T, code string, mouth syllables, pcm []int16, secs float64) (Result, *AVCheck) {
+	t.Helper()
+	av := NewAVCheck(DefaultVoice, DefaultLips)
+	if pcm != nil {
+		av.Audio(0, pcm[:len(pcm)/2])
+		av.Audio(time.Duration(len(pcm)/2)*time.Second/voice.SampleRate, pcm[len(pcm)/2:])
+	}
+	mar := func(i int) float64 {
+		return 0.15 + 0.2*mouth.level(float64(i)*frameDur.Seconds())
+	}
+	r, _ := run(t, Config{Mode: certkiosk.MethodDigits, Code: code, Speech: av}, synth{n: int(secs * 30), mar: mar})
+	return r, av
+}
+
+func TestAVCheck(t *testing.T) {
+	say4 := reading(1.5, 4, 1)
+	cases := []struct {
+		name   string
+		code   string
+		mouth  syllables
+		sound  []int16
+		want   certkiosk.Verdict
+		reason string
+	}{
+		{"reads", "4821", say4, voiceOf(say4, 0, 0, 4, 1), certkiosk.VerdictPass, ""},
+		{"reads in a noisy hall (10 dB)", "4821", say4, voiceOf(say4, 0, 10, 4, 2), certkiosk.VerdictPass, ""},
+		{"voice lags 150 ms", "4821", say4, voiceOf(say4, 0.15, 0, 4, 1), certkiosk.VerdictPass, ""},
+		{"still mouth", "4821", nil, voiceOf(say4, 0, 0, 4, 1), certkiosk.VerdictFail, ReasonVoiceWithoutLips},
+		{"silent lips", "4821", say4, make([]int16, 4*voice.SampleRate), certkiosk.VerdictFail, ReasonNoVoice},
+		{"no microphone sound at all", "4821", say4, nil, certkiosk.VerdictFail, ReasonNoVoice},
+		{"photo in silence", "4821", nil, make([]int16, 4*voice.SampleRate), certkiosk.VerdictFail, ReasonNoSpeech},
+		{"voice 0.8 s late", "4821", say4, voiceOf(say4, 0.8, 0, 5, 1), certkiosk.VerdictFail, ReasonOutOfSync},
+		{"deafening hall (−5 dB)", "4821", say4, voiceOf(say4, 0, -5, 4, 3), certkiosk.VerdictFail, ReasonTooNoisy},
+		{"seven syllables for four digits", "4821", reading(1.5, 7, 4), voiceOf(reading(1.5, 7, 4), 0, 0, 5, 1), certkiosk.VerdictFail, ReasonDigitCount},
+		{"six digits", "305917", reading(1.5, 6, 5), voiceOf(reading(1.5, 6, 5), 0, 0, 5, 1), certkiosk.VerdictPass, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, av := avRun(t, c.code, c.mouth, c.sound, 5)
+			rep := av.Report()
+			t.Logf("%s %q syllables=%d lag=%v corr=%.2f noise=%.1f dBFS cycles=%d check=%s", r.Verdict, r.Reason,
+				rep.VoicedSyllables, rep.SyncLag, rep.SyncCorr, rep.NoiseDBFS, r.MouthCycles, r.SpeechCheck)
+			if r.Verdict != c.want || r.Reason != c.reason {
+				t.Fatalf("got %s %q, want %s %q", r.Verdict, r.Reason, c.want, c.reason)
+			}
+			if r.SpeechCheck != CheckLipsVoice || r.AV == nil {
+				t.Errorf("speech check %q, AV report %v", r.SpeechCheck, r.AV)
+			}
+			if r.Reason != "" && r.Prompt != SpeechPrompts[r.Reason] {
+				t.Errorf("prompt %q for %s", r.Prompt, r.Reason)
+			}
+			if c.want == certkiosk.VerdictPass && (rep.VoicedSyllables != len(c.code) || rep.SyncCorr < 0.5) {
+				t.Errorf("passed with %d syllables for %d digits, correlation %.2f", rep.VoicedSyllables, len(c.code), rep.SyncCorr)
+			}
+		})
+	}
+}
+
+// A live check decides once the reading has ended, not at the time limit,
+// and never on sound it has not yet heard.
+func TestAVCheckDecidesWhenSpeechEnds(t *testing.T) {
+	say := reading(1.5, 4, 1)
+	r, _ := avRun(t, "4821", say, voiceOf(say, 0, 0, 8, 1), 8)
+	last := say[len(say)-1]
+	end := last[0] + last[1]
+	if r.Verdict != certkiosk.VerdictPass || r.DecidedAt.Seconds() > end+1.0 || r.DecidedAt.Seconds() < end+0.5 {
+		t.Fatalf("%s decided at %v, speech ended at %.2f s", r.Verdict, r.DecidedAt, end)
+	}
+}
+
+// The kiosk's own spoken prompt after the challenge starts is not the
+// person's voice.
+func TestAVCheckIgnoresTheKiosksOwnPrompt(t *testing.T) {
+	kiosk := reading(1.2, 4, 7) // the kiosk reads the digits aloud
+	pcm := voiceOf(kiosk, 0, 0, 4, 1)
+	av := NewAVCheck(DefaultVoice, DefaultLips)
+	av.Audio(0, pcm)
+	av.Quiet(2500 * time.Millisecond)
+	r, _ := run(t, Config{Mode: certkiosk.MethodDigits, Code: "4821", Speech: av}, synth{n: 120})
+	if r.Reason != ReasonNoSpeech {
+		t.Fatalf("%s %q: the kiosk's own voice counted (%d syllables)", r.Verdict, r.Reason, av.Report().VoicedSyllables)
+	}
+}
+
+func TestLipCheckSaysWhichCheckRan(t *testing.T) {
+	r, _ := run(t, Config{Mode: certkiosk.MethodDigits, Code: "4821"}, synth{n: 150, mar: talk(0.15, 0.2, 45, 5, 10)})
+	if r.SpeechCheck != CheckLips || r.AV != nil {
+		t.Fatalf("check %q, AV %v", r.SpeechCheck, r.AV)
+	}
+}
