@@ -99,17 +99,17 @@ type AVCheck struct {
 	lips *LipCheck
 	an   *voice.Analyzer
 
-	digits       int
-	prompt       time.Duration
-	quiet        time.Duration // the kiosk's own voice prompt ends
-	base         Baseline
-	ts           []time.Duration
-	mouth        []float64
-	last         time.Duration
-	started      bool
-	noise        *voice.Noise
-	report       AVReport
-	sawFrame     bool
+	digits   int
+	prompt   time.Duration
+	quiet    time.Duration // the kiosk's own voice prompt ends
+	base     Baseline
+	ts       []time.Duration
+	mouth    []float64
+	last     time.Duration
+	started  bool
+	noise    *voice.Noise
+	report   AVReport
+	sawFrame bool
 }
 
 // NewAVCheck returns an audio-visual check; lips shape its lip part.
@@ -296,4 +296,3 @@ func (c *AVCheck) judge(env []float64, nuc []int, lipCycles, tol int) string {
 	}
 	return ""
 }
-
