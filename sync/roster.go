@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"certkiosk"
+	"certkiosk/roster"
 	"certkiosk/store"
 )
 
@@ -62,8 +63,8 @@ func fromEntry(e RosterEntry) (certkiosk.Retiree, error) {
 			return r, fmt.Errorf("entry %s: %w", id.Masked(), err)
 		}
 	}
-	if r.Name == "" {
-		return r, fmt.Errorf("entry %s: no name", id.Masked())
+	if err := roster.Validate(r); err != nil {
+		return r, fmt.Errorf("roster entry: %w", err)
 	}
 	return r, nil
 }

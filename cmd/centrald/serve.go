@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"certkiosk/sync/central"
+)
+
+// hostsOf gives the certificate's names: the listen host and this machine's name.
+func hostsOf(listen string) []string {
+	host, _, _ := net.SplitHostPort(listen)
+	name, _ := os.Hostname()
+	return []string{host, name}
+}
+
+// loopbackOnly refuses plain HTTP on any address but loopback: terminals'
+// records would otherwise cross a network in clear.
+func loopbackOnly(listen string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--insecure-http serves plain HTTP and is allowed only on a loopback address (127.0.0.1, ::1), not %q", listen)
+}
+
+func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer, ready chan<- string) error {
+	if o.insecure {
+		if err := loopbackOnly(o.listen); err != nil {
+			return err
+		}
+	}
+	st, err := openStorage(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger := log.New(stderr, "centrald: ", log.LstdFlags)
+	srv := &http.Server{Handler: (&central.Server{Store: st, Keys: keys, Log: logger}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	scheme, note := "http", "plain HTTP: loopback tests only"
+	if !o.insecure {
+		cert, pin, err := central.LoadOrCreateCert(o.dataDir, hostsOf(o.listen))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13})
+		scheme, note = "https", "TLS pin "+pin
+	}
+	logger.Printf("serving on %s://%s (data %s; %s)", scheme, ln.Addr(), o.dataDir, note)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Printf("stopped")
+	return nil
+}
