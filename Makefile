@@ -7,7 +7,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X certkiosk.Version=$(VERSION)
 BIN := build
 # Packages with cgo that must also pass with gocv's Mat leak counter on.
-MATPROFILE_PKGS := ./camera/... ./liveness/face/... ./liveness/fixture/...
+MATPROFILE_PKGS := ./camera/... ./check/... ./liveness/face/... ./liveness/fixture/...
 
 # Fuzz targets, package:target; `make fuzz` runs each for FUZZTIME,
 # `make test` (go test) runs their checked-in seeds in testdata/fuzz.

@@ -16,7 +16,12 @@ func TestDependencyDirections(t *testing.T) {
 	}{
 		{"certkiosk/cmd/centrald", []string{"fyne.io/", "gocv.io/", "certkiosk/camera", "certkiosk/liveness", "certkiosk/ui"}},
 		{"certkiosk/cmd/kioskctl", []string{"fyne.io/", "certkiosk/ui"}},
-		{"certkiosk/liveness", []string{"fyne.io/", "certkiosk/ui"}},
+		{"certkiosk/liveness", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
+		// The UI renders the check's state and sends it commands; the
+		// camera loop and the detector are the check service's.
+		{"certkiosk/ui", []string{"gocv.io/", "certkiosk/camera", "certkiosk/liveness/face", "certkiosk/check/live"}},
+		{"certkiosk/check", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
+		{"certkiosk/check/live", []string{"fyne.io/", "certkiosk/ui"}},
 		{"certkiosk/store", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
 		{"certkiosk/sync", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
 		{"certkiosk/camera", []string{"fyne.io/", "certkiosk/ui"}},

@@ -106,6 +106,7 @@ type Progress struct {
 	Err         error     // the last failure, nil when fine
 	NextTry     time.Time // when a failed run is retried
 	Done        bool      // the outbox is empty (or only refused records remain)
+	Pending     int       // records waiting in the outbox as this is reported
 }
 
 // Result sums up a sync run (`kioskctl sync --json`).
@@ -210,10 +211,14 @@ func (w *Worker) SyncNow() {
 	}
 }
 
-func (w *Worker) report(p Progress) {
-	if w.OnProgress != nil {
-		w.OnProgress(p)
+func (w *Worker) report(ctx context.Context, p Progress) {
+	if w.OnProgress == nil {
+		return
 	}
+	if c, err := w.DB.SyncCounts(ctx); err == nil {
+		p.Pending = c.Pending
+	}
+	w.OnProgress(p)
 }
 
 // SyncOnce sends batches until the outbox is empty or a batch fails.
@@ -331,7 +336,7 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 		}
 		res.Acked += len(acked)
 		p.Sent, p.Acked, p.Refused = res.Sent, res.Acked, res.Conflicts
-		w.report(p)
+		w.report(ctx, p)
 	}
 	stop()
 	for range ready { // let the preparer finish
@@ -347,7 +352,7 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 	if failure == nil {
 		w.DB.SetSetting(ctx, "sync", store.SetLastSync, time.Now().UTC().Format(time.RFC3339))
 		p.Done = true
-		w.report(p)
+		w.report(ctx, p)
 	}
 	return res, failure
 }
@@ -372,7 +377,7 @@ func (w *Worker) Run(ctx context.Context) {
 			// The roster rides along when the network is up; a failure here
 			// is reported and retried with the next run.
 			if _, rerr := PullRoster(ctx, w.DB, w.Client, "sync"); rerr != nil && ctx.Err() == nil {
-				w.report(Progress{Err: rerr})
+				w.report(ctx, Progress{Err: rerr})
 			}
 		}
 		if ctx.Err() != nil {
@@ -386,7 +391,7 @@ func (w *Worker) Run(ctx context.Context) {
 			attempt = 0
 		}
 		if err != nil {
-			w.report(Progress{Err: err, NextTry: time.Now().Add(wait)})
+			w.report(ctx, Progress{Err: err, NextTry: time.Now().Add(wait)})
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"certkiosk"
+	"certkiosk/check"
 	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
@@ -21,33 +21,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
-
-// CheckUpdate is what a running liveness check tells the screen.
-type CheckUpdate struct {
-	Prompt    string        // Chinese text to show large; "" keeps the last one
-	Voice     []string      // voice prompt keys to say now
-	Remaining time.Duration // countdown of the challenge; 0 hides it
-	Done      bool          // the check is over: Result holds the outcome
-	Result    CheckResult
-	Err       error // the check could not run (camera lost)
-}
-
-// CheckResult is a finished liveness check.
-type CheckResult struct {
-	Verdict certkiosk.Verdict // pass or fail
-	Reason  string            // machine code, "" on pass
-	Metrics json.RawMessage
-	Best    []byte // best frame, JPEG, in memory only
-	Started time.Time
-	Ended   time.Time
-}
-
-// Checker runs liveness checks on the kiosk's camera. Start returns the
-// digit code to read (digits mode) and a channel of updates that ends with
-// a Done or Err update; cancel stops the check early.
-type Checker interface {
-	Start(method certkiosk.Method) (code string, updates <-chan CheckUpdate, cancel func(), err error)
-}
 
 // visit is one retiree's certification at the counter: attempts so far.
 type visit struct {
@@ -63,7 +36,7 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 		return
 	}
 	if v.attempts >= certkiosk.MaxAttempts {
-		k.showFailure(CheckResult{Reason: "attempts"}, method)
+		k.showFailure(check.Result{Reason: "attempts"}, method)
 		return
 	}
 	v.attempts++
@@ -113,7 +86,7 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 
 // follow applies a check's updates on the UI goroutine until it ends. The
 // check reports every frame; only changes reach the UI goroutine.
-func (k *Kiosk) follow(updates <-chan CheckUpdate, v *visit, method certkiosk.Method, code string, prompt, countdown *widget.Label) {
+func (k *Kiosk) follow(updates <-chan check.Update, v *visit, method certkiosk.Method, code string, prompt, countdown *widget.Label) {
 	var lastPrompt, lastCount string
 	for u := range updates {
 		u := u
@@ -124,7 +97,7 @@ func (k *Kiosk) follow(updates <-chan CheckUpdate, v *visit, method certkiosk.Me
 		if u.Remaining > 0 {
 			count = lang.L("certify.countdown", map[string]any{"Seconds": int(u.Remaining.Seconds() + 0.999)})
 		}
-		final := u.Done || u.Err != nil
+		final := u.Final()
 		if !final && (u.Prompt == "" || u.Prompt == lastPrompt) && count == lastCount {
 			continue
 		}
@@ -172,15 +145,10 @@ func (k *Kiosk) blinks() int {
 }
 
 // finish saves the attempt — pass or fail — and shows the result.
-func (k *Kiosk) finish(v *visit, method certkiosk.Method, code string, r CheckResult) {
-	c := &certkiosk.Certification{RetireeID: v.retiree.ID, StaffID: k.staff.ID, Method: method, Challenge: code,
-		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended, Attempt: v.attempts,
-		FrameSource: k.opt.FrameSource}
-	var ev []store.Evidence
-	if len(r.Best) > 0 {
-		ev = append(ev, store.Evidence{Kind: store.EvidenceBestFrame, Data: r.Best})
-	}
-	if err := k.DB.SaveCertification(k.ctx(), k.actor(), c, ev); err != nil {
+func (k *Kiosk) finish(v *visit, method certkiosk.Method, code string, r check.Result) {
+	c, err := check.Save(k.ctx(), k.DB, k.actor(), check.Attempt{Retiree: v.retiree.ID, Staff: k.staff.ID,
+		Method: method, Code: code, Number: v.attempts, FrameSource: k.opt.FrameSource}, r)
+	if err != nil {
 		k.showSaveProblem(err)
 		return
 	}
@@ -295,7 +263,7 @@ func ReasonText(code string) string {
 
 // showFailure offers, within the three attempts, to try again or switch
 // method; always, to send the retiree to manual review.
-func (k *Kiosk) showFailure(r CheckResult, method certkiosk.Method) {
+func (k *Kiosk) showFailure(r check.Result, method certkiosk.Method) {
 	v := k.visit
 	title := canvas.NewText("✗ "+lang.L("result.fail"), theme.Color(theme.ColorNameError))
 	title.TextSize = theme.Size(SizeNamePromptText)

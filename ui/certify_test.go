@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"image"
 	"image/jpeg"
@@ -15,8 +14,7 @@ import (
 	"time"
 
 	"certkiosk"
-	"certkiosk/camera"
-	"certkiosk/liveness/fixture"
+	"certkiosk/check"
 	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
@@ -26,16 +24,16 @@ import (
 // scripted is a Checker that plays a fixed outcome (for the paths a real
 // camera cannot easily reach in a test: three failures in a row).
 type scripted struct {
-	results []CheckResult
+	results []check.Result
 	n       int
 }
 
-func (s *scripted) Start(method certkiosk.Method) (string, <-chan CheckUpdate, func(), error) {
-	ch := make(chan CheckUpdate, 4)
+func (s *scripted) Start(method certkiosk.Method) (string, <-chan check.Update, func(), error) {
+	ch := make(chan check.Update, 4)
 	r := s.results[min(s.n, len(s.results)-1)]
 	s.n++
-	ch <- CheckUpdate{Prompt: "请眨眼两次", Remaining: 9 * time.Second}
-	ch <- CheckUpdate{Done: true, Result: r}
+	ch <- check.Update{Prompt: "请眨眼两次", Remaining: 9 * time.Second}
+	ch <- check.Update{Done: true, Result: r}
 	close(ch)
 	return "4821", ch, func() {}, nil
 }
@@ -88,7 +86,7 @@ func TestThreeFailuresThenManualReview(t *testing.T) {
 	k, db := newTestKiosk(t)
 	ui := serialise(k)
 	now := testNow
-	k.opt.Checker = &scripted{results: []CheckResult{{Verdict: certkiosk.VerdictFail, Reason: "no_blink",
+	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictFail, Reason: "no_blink",
 		Metrics: []byte(`{"blinks":0}`), Started: now, Ended: now.Add(12 * time.Second)}}}
 	r := openCard(t, k, db)
 	for i := 1; i <= 3; i++ {
@@ -156,84 +154,6 @@ func tapButton(t *testing.T, k *Kiosk, label string) {
 	b.OnTapped()
 }
 
-// The whole flow on a file-backed camera with the real detector and the
-// real session: sign in → search → certify (blink, then digits) → pass →
-// receipt whose QR verifies; and a clip with no face fails with words.
-func TestCertifyOnFileCamera(t *testing.T) {
-	k, db := newTestKiosk(t)
-	ui := serialise(k)
-	clip, err := fixture.EnsureDemoClip(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(clipPath string, method certkiosk.Method) {
-		src, err := camera.OpenFile(clipPath, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		checker := &LiveChecker{Blinks: func() int { return 2 }, TimeLimit: func() time.Duration { return 10 * time.Second },
-			Positioning: 3 * time.Second}
-		preview := NewPreview(fyne.NewSize(320, 240))
-		preview.do = ui.run
-		k.opt.Checker, k.opt.Preview = checker, preview
-		ctx, cancel := context.WithCancel(context.Background())
-		fed := make(chan error, 1)
-		go func() { fed <- Feed(ctx, src, preview, checker, func(string) {}, nil) }()
-		defer func() { cancel(); <-fed }()
-		var screen string
-		ui.run(func() { k.StartCertification(method); screen = k.Screen() })
-		if screen != "certify" {
-			t.Fatalf("certify screen: %s", screen)
-		}
-		deadline := time.Now().Add(40 * time.Second)
-		for time.Now().Before(deadline) && screen == "certify" {
-			time.Sleep(50 * time.Millisecond)
-			ui.run(func() { screen = k.Screen() })
-		}
-	}
-	r := openCard(t, k, db)
-	run(clip, certkiosk.MethodBlink)
-	if k.Screen() != "pass" {
-		t.Fatalf("blink on the demo clip: %s: %s", k.Screen(), screenText(k))
-	}
-	key, _ := db.TerminalKey(context.Background())
-	if _, err := certkiosk.VerifyReceiptToken(k.LastReceiptToken(), key.Public().(ed25519.PublicKey)); err != nil {
-		t.Fatalf("receipt token: %v", err)
-	}
-	recs, _ := db.ListCertifications(context.Background(), store.CertFilter{Retiree: r.ID})
-	if len(recs) != 1 || recs[0].Verdict != certkiosk.VerdictPass || !strings.Contains(screenText(k), string(recs[0].Receipt)) {
-		t.Fatalf("record %+v; screen %s", recs, screenText(k))
-	}
-	if ev, _ := db.EvidenceOf(context.Background(), recs[0].ID); len(ev) != 1 {
-		t.Fatal("the best frame was not kept as evidence")
-	}
-	tapButton(t, k, "完成，返回首页")
-
-	openCard(t, k, db)
-	run(clip, certkiosk.MethodDigits)
-	if k.Screen() != "pass" {
-		t.Fatalf("digits on the demo clip: %s: %s", k.Screen(), screenText(k))
-	}
-	tapButton(t, k, "完成，返回首页")
-
-	// No face: fails, with the reason in words.
-	rr, err := fixture.NewRenderer("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	empty := filepath.Join(t.TempDir(), "empty.avi")
-	if _, err := rr.Render(fixture.Spec{Name: "empty", Mode: certkiosk.MethodBlink, Seconds: 2, Seed: 3, NoFace: true}, empty); err != nil {
-		t.Fatal(err)
-	}
-	rr.Close()
-	openCard(t, k, db)
-	run(empty, certkiosk.MethodBlink)
-	if k.Screen() != "fail" || !strings.Contains(screenText(k), "没有看到人脸") {
-		t.Fatalf("no face: %s: %s", k.Screen(), screenText(k))
-	}
-}
-
 func findButton(o fyne.CanvasObject, label string) *BigButton {
 	switch w := o.(type) {
 	case *BigButton:
@@ -261,7 +181,7 @@ func TestPassTellsCustomerAndPrints(t *testing.T) {
 	k.opt.Customer = NewCustomerView(k.App)
 	k.opt.ReceiptDir = filepath.Join(t.TempDir(), "receipts")
 	best := testFrameJPEG()
-	k.opt.Checker = &scripted{results: []CheckResult{{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
+	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
 		Best: best, Started: testNow, Ended: testNow.Add(6 * time.Second)}}}
 	openCard(t, k, db)
 	ui.run(func() { k.StartCertification(certkiosk.MethodBlink) })

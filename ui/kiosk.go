@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/check"
 	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
@@ -30,7 +31,7 @@ type Options struct {
 	// Device is the device-status view (camera preview), when there is one.
 	Device func() fyne.CanvasObject
 	// Checker runs liveness checks; without one the card offers no check.
-	Checker Checker
+	Checker check.Station
 	// Preview is the live camera picture shown during a check.
 	Preview *Preview
 	// Speaker says the prompts (nil: silent).

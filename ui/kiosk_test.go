@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/check"
 	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
@@ -299,8 +300,8 @@ func TestKeyboardOnCard(t *testing.T) {
 // blocking is a check that never ends by itself.
 type blocking struct{}
 
-func (blocking) Start(certkiosk.Method) (string, <-chan CheckUpdate, func(), error) {
-	ch := make(chan CheckUpdate)
+func (blocking) Start(certkiosk.Method) (string, <-chan check.Update, func(), error) {
+	ch := make(chan check.Update)
 	var once sync.Once
 	return "", ch, func() { once.Do(func() { close(ch) }) }, nil
 }

@@ -88,17 +88,6 @@ func Sequence(keys ...string) (Clip, error) {
 	return out, nil
 }
 
-// DigitKeys spells a digit string as voice keys: "4821" → d4 d8 d2 d1.
-func DigitKeys(digits string) []string {
-	var keys []string
-	for _, r := range digits {
-		if r >= '0' && r <= '9' {
-			keys = append(keys, "d"+string(r))
-		}
-	}
-	return keys
-}
-
 // NewSpeaker opens the sound device, or returns a silent speaker and the
 // reason when there is none (the kiosk logs it and goes on).
 func NewSpeaker() (Speaker, error) {

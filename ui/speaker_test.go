@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"certkiosk/assets"
+	"certkiosk/check"
 )
 
 func promptKeys(t *testing.T) []string {
@@ -67,7 +68,7 @@ func TestVoicePromptsAreRendered(t *testing.T) {
 }
 
 func TestSequenceAndDigits(t *testing.T) {
-	keys := append([]string{"read_digits"}, DigitKeys("4821")...)
+	keys := append([]string{"read_digits"}, check.DigitKeys("4821")...)
 	if strings.Join(keys, ",") != "read_digits,d4,d8,d2,d1" {
 		t.Fatalf("keys %v", keys)
 	}

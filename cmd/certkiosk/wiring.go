@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,8 +14,11 @@ import (
 
 // signIn signs in with the PIN from stdin and opens a screen: how
 // `make screenshots` reaches the screens behind the sign-in.
-func signIn(k *ui.Kiosk, staff, screen string) error {
-	pin, err := bufio.NewReader(os.Stdin).ReadString('\n')
+func signIn(k *ui.Kiosk, staff string, pins io.Reader, screen string) error {
+	if pins == nil {
+		pins = os.Stdin
+	}
+	pin, err := bufio.NewReader(pins).ReadString('\n')
 	if err != nil && pin == "" {
 		return fmt.Errorf("--staff needs the PIN on stdin: %w", err)
 	}
@@ -45,13 +48,6 @@ func signIn(k *ui.Kiosk, staff, screen string) error {
 		return fmt.Errorf("unknown screen %q", screen)
 	}
 	return nil
-}
-
-// flagSet reports whether a flag was given on the command line.
-func flagSet(name string) bool {
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
 
 // printPDF sends a receipt to the default CUPS printer when there is one.

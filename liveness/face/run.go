@@ -48,10 +48,6 @@ type Report struct {
 // read or processed, or ctx ends.
 func Run(ctx context.Context, src camera.Source, opt RunOptions) (Report, error) {
 	var rep Report
-	sess, err := liveness.NewSession(opt.Session)
-	if err != nil {
-		return rep, err
-	}
 	var counter *liveness.Session
 	if opt.Whole && opt.Session.Mode != "" {
 		// A twin session that never stops early, to count every blink.
@@ -62,24 +58,19 @@ func Run(ctx context.Context, src camera.Source, opt RunOptions) (Report, error)
 			lips.CyclesPer = 100 // never satisfied: count to the end
 			c.Speech = liveness.NewLipCheck(lips)
 		}
+		var err error
 		if counter, err = liveness.NewSession(c); err != nil {
-			return rep, err
+			return rep, fmt.Errorf("liveness run: %w", err)
 		}
 	}
-	pl, err := NewPipeline(opt.Pipeline)
+	j, err := NewJudge(opt.Pipeline, opt.Session, opt.Best)
 	if err != nil {
-		return rep, err
+		return rep, fmt.Errorf("liveness run: %w", err)
 	}
-	defer pl.Close()
-	var best *BestFrame
-	if opt.Best {
-		best = NewBestFrame()
-		defer best.Close()
-	}
+	defer j.Close()
 	m := gocv.NewMat()
 	defer m.Close()
-	done := false
-	for i := 0; ; i++ {
+	for {
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("liveness run: %w", err)
 		}
@@ -91,22 +82,12 @@ func Run(ctx context.Context, src camera.Source, opt RunOptions) (Report, error)
 			return rep, fmt.Errorf("liveness run: %w", err)
 		}
 		start := time.Now()
-		f, err := pl.Process(m, i, t)
+		f, u, err := j.Step(m, t)
 		if err != nil {
 			return rep, fmt.Errorf("liveness run: %w", err)
 		}
-		var u liveness.Update
-		if !done {
-			u = sess.Observe(f)
-			done = u.Done
-		}
 		if counter != nil {
 			counter.Observe(f)
-		}
-		if best != nil {
-			if b, ok := sess.Baseline(); ok {
-				best.Offer(m, i, liveness.BestScore(&f, b, liveness.DefaultGates, liveness.DefaultBlink))
-			}
 		}
 		rep.Processing = append(rep.Processing, time.Since(start))
 		rep.Frames++
@@ -116,24 +97,19 @@ func Run(ctx context.Context, src camera.Source, opt RunOptions) (Report, error)
 		if opt.OnFrame != nil {
 			opt.OnFrame(&f, u)
 		}
-		if done && !opt.Whole {
+		if u.Done && !opt.Whole {
 			break
 		}
 	}
-	rep.Result = sess.Finish()
+	if rep.Result, rep.Best, rep.BestFrame, err = j.Finish(); err != nil {
+		return rep, fmt.Errorf("liveness run: %w", err)
+	}
 	rep.Blinks, rep.Cycles = rep.Result.Blinks, rep.Result.MouthCycles
 	if counter != nil {
 		all := counter.Finish()
 		rep.Blinks, rep.Cycles = all.Blinks, all.MouthCycles
 	}
 	rep.P50, rep.P95 = Percentile(rep.Processing, 0.50), Percentile(rep.Processing, 0.95)
-	rep.BestFrame = -1
-	if best != nil {
-		if rep.Best, err = best.JPEG(90); err != nil {
-			return rep, err
-		}
-		rep.BestFrame = best.Index()
-	}
 	return rep, nil
 }
 

@@ -1,0 +1,96 @@
+package check
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"certkiosk"
+	"certkiosk/store"
+)
+
+func TestDrawGuide(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 100, 80))
+	box := image.Rect(40, 20, 60, 50)
+	DrawGuide(img, box, true)
+	if got := img.RGBAAt(30, 40); got != (color.RGBA{255, 255, 255, 255}) {
+		t.Fatalf("guide edge at (30,40) = %v, want white", got)
+	}
+	if got := img.RGBAAt(50, 20); got != (color.RGBA{40, 200, 80, 255}) {
+		t.Fatalf("good face box = %v, want green", got)
+	}
+	DrawGuide(img, box, false)
+	if got := img.RGBAAt(50, 20); got != (color.RGBA{255, 176, 0, 255}) {
+		t.Fatalf("face box to move = %v, want amber", got)
+	}
+	if got := img.RGBAAt(50, 35); got != (color.RGBA{}) {
+		t.Fatalf("inside the box = %v, want untouched", got)
+	}
+	// A box partly or wholly off the frame draws what is inside, no panic.
+	DrawGuide(img, image.Rect(90, 70, 140, 120), true)
+	DrawGuide(img, image.Rect(200, 200, 220, 220), true)
+	// A frame whose bounds do not start at 0 gets the guide inside it.
+	sub := image.NewRGBA(image.Rect(100, 100, 200, 180))
+	DrawGuide(sub, image.Rectangle{}, true)
+	if got := sub.RGBAAt(130, 140); got != (color.RGBA{255, 255, 255, 255}) {
+		t.Fatalf("guide on an offset frame = %v", got)
+	}
+}
+
+func TestUpdateFinal(t *testing.T) {
+	if (Update{Prompt: "x"}).Final() || !(Update{Done: true}).Final() || !(Update{Err: context.Canceled}).Final() {
+		t.Fatal("Final is wrong")
+	}
+}
+
+// Save keeps a pass with its best frame as encrypted evidence, and a
+// failure with its reason; a record for nobody on the roster is refused
+// with the masked ID in the error.
+func TestSave(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.KDF = store.KDFParams{Time: 1, Memory: 1024, Threads: 1}
+	if err := store.SeedDemo(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.ListRetireeIDs(ctx, 1)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("roster: %v", err)
+	}
+	now := time.Now()
+	a := Attempt{Retiree: ids[0], Staff: store.DemoStaffID, Method: certkiosk.MethodBlink, Number: 1,
+		FrameSource: certkiosk.FrameDemo}
+	c, err := Save(ctx, db, "staff:"+store.DemoStaffID, a, Result{Verdict: certkiosk.VerdictPass,
+		Metrics: []byte(`{"blinks":2}`), Best: []byte("\xff\xd8 jpeg"), Started: now, Ended: now.Add(5 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Receipt == "" || c.FrameSource != certkiosk.FrameDemo || c.Attempt != 1 {
+		t.Fatalf("record %+v", c)
+	}
+	ev, err := db.EvidenceOf(ctx, c.ID)
+	if err != nil || len(ev) != 1 {
+		t.Fatalf("evidence %d, %v", len(ev), err)
+	}
+	a.Number, a.Method, a.Code = 2, certkiosk.MethodDigits, "4821"
+	c, err = Save(ctx, db, "staff:"+store.DemoStaffID, a, Result{Verdict: certkiosk.VerdictFail, Reason: "no_speech",
+		Metrics: []byte(`{}`), Started: now, Ended: now.Add(time.Second)})
+	if err != nil || c.Reason != "no_speech" || c.Challenge != "4821" {
+		t.Fatalf("failure record %+v, %v", c, err)
+	}
+	if ev, _ := db.EvidenceOf(ctx, c.ID); len(ev) != 0 {
+		t.Fatal("evidence stored for a failure without a best frame")
+	}
+	a.Retiree = "110101194001011237"
+	if _, err := Save(ctx, db, "staff:"+store.DemoStaffID, a, Result{Verdict: certkiosk.VerdictFail, Reason: "x",
+		Metrics: []byte(`{}`), Started: now, Ended: now}); err == nil {
+		t.Fatal("a record for someone not on the roster was saved")
+	}
+}

@@ -1,0 +1,35 @@
+package check
+
+import (
+	"context"
+	"fmt"
+
+	"certkiosk"
+	"certkiosk/store"
+)
+
+// Attempt is one try of one retiree at the counter.
+type Attempt struct {
+	Retiree     certkiosk.ResidentID
+	Staff       string
+	Method      certkiosk.Method
+	Code        string // the digits to read, digits mode
+	Number      int    // 1..certkiosk.MaxAttempts
+	FrameSource certkiosk.FrameSource
+}
+
+// Save stores a finished attempt — pass or fail — with its best frame as
+// encrypted evidence, and returns the record (receipt code, terminal).
+func Save(ctx context.Context, db *store.DB, actor string, a Attempt, r Result) (*certkiosk.Certification, error) {
+	c := &certkiosk.Certification{RetireeID: a.Retiree, StaffID: a.Staff, Method: a.Method, Challenge: a.Code,
+		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended,
+		Attempt: a.Number, FrameSource: a.FrameSource}
+	var ev []store.Evidence
+	if len(r.Best) > 0 {
+		ev = append(ev, store.Evidence{Kind: store.EvidenceBestFrame, Data: r.Best})
+	}
+	if err := db.SaveCertification(ctx, actor, c, ev); err != nil {
+		return nil, fmt.Errorf("save attempt %d of %s: %w", a.Number, a.Retiree.Masked(), err)
+	}
+	return c, nil
+}

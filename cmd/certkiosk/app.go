@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"path/filepath"
+	"time"
+
+	"certkiosk"
+	"certkiosk/camera"
+	"certkiosk/check"
+	"certkiosk/check/live"
+	"certkiosk/liveness/face"
+	"certkiosk/liveness/fixture"
+	"certkiosk/store"
+	ksync "certkiosk/sync"
+	"certkiosk/ui"
+
+	"fyne.io/fyne/v2"
+	"golang.org/x/sync/errgroup"
+)
+
+// config is the command line.
+type config struct {
+	DataDir     string
+	DataGiven   bool // --data was on the command line (demo mode otherwise uses DataDir/demo)
+	Demo        bool
+	Camera      int
+	CameraGiven bool // --camera was on the command line (otherwise the Settings choice wins)
+	Video       string
+	Lang        string
+	Customer    bool
+	Staff       string    // sign in as this staff ID (screenshots) ...
+	PIN         io.Reader // ... with the PIN read from here
+	Screen      string    // ... and open this screen
+}
+
+// kioskApp is the wired kiosk: database, camera, check service, sync
+// worker and the window. newApp builds it; run drives it until the window
+// closes; everything it opened is closed by then.
+type kioskApp struct {
+	cfg      config
+	db       *store.DB
+	src      camera.Source // nil without a camera
+	checker  *live.Checker
+	shell    *ui.Shell
+	kiosk    *ui.Kiosk
+	customer *ui.CustomerView
+	worker   *ksync.Worker // nil when not enrolled, or in demo mode
+}
+
+// newApp opens the data directory and the camera and builds the screens.
+func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error) {
+	if cfg.Demo && !cfg.DataGiven {
+		// Demo data (a known demo PIN, invented people) never shares a
+		// database with real work.
+		cfg.DataDir = filepath.Join(cfg.DataDir, "demo")
+	}
+	if err := ui.UseLanguage(cfg.Lang); err != nil {
+		return nil, err
+	}
+	// A real data directory certifies only from a camera: a video file
+	// stands in for one only in demo mode, on demo data.
+	if cfg.Video != "" && !cfg.Demo {
+		return nil, certkiosk.Errorf(certkiosk.EINVALID, "视频文件只能在演示模式下代替摄像头",
+			"--video %s needs --demo", cfg.Video)
+	}
+	db, err := store.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	ka := &kioskApp{cfg: cfg, db: db}
+	defer func() {
+		if err != nil {
+			ka.Close()
+		}
+	}()
+	if cfg.Demo {
+		if err := store.SeedDemo(ctx, db); err != nil { // refuses a directory with real data
+			return nil, err
+		}
+	}
+	if _, err := db.PurgeEvidence(ctx, "certkiosk"); err != nil {
+		log.Printf("evidence retention: %v", err) // retried at the next start
+	}
+	n, err := db.CountRetirees(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count the roster: %w", err)
+	}
+	device := cfg.Camera
+	if !cfg.CameraGiven { // the supervisor's choice in Settings
+		device, _ = db.IntSetting(ctx, store.SetCameraIndex, device)
+	}
+	var demoClip func() (string, error)
+	if cfg.Demo {
+		demoClip = func() (string, error) { return fixture.EnsureDemoClip(filepath.Join(cfg.DataDir, "demo")) }
+	}
+	model := face.Preload("") // ≈ 0.4 s, in the background while the window opens
+	go func() {
+		if err := <-model; err != nil {
+			log.Printf("liveness: %v", err) // a check then says so when it starts
+		}
+	}()
+	src, info, err := camera.Choose(device, cfg.Video, demoClip)
+	if err != nil {
+		log.Printf("camera: %v", err) // the device screen says so in Chinese
+	}
+	ka.src = src
+	counts, err := db.SyncCounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count the outbox: %w", err)
+	}
+	client, notEnrolled := ksync.ClientFor(ctx, db)
+	ka.shell = ui.NewShell(ui.ShellInfo{Demo: cfg.Demo, Version: certkiosk.Version, DataDir: cfg.DataDir,
+		RosterCount: n, Camera: info.Name, CameraDemo: info.Demo, Enrolled: notEnrolled == nil, Pending: counts.Pending})
+	speaker, err := ui.NewSpeaker()
+	if err != nil {
+		log.Printf("sound: %v (prompts will be shown, not spoken)", err)
+	}
+	if muted, _ := db.IntSetting(ctx, store.SetSoundMuted, 0); muted == 1 {
+		speaker.SetMuted(true)
+	}
+	ka.checker = &live.Checker{Settings: check.Settings{
+		Blinks: func() int { n, _ := db.IntSetting(ctx, store.SetBlinks, store.DefaultBlinks); return n },
+		TimeLimit: func() time.Duration {
+			n, _ := db.IntSetting(ctx, store.SetTimeoutSecs, store.DefaultTimeout)
+			return time.Duration(n) * time.Second
+		},
+	}}
+	opt := ui.Options{Demo: cfg.Demo, Version: certkiosk.Version, Device: func() fyne.CanvasObject { return ka.shell.Content },
+		Preview: ka.shell.Preview, Speaker: speaker, ReceiptDir: filepath.Join(cfg.DataDir, "receipts"), Print: printPDF,
+		FrameSource: frameSource(cfg.Video, info)}
+	if src != nil {
+		opt.Checker = ka.checker
+	}
+	if cfg.Customer {
+		ka.customer = ui.NewCustomerView(a)
+		opt.Customer = ka.customer
+	}
+	if notEnrolled == nil && !cfg.Demo { // demo data is never reported
+		ka.worker = &ksync.Worker{DB: db, Client: client}
+		opt.Sync = &syncControl{w: ka.worker, db: db}
+	}
+	ka.kiosk = ui.NewKiosk(a, db, opt)
+	if ka.worker != nil {
+		ka.worker.OnProgress = ka.syncProgress
+	}
+	if cfg.Staff != "" {
+		if err := signIn(ka.kiosk, cfg.Staff, cfg.PIN, cfg.Screen); err != nil {
+			return nil, err
+		}
+	}
+	return ka, nil
+}
+
+// syncProgress shows the worker's progress on the sync screen.
+func (ka *kioskApp) syncProgress(p ksync.Progress) {
+	sp := ui.SyncProgress{Sent: p.Sent, Total: p.Total, Pending: p.Pending}
+	if p.Err != nil {
+		log.Printf("sync: %v", p.Err)
+		sp.Failure = certkiosk.ErrorMessageOf(p.Err)
+	}
+	if p.Done {
+		sp.Done = time.Now()
+	}
+	ka.kiosk.SetSyncProgress(sp)
+}
+
+// start runs the background work — capture loop and sync worker — until
+// ctx ends; wait returns once all of it has stopped.
+func (ka *kioskApp) start(ctx context.Context) (wait func() error) {
+	g, ctx := errgroup.WithContext(ctx)
+	if ka.worker != nil {
+		g.Go(func() error { ka.worker.Run(ctx); return nil })
+	}
+	if ka.src != nil {
+		var mirror live.Sink
+		if ka.customer != nil {
+			mirror = ka.customer.Preview
+		}
+		g.Go(func() error {
+			if err := live.Feed(ctx, ka.src, ka.shell.Preview, ka.checker, ka.shell.SetCameraError, mirror); err != nil {
+				log.Printf("camera: %v", err) // the device screen shows it; the kiosk goes on without
+			}
+			return nil
+		})
+	}
+	return g.Wait
+}
+
+// run shows the window until it is closed, then stops the background
+// work before anything it uses is closed.
+func (ka *kioskApp) run(ctx context.Context) error {
+	work, cancel := context.WithCancel(ctx)
+	wait := ka.start(work)
+	closed := make(chan struct{})
+	go func() { // SIGTERM or Ctrl-C: close the window as staff would
+		select {
+		case <-ctx.Done():
+			fyne.Do(ka.kiosk.App.Quit)
+		case <-closed:
+		}
+	}()
+	if ka.customer != nil {
+		ka.customer.Window.Show()
+		ka.customer.Window.SetFullScreen(true)
+	}
+	ka.kiosk.Window.ShowAndRun()
+	close(closed)
+	cancel()
+	return errors.Join(wait(), ka.Close())
+}
+
+// Close releases the camera and the database (after start's work ended).
+func (ka *kioskApp) Close() error {
+	var errs []error
+	if ka.src != nil {
+		errs = append(errs, ka.src.Close())
+		ka.src = nil
+	}
+	if ka.db != nil {
+		errs = append(errs, ka.db.Close())
+		ka.db = nil
+	}
+	return errors.Join(errs...)
+}
+
+// syncControl lets the sync screen drive the worker and export bundles.
+type syncControl struct {
+	w  *ksync.Worker
+	db *store.DB
+}
+
+func (s *syncControl) SyncNow() { s.w.SyncNow() }
+
+func (s *syncControl) Export(ctx context.Context, path string) (int, error) {
+	return ksync.ExportBundle(ctx, s.db, "certkiosk", path)
+}
+
+// frameSource is what records made with this source say about their frames.
+func frameSource(video string, c camera.Choice) certkiosk.FrameSource {
+	switch {
+	case c.Demo:
+		return certkiosk.FrameDemo
+	case video != "":
+		return certkiosk.FrameFile
+	}
+	return certkiosk.FrameCamera
+}
