@@ -203,10 +203,10 @@ func (s *DB) contacts(ctx context.Context, where string, args ...any) ([]Contact
 	return out, rows.Err()
 }
 
-// ContactOutbox returns up to limit contact changes the central has not
-// acknowledged, oldest first.
-func (s *DB) ContactOutbox(ctx context.Context, limit int) ([]ContactChange, error) {
-	out, err := s.contacts(ctx, `sync_state = 'pending' ORDER BY id LIMIT ?`, limit)
+// ContactOutbox returns up to limit contact changes after ID after that the
+// central has not acknowledged, oldest first.
+func (s *DB) ContactOutbox(ctx context.Context, after string, limit int) ([]ContactChange, error) {
+	out, err := s.contacts(ctx, `sync_state = 'pending' AND id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("contact outbox: %w", err)
 	}

@@ -153,7 +153,7 @@ func TestContactChecksAreAuditedQueuedAndKept(t *testing.T) {
 	if r, _ = f.s.FindRetiree(ctx, id); r.Phone != "010-62345678" {
 		t.Fatalf("stale roster undid the correction: %s", r.Phone)
 	}
-	out, err := f.s.ContactOutbox(ctx, 10)
+	out, err := f.s.ContactOutbox(ctx, "", 10)
 	if err != nil || len(out) != 2 || out[0].ID != ch.ID || out[1].ID != ch2.ID {
 		t.Fatalf("outbox = %+v, %v", out, err)
 	}
@@ -200,7 +200,7 @@ func TestRelativeNeedsConsentAndTravels(t *testing.T) {
 	if _, ok, _ := f.s.Relative(ctx, id); ok {
 		t.Fatal("relative still there after removal")
 	}
-	out, _ := f.s.ContactOutbox(ctx, 10)
+	out, _ := f.s.ContactOutbox(ctx, "", 10)
 	if len(out) != 2 || out[0].Kind != ContactRelativeSet || out[0].Relative.Mobile != "13900001111" || out[1].Kind != ContactRelativeRemoved {
 		t.Fatalf("outbox = %+v", out)
 	}

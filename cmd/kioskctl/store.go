@@ -182,10 +182,21 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "roster v%d (%s): %d upserted, %d removed\n", res.Version, kind, res.Upserted, res.Removed)
 		return nil
 	case "find":
-		if len(args) != 2 {
+		fs := flag.NewFlagSet("roster find", flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		asJSON := fs.Bool("json", false, "print JSON: masked ID, due date, pension status")
+		var flags, pos []string // `find ID --json` and `find --json ID` both work
+		for _, a := range args[1:] {
+			if strings.HasPrefix(a, "-") {
+				flags = append(flags, a)
+			} else {
+				pos = append(pos, a)
+			}
+		}
+		if err := fs.Parse(append(flags, pos...)); err != nil || fs.NArg() != 1 {
 			return errUsage
 		}
-		id, err := certkiosk.ParseResidentID(args[1])
+		id, err := certkiosk.ParseResidentID(fs.Arg(0))
 		if err != nil {
 			return err
 		}
@@ -198,7 +209,10 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		today := certkiosk.DateOf(time.Now())
+		today := certkiosk.DateOf(time.Now().In(chinaZone))
+		if *asJSON {
+			return json.NewEncoder(e.stdout).Encode(retireeOf(r, today))
+		}
 		due := "-"
 		if !r.LastCert.IsZero() {
 			due = certkiosk.DueDate(r.LastCert).String()
@@ -292,6 +306,14 @@ type recordJSON struct {
 	Synthetic bool            `json:"synthetic"`
 	// FrameSource is where the frames came from: camera, file, demo, none.
 	FrameSource string `json:"frame_source"`
+	// PhotoMatch is staff's answer to 「本人与照片一致」, absent when no
+	// reference photo was shown.
+	PhotoMatch *bool `json:"photo_match,omitempty"`
+	// ResumeMonth, BackpayMonths and BackpayMonth are set on a pass that
+	// ended a suspension (YYYY-MM, months paid back, YYYY-MM).
+	ResumeMonth   string `json:"resume_month,omitempty"`
+	BackpayMonths int    `json:"backpay_months,omitempty"`
+	BackpayMonth  string `json:"backpay_month,omitempty"`
 }
 
 func cmdRecords(ctx context.Context, e *env, args []string) error {
@@ -341,7 +363,8 @@ func cmdRecords(ctx context.Context, e *env, args []string) error {
 		for _, c := range list {
 			if err := enc.Encode(recordJSON{c.ID, c.RetireeID.Masked(), c.StaffID, c.Terminal, string(c.Method),
 				string(c.Verdict), c.Reason, c.Attempt, string(c.Receipt), string(c.Sync), c.Started, c.Ended,
-				c.Metrics, c.Synthetic, string(c.FrameSource)}); err != nil {
+				c.Metrics, c.Synthetic, string(c.FrameSource), c.PhotoMatch, c.Resume.String(), c.BackpayMonths,
+				c.BackpayMonth.String()}); err != nil {
 				return err
 			}
 		}
@@ -444,4 +467,38 @@ func writeSecretFile(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// chinaZone is the zone pension days and months are counted in (UTC+8, no
+// DST), whatever the machine's zone setting.
+var chinaZone = time.FixedZone("CST", 8*3600)
+
+// retireeJSON is a retiree as `roster find --json` prints it: the identity
+// number and phone masked, the pension standing as of today.
+type retireeJSON struct {
+	ID             string  `json:"id"` // masked
+	Name           string  `json:"name"`
+	Category       string  `json:"category"`
+	LastCert       *string `json:"last_cert"` // YYYY-MM-DD, null when never
+	DueDate        *string `json:"due_date"`  // null when no certification is on record
+	Status         string  `json:"status"`    // in_time, due_soon, overdue, suspended (unknown: never certified)
+	StatusText     string  `json:"status_text"`
+	SuspendedSince *string `json:"suspended_since"` // YYYY-MM, null unless suspended
+	Phone          string  `json:"phone"`           // masked
+	Address        string  `json:"address"`
+	ContactChecked *string `json:"contact_checked"`
+}
+
+func retireeOf(r certkiosk.Retiree, today certkiosk.Date) retireeJSON {
+	p := r.PensionOn(today)
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return retireeJSON{ID: r.ID.Masked(), Name: r.Name, Category: r.Category, LastCert: opt(r.LastCert.String()),
+		DueDate: opt(p.Due.String()), Status: string(p.Status), StatusText: p.Status.Chinese(),
+		SuspendedSince: opt(p.SuspendedSince.String()), Phone: certkiosk.MaskPhone(r.Phone), Address: r.Address,
+		ContactChecked: opt(r.ContactChecked.String())}
 }
