@@ -16,6 +16,9 @@ type Attempt struct {
 	Code        string // the digits to read, digits mode
 	Number      int    // 1..certkiosk.MaxAttempts
 	FrameSource certkiosk.FrameSource
+	// PhotoMatch is staff's answer to 「本人与照片一致」 when a reference
+	// photo was shown beside the live face; nil when none was.
+	PhotoMatch *bool
 }
 
 // Save stores a finished attempt — pass or fail — with its best frame as
@@ -23,7 +26,7 @@ type Attempt struct {
 func Save(ctx context.Context, db *store.DB, actor string, a Attempt, r Result) (*certkiosk.Certification, error) {
 	c := &certkiosk.Certification{RetireeID: a.Retiree, StaffID: a.Staff, Method: a.Method, Challenge: a.Code,
 		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended,
-		Attempt: a.Number, FrameSource: a.FrameSource}
+		Attempt: a.Number, FrameSource: a.FrameSource, PhotoMatch: a.PhotoMatch}
 	var ev []store.Evidence
 	if len(r.Best) > 0 {
 		ev = append(ev, store.Evidence{Kind: store.EvidenceBestFrame, Data: r.Best})
