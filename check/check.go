@@ -18,9 +18,10 @@ import (
 // Update is what a running check tells the screen, at most once a frame.
 type Update struct {
 	Prompt    string        // Chinese text to show large; "" keeps the last one
+	Issue     string        // why the frame cannot be judged ("" when good): a screen words it from this code
+	Challenge bool          // the prompt is the challenge itself (blink, or read the digits)
 	Voice     []string      // voice prompt keys to say now
 	Remaining time.Duration // countdown of the challenge; 0 hides it
-	Issue     string        // the frame's quality issue code ("" when good)
 	Box       image.Rectangle
 	Done      bool // the check is over: Result holds the outcome
 	Result    Result

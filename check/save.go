@@ -2,7 +2,10 @@ package check
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
 	"certkiosk"
 	"certkiosk/store"
@@ -33,6 +36,29 @@ func Save(ctx context.Context, db *store.DB, actor string, a Attempt, r Result) 
 	}
 	if err := db.SaveCertification(ctx, actor, c, ev); err != nil {
 		return nil, fmt.Errorf("save attempt %d of %s: %w", a.Number, a.Retiree.Masked(), err)
+	}
+	return c, nil
+}
+
+// SaveReview records that staff sent the retiree to manual review after
+// attempts tries, with their reason (required: the reviewer reads it).
+func SaveReview(ctx context.Context, db *store.DB, actor string, a Attempt, reason string, at time.Time) (*certkiosk.Certification, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, certkiosk.Errorf(certkiosk.EINVALID, "请填写转人工的原因", "manual review without a reason")
+	}
+	metrics, err := json.Marshal(map[string]any{"staff_reason": reason, "attempts": a.Number})
+	if err != nil {
+		return nil, fmt.Errorf("manual review metrics: %w", err)
+	}
+	if a.Method == "" {
+		a.Method = certkiosk.MethodBlink
+	}
+	c := &certkiosk.Certification{RetireeID: a.Retiree, StaffID: a.Staff, Method: a.Method,
+		Verdict: certkiosk.VerdictManualReview, Reason: "staff_review", Metrics: metrics, Started: at, Ended: at,
+		Attempt: max(a.Number, 1), FrameSource: certkiosk.FrameNone}
+	if err := db.SaveCertification(ctx, actor, c, nil); err != nil {
+		return nil, fmt.Errorf("save manual review of %s: %w", a.Retiree.Masked(), err)
 	}
 	return c, nil
 }

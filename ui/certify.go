@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"encoding/json"
 	"image"
 	"image/jpeg"
 	"os"
@@ -81,15 +80,20 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 	k.certPrompt = prompt
 	k.cancelCheck = cancel
 	k.opt.Customer.SetPrompt(task)
-	go k.follow(updates, v, method, code, prompt, countdown)
+	k.follows.Add(1)
+	go func() {
+		defer k.follows.Done()
+		k.follow(updates, v, method, code, task, prompt, countdown)
+	}()
 }
 
 // follow applies a check's updates on the UI goroutine until it ends. The
 // check reports every frame; only changes reach the UI goroutine.
-func (k *Kiosk) follow(updates <-chan check.Update, v *visit, method certkiosk.Method, code string, prompt, countdown *widget.Label) {
+func (k *Kiosk) follow(updates <-chan check.Update, v *visit, method certkiosk.Method, code, task string, prompt, countdown *widget.Label) {
 	var lastPrompt, lastCount string
 	for u := range updates {
 		u := u
+		u.Prompt = promptText(u, task)
 		if len(u.Voice) > 0 && k.opt.Speaker != nil {
 			k.opt.Speaker.Say(u.Voice...)
 		}
@@ -127,6 +131,20 @@ func (k *Kiosk) follow(updates <-chan check.Update, v *visit, method certkiosk.M
 			return
 		}
 	}
+}
+
+// promptText words a check's prompt in the interface's language: the
+// challenge is the task shown beside it; an issue says what to do.
+func promptText(u check.Update, task string) string {
+	switch {
+	case u.Challenge:
+		return task
+	case u.Issue != "":
+		if t := lang.L("prompt." + u.Issue); t != "prompt."+u.Issue {
+			return t
+		}
+	}
+	return u.Prompt
 }
 
 // CertifyPrompt is the large prompt on the certification screen.
@@ -219,7 +237,7 @@ func (k *Kiosk) printReceipt(info ReceiptInfo) string {
 		err = errNoReceiptDir
 	}
 	if err != nil {
-		return lang.L("result.saved.failed", map[string]any{"Message": certkiosk.ErrorMessageOf(err)})
+		return lang.L("result.saved.failed", map[string]any{"Message": ErrorText(err)})
 	}
 	path := filepath.Join(k.opt.ReceiptDir, string(info.Receipt)+".pdf")
 	if err := os.MkdirAll(k.opt.ReceiptDir, 0o700); err == nil {
@@ -303,17 +321,10 @@ func (k *Kiosk) showManualReview() {
 			msg.SetText(lang.L("result.review.reason"))
 			return
 		}
-		now := k.opt.Now()
-		metrics, _ := json.Marshal(map[string]any{"staff_reason": text, "attempts": v.attempts})
-		method := v.last
-		if method == "" {
-			method = certkiosk.MethodBlink
-		}
-		c := &certkiosk.Certification{RetireeID: v.retiree.ID, StaffID: k.staff.ID, Method: method,
-			Verdict: certkiosk.VerdictManualReview, Reason: "staff_review", Metrics: metrics, Started: now, Ended: now,
-			Attempt: max(v.attempts, 1), FrameSource: certkiosk.FrameNone}
-		if err := k.DB.SaveCertification(k.ctx(), k.actor(), c, nil); err != nil {
-			msg.SetText(lang.L("result.saved.failed", map[string]any{"Message": certkiosk.ErrorMessageOf(err)}))
+		_, err := check.SaveReview(k.ctx(), k.DB, k.actor(), check.Attempt{Retiree: v.retiree.ID, Staff: k.staff.ID,
+			Method: v.last, Number: v.attempts}, text, k.opt.Now())
+		if err != nil {
+			msg.SetText(lang.L("result.saved.failed", map[string]any{"Message": ErrorText(err)}))
 			return
 		}
 		if k.opt.Speaker != nil {
@@ -334,12 +345,12 @@ func (k *Kiosk) showCameraProblem(err error) {
 	v := k.visit
 	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.ShowRetiree(v.retiree) })
 	k.frame("camera-problem", container.NewBorder(nil, container.NewHBox(back), nil, nil,
-		NewParagraph(lang.L("certify.nocamera", map[string]any{"Message": certkiosk.ErrorMessageOf(err)}), SizeNameRetireeText, true)), nil)
+		NewParagraph(lang.L("certify.nocamera", map[string]any{"Message": ErrorText(err)}), SizeNameRetireeText, true)), nil)
 }
 
 func (k *Kiosk) showSaveProblem(err error) {
 	v := k.visit
 	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.ShowRetiree(v.retiree) })
 	k.frame("save-problem", container.NewBorder(nil, container.NewHBox(back), nil, nil,
-		NewParagraph(lang.L("result.saved.failed", map[string]any{"Message": certkiosk.ErrorMessageOf(err)}), SizeNameRetireeText, true)), nil)
+		NewParagraph(lang.L("result.saved.failed", map[string]any{"Message": ErrorText(err)}), SizeNameRetireeText, true)), nil)
 }

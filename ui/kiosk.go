@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"strings"
+	"sync"
 	"time"
 
 	"certkiosk"
@@ -84,6 +85,9 @@ type Kiosk struct {
 	// do runs a function on the UI goroutine and waits (fyne.DoAndWait;
 	// tests serialise through their own runner).
 	do func(func())
+	// follows counts the goroutines applying a check's updates (tests
+	// wait for them instead of sleeping).
+	follows sync.WaitGroup
 }
 
 // NewKiosk builds the kiosk window on a and shows the sign-in screen.
@@ -170,7 +174,7 @@ func (k *Kiosk) submitLogin() {
 	st, err := k.DB.Login(k.ctx(), id, pin)
 	if err != nil {
 		k.loginPIN.SetText("")
-		k.loginMsg.SetText(certkiosk.ErrorMessageOf(err))
+		k.loginMsg.SetText(ErrorText(err))
 		return
 	}
 	k.staff = st
@@ -260,7 +264,7 @@ func searchHint(s string) string {
 		return lang.L("home.search.typing", map[string]any{"N": n, "Left": 18 - n})
 	}
 	if _, err := certkiosk.ParseResidentID(s); err != nil {
-		return certkiosk.ErrorMessageOf(err)
+		return ErrorText(err)
 	}
 	return ""
 }
@@ -269,12 +273,12 @@ func searchHint(s string) string {
 func (k *Kiosk) Find(s string) {
 	id, err := certkiosk.ParseResidentID(s)
 	if err != nil {
-		k.searchMsg.SetText(certkiosk.ErrorMessageOf(err))
+		k.searchMsg.SetText(ErrorText(err))
 		return
 	}
 	r, err := k.DB.LookupRetiree(k.ctx(), k.actor(), id)
 	if err != nil {
-		k.searchMsg.SetText(certkiosk.ErrorMessageOf(err))
+		k.searchMsg.SetText(ErrorText(err))
 		return
 	}
 	k.ShowRetiree(r)

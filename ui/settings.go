@@ -74,7 +74,7 @@ func (k *Kiosk) ShowSettings() {
 			v = 0
 		}
 		if err := k.DB.SetIntSettings(ctx, k.actor(), map[string]int{store.SetSoundMuted: v}, settingBounds); err != nil {
-			msg.SetText(certkiosk.ErrorMessageOf(err))
+			msg.SetText(ErrorText(err))
 			return
 		}
 		if k.opt.Speaker != nil {
@@ -97,7 +97,7 @@ func (k *Kiosk) ShowSettings() {
 			resp, err := ksync.Enroll(ctx, k.DB, k.actor(), strings.TrimSpace(url.Text), strings.TrimSpace(token.Text),
 				false, strings.TrimSpace(pin.Text))
 			if err != nil {
-				enrollMsg.SetText(certkiosk.ErrorMessageOf(err))
+				enrollMsg.SetText(ErrorText(err))
 				return
 			}
 			enrollMsg.SetText(lang.L("settings.enrolled", map[string]any{"ID": resp.TerminalID, "Name": resp.Name}))
@@ -133,7 +133,7 @@ func (k *Kiosk) ShowStaffAdmin() {
 		pin.SetPlaceHolder(lang.L("login.pin"))
 		reset := NewBigButton(lang.L("staff.reset"), theme.ViewRefreshIcon(), func() {
 			if err := k.DB.SetPIN(ctx, k.actor(), st.ID, pin.Text); err != nil {
-				msg.SetText(certkiosk.ErrorMessageOf(err))
+				msg.SetText(ErrorText(err))
 				return
 			}
 			pin.SetText("")
@@ -153,7 +153,7 @@ func (k *Kiosk) ShowStaffAdmin() {
 		r := certkiosk.Roles[max(role.SelectedIndex(), 0)]
 		err := k.DB.AddStaff(ctx, k.actor(), certkiosk.Staff{ID: strings.TrimSpace(id.Text), Name: strings.TrimSpace(name.Text), Role: r}, pin.Text)
 		if err != nil {
-			msg.SetText(certkiosk.ErrorMessageOf(err))
+			msg.SetText(ErrorText(err))
 			return
 		}
 		k.ShowStaffAdmin()

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"certkiosk"
 	"certkiosk/assets"
 
 	"fyne.io/fyne/v2"
@@ -21,6 +22,22 @@ var Languages = []string{"zh", "en"}
 
 var loadTranslations sync.Once
 
+// current is the language UseLanguage chose.
+var current = "zh"
+
+// ErrorText is an error in the interface's language: in Chinese the
+// error's own message for staff, otherwise the translation of its kind
+// (the detail is in the log, never on screen).
+func ErrorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	if current == "zh" {
+		return certkiosk.ErrorMessageOf(err)
+	}
+	return lang.L("error." + certkiosk.ErrorCodeOf(err))
+}
+
 // UseLanguage selects the UI language ("zh", the default, or "en") and
 // loads the translations. Fyne picks its language from the environment, so
 // this sets LANGUAGE and LC_MESSAGES for this process; a counter PC set to
@@ -29,9 +46,9 @@ func UseLanguage(code string) error {
 	var loc string
 	switch code {
 	case "", "zh", "zh-CN", "zh_CN":
-		loc = "zh_CN"
+		loc, current = "zh_CN", "zh"
 	case "en":
-		loc = "en_US"
+		loc, current = "en_US", "en"
 	default:
 		return fmt.Errorf("unknown language %q (want zh or en)", code)
 	}

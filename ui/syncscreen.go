@@ -49,12 +49,12 @@ func (k *Kiosk) ShowSync() {
 	path.SetPlaceHolder(lang.L("syncscreen.export.path"))
 	export := NewBigButton(lang.L("syncscreen.export"), theme.DocumentSaveIcon(), func() {
 		if k.opt.Sync == nil || path.Text == "" {
-			msg.SetText(certkiosk.ErrorMessageOf(errNoExport))
+			msg.SetText(ErrorText(errNoExport))
 			return
 		}
 		n, err := k.opt.Sync.Export(k.ctx(), path.Text)
 		if err != nil {
-			msg.SetText(certkiosk.ErrorMessageOf(err))
+			msg.SetText(ErrorText(err))
 			return
 		}
 		msg.SetText(lang.L("syncscreen.export.done", map[string]any{"N": n, "Path": path.Text}))

@@ -165,7 +165,10 @@ func (r *run) frame(m gocv.Mat, t time.Duration) error {
 		return fmt.Errorf("liveness check: %w", err)
 	}
 	r.box, r.good = f.Box, u.Issue.Code == ""
-	out := check.Update{Prompt: u.Prompt, Issue: u.Issue.Code, Box: f.Box}
+	out := check.Update{Prompt: u.Prompt, Box: f.Box}
+	if u.Prompt != "" {
+		out.Issue, out.Challenge = u.Issue.Code, u.Issue.Code == "" && u.State == liveness.StateChallenge
+	}
 	if u.State == liveness.StateChallenge {
 		if prev != liveness.StateChallenge {
 			r.challAt = t
