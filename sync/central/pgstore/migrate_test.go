@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"testing"
 	"time"
 
@@ -12,7 +13,14 @@ import (
 	"certkiosk/sync/central/storetest"
 )
 
-const migrationCount = 1
+// migrationCount is every embedded migration: all must be applied.
+var migrationCount = func() int {
+	names, err := fs.Glob(migrations, "migration/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	return len(names)
+}()
 
 // emptyDB creates a fresh database on the server and returns its URL.
 func emptyDB(t *testing.T) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"path/filepath"
 	"testing"
 
@@ -11,7 +12,14 @@ import (
 	"certkiosk/sync/central/storetest"
 )
 
-const migrationCount = 3
+// migrationCount is every embedded migration: all must be applied.
+var migrationCount = func() int {
+	names, err := fs.Glob(migrations, "migration/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	return len(names)
+}()
 
 func TestMigrateFromEmpty(t *testing.T) {
 	ctx := context.Background()

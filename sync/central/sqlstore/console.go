@@ -1,0 +1,583 @@
+package sqlstore
+
+// The office console's queries (package console): accounts, audit trail,
+// review queue, retirees, lists, terminals and the dashboard. The pension
+// state they read is kept by RefreshPension (console_pension.go).
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"certkiosk"
+	"certkiosk/sync"
+	"certkiosk/sync/central/console"
+)
+
+var _ console.Store = (*Store)(nil)
+
+// Days and months are kept as integers YYYYMMDD and YYYYMM.
+func dayInt(d certkiosk.Date) int { return d.Year*10000 + int(d.Month)*100 + d.Day }
+
+func intDay(n int) certkiosk.Date {
+	if n == 0 {
+		return certkiosk.Date{}
+	}
+	return certkiosk.Date{Year: n / 10000, Month: time.Month(n / 100 % 100), Day: n % 100}
+}
+
+func monthInt(m certkiosk.Month) int { return m.Year*100 + int(m.Month) }
+
+func intMonth(n int) certkiosk.Month {
+	if n == 0 {
+		return certkiosk.Month{}
+	}
+	return certkiosk.Month{Year: n / 100, Month: time.Month(n % 100)}
+}
+
+// placeholders returns "?, ?, …" for n arguments.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func argList(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// AddConsoleUser implements console.Store.
+func (s *Store) AddConsoleUser(ctx context.Context, u console.User, pinHash string, now time.Time) error {
+	n, err := s.execN(ctx, s.db, `INSERT INTO console_user (id, name, role, pin_hash, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, u.ID, u.Name, u.Role, pinHash, s.ts(now))
+	if err != nil {
+		return fmt.Errorf("add console user %s: %w", u.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("console user %s: %w", u.ID, console.ErrExists)
+	}
+	return nil
+}
+
+// ConsoleUser implements console.Store.
+func (s *Store) ConsoleUser(ctx context.Context, id string) (console.User, string, error) {
+	var u console.User
+	var hash string
+	err := s.row(ctx, s.db, `SELECT id, name, role, pin_hash, failed, locked_until FROM console_user WHERE id = ?`, id).
+		Scan(&u.ID, &u.Name, &u.Role, &hash, &u.Failed, scanTime{&u.LockedUntil})
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, "", console.ErrNotFound
+	}
+	if err != nil {
+		return u, "", fmt.Errorf("console user: %w", err)
+	}
+	return u, hash, nil
+}
+
+// SetConsoleLogin implements console.Store.
+func (s *Store) SetConsoleLogin(ctx context.Context, id string, failed int, lockedUntil time.Time) error {
+	var locked any
+	if !lockedUntil.IsZero() {
+		locked = s.ts(lockedUntil)
+	}
+	if _, err := s.exec(ctx, s.db, `UPDATE console_user SET failed = ?, locked_until = ? WHERE id = ?`, failed, locked, id); err != nil {
+		return fmt.Errorf("console login state of %s: %w", id, err)
+	}
+	return nil
+}
+
+// ConsoleAudit implements console.Store.
+func (s *Store) ConsoleAudit(ctx context.Context, e console.AuditEntry) error {
+	if _, err := s.exec(ctx, s.db, `INSERT INTO console_audit (at, user_id, action, subject, detail) VALUES (?, ?, ?, ?, ?)`,
+		s.ts(e.At), e.User, e.Action, e.Subject, e.Detail); err != nil {
+		return fmt.Errorf("console audit: %w", err)
+	}
+	return nil
+}
+
+// ConsoleAuditLog implements console.Store: newest first, of one action
+// or ("") all.
+func (s *Store) ConsoleAuditLog(ctx context.Context, action string, limit int) ([]console.AuditEntry, error) {
+	q, args := `SELECT seq, at, user_id, action, subject, detail FROM console_audit ORDER BY seq DESC LIMIT ?`, []any{limit}
+	if action != "" {
+		q, args = `SELECT seq, at, user_id, action, subject, detail FROM console_audit WHERE action = ? ORDER BY seq DESC LIMIT ?`,
+			[]any{action, limit}
+	}
+	rows, err := s.query(ctx, s.db, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("console audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []console.AuditEntry
+	for rows.Next() {
+		var e console.AuditEntry
+		if err := rows.Scan(&e.Seq, scanTime{&e.At}, &e.User, &e.Action, &e.Subject, &e.Detail); err != nil {
+			return nil, fmt.Errorf("console audit log: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// caseColumns are read by scanCase, from record r left-joined with review_case c.
+const caseColumns = `r.id, r.terminal, CAST(r.body AS TEXT), r.review, r.frame_source,
+	EXISTS (SELECT 1 FROM evidence e WHERE e.record_id = r.id AND e.kind = 'best_frame'),
+	coalesce(c.decision, ''), coalesce(c.reason, ''), coalesce(c.decided_by, ''), c.decided_at`
+
+func scanCase(rows interface{ Scan(...any) error }) (console.Case, error) {
+	var c console.Case
+	var body string
+	if err := rows.Scan(&c.RecordID, &c.Terminal, &body, &c.Review, &c.Source, &c.HasFrame,
+		&c.Decision, &c.DecReason, &c.DecidedBy, scanTime{&c.DecidedAt}); err != nil {
+		return c, err
+	}
+	var r sync.Record
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		return c, fmt.Errorf("record %s: %w", c.RecordID, err)
+	}
+	c.RetireeID, c.StaffID, c.Method, c.Verdict, c.Reason = r.RetireeID, r.StaffID, r.Method, r.Verdict, r.Reason
+	c.Metrics, c.Attempt, c.Ended = string(r.Metrics), r.Attempt, r.Ended
+	return c, nil
+}
+
+func (s *Store) cases(ctx context.Context, q string, args ...any) ([]console.Case, error) {
+	rows, err := s.query(ctx, s.db, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []console.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// OpenCases implements console.Store: oldest first.
+func (s *Store) OpenCases(ctx context.Context, limit int) ([]console.Case, error) {
+	out, err := s.cases(ctx, `SELECT `+caseColumns+` FROM review_case c JOIN record r ON r.id = c.record_id
+		WHERE c.is_open ORDER BY c.ended_at, c.record_id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("review queue: %w", err)
+	}
+	return out, nil
+}
+
+// Case implements console.Store: any record, with its decision if it is
+// (or was) a case.
+func (s *Store) Case(ctx context.Context, recordID string) (console.Case, error) {
+	out, err := s.cases(ctx, `SELECT `+caseColumns+` FROM record r LEFT JOIN review_case c ON c.record_id = r.id
+		WHERE r.id = ?`, recordID)
+	if err != nil {
+		return console.Case{}, fmt.Errorf("case %s: %w", recordID, err)
+	}
+	if len(out) == 0 {
+		return console.Case{}, console.ErrNotFound
+	}
+	return out[0], nil
+}
+
+// RecordsOf implements console.Store.
+func (s *Store) RecordsOf(ctx context.Context, retireeID string, limit int) ([]console.Case, error) {
+	out, err := s.cases(ctx, `SELECT `+caseColumns+` FROM record r LEFT JOIN review_case c ON c.record_id = r.id
+		WHERE r.retiree_id = ? ORDER BY r.ended_at DESC LIMIT ?`, retireeID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("records of %s: %w", certkiosk.Mask(retireeID), err)
+	}
+	return out, nil
+}
+
+// Evidence implements console.Store.
+func (s *Store) Evidence(ctx context.Context, recordID, kind string) ([]byte, error) {
+	var ct []byte
+	err := s.row(ctx, s.db, `SELECT ciphertext FROM evidence WHERE record_id = ? AND kind = ?`, recordID, kind).Scan(&ct)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, console.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("evidence of %s: %w", recordID, err)
+	}
+	return ct, nil
+}
+
+// Decide implements console.Store. An approval is the retiree's
+// certification on day: the roster entry's last certification moves to
+// day under a new roster version, so terminals receive it with their next
+// roster download, and the pension state is recomputed at once.
+func (s *Store) Decide(ctx context.Context, recordID, decision, reason, user string, at time.Time, day certkiosk.Date) error {
+	if decision != console.Approve && decision != console.Reject {
+		return fmt.Errorf("decide %s: unknown decision %q", recordID, decision)
+	}
+	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
+		var open bool
+		var retiree string
+		err := s.row(ctx, tx, `SELECT is_open, retiree_id FROM review_case WHERE record_id = ?`+s.d.ForUpdate, recordID).Scan(&open, &retiree)
+		if errors.Is(err, sql.ErrNoRows) {
+			return console.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if !open {
+			return console.ErrDecided
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE review_case SET is_open = FALSE, decision = ?, reason = ?, decided_by = ?,
+			decided_at = ?, decided_day = ? WHERE record_id = ?`, decision, reason, user, s.ts(at), dayInt(day), recordID); err != nil {
+			return err
+		}
+		if decision != console.Approve {
+			return nil
+		}
+		if err := s.publishCertification(ctx, tx, retiree, day); err != nil {
+			return err
+		}
+		return s.recompute(ctx, tx, []string{retiree})
+	})
+	if err != nil {
+		return fmt.Errorf("decide %s: %w", recordID, err)
+	}
+	return nil
+}
+
+// publishCertification sets the roster entry's last certification to day
+// (when later) as a new roster version. Unknown fields of the entry are
+// kept as they are.
+func (s *Store) publishCertification(ctx context.Context, tx *sql.Tx, retiree string, day certkiosk.Date) error {
+	var version int64
+	if err := s.row(ctx, tx, `SELECT value FROM counter WHERE name = 'roster_version'`+s.d.ForUpdate).Scan(&version); err != nil {
+		return err
+	}
+	var entry string
+	err := s.row(ctx, tx, `SELECT CAST(entry AS TEXT) FROM roster WHERE id = ? AND NOT deleted`, retiree).Scan(&entry)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // not on the roster: nothing to publish
+	}
+	if err != nil {
+		return err
+	}
+	var e map[string]any
+	if err := json.Unmarshal([]byte(entry), &e); err != nil {
+		return fmt.Errorf("roster entry: %w", err)
+	}
+	last, _ := e["last_cert"].(string)
+	if last >= day.String() {
+		return nil
+	}
+	// Keep the date being replaced: the suspension this approval ends
+	// started from it.
+	if d, err := certkiosk.ParseDate(last); err == nil {
+		if _, err := s.exec(ctx, tx, `INSERT INTO pension_roster_cert (retiree_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+			retiree, dayInt(d)); err != nil {
+			return err
+		}
+	}
+	e["last_cert"] = day.String()
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE roster SET entry = ?, version = ? WHERE id = ?`, string(b), version+1, retiree); err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, tx, `UPDATE counter SET value = ? WHERE name = 'roster_version'`, version+1)
+	return err
+}
+
+// rosterEntry is a roster entry as the console reads it; Relative is set
+// when terminals have sent a relative's contact.
+type rosterEntry struct {
+	sync.RosterEntry
+	Relative *struct {
+		Name     string `json:"name"`
+		Relation string `json:"relation"`
+		Mobile   string `json:"mobile"`
+	} `json:"relative,omitempty"`
+}
+
+func parseEntry(id, entry string) (console.Retiree, error) {
+	var e rosterEntry
+	if err := json.Unmarshal([]byte(entry), &e); err != nil {
+		return console.Retiree{}, fmt.Errorf("roster entry %s: %w", certkiosk.Mask(id), err)
+	}
+	r := console.Retiree{ID: id, Name: e.Name, Female: e.Female, Birth: e.Birth, Category: e.Category,
+		Phone: e.Phone, Address: e.Address, RosterLastCert: e.LastCert}
+	if e.Relative != nil {
+		r.Relative = certkiosk.Relative{Name: e.Relative.Name, Relation: e.Relative.Relation, Mobile: e.Relative.Mobile, Consent: true}
+	}
+	return r, nil
+}
+
+// Retiree implements console.Store.
+func (s *Store) Retiree(ctx context.Context, id string) (console.Retiree, error) {
+	var entry string
+	var deleted bool
+	err := s.row(ctx, s.db, `SELECT CAST(entry AS TEXT), deleted FROM roster WHERE id = ?`, id).Scan(&entry, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return console.Retiree{}, console.ErrNotFound
+	}
+	if err != nil {
+		return console.Retiree{}, fmt.Errorf("retiree %s: %w", certkiosk.Mask(id), err)
+	}
+	r, err := parseEntry(id, entry)
+	if err != nil {
+		return r, err
+	}
+	r.Deleted = deleted
+	var last int
+	err = s.row(ctx, s.db, `SELECT last_day FROM pension_state WHERE retiree_id = ?`, id).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("retiree %s: %w", certkiosk.Mask(id), err)
+	}
+	r.Last = intDay(last)
+	return r, nil
+}
+
+// FindRetirees implements console.Store: an identity number (exact) or a
+// name (exact), live roster entries only.
+func (s *Store) FindRetirees(ctx context.Context, query string, limit int) ([]console.Retiree, error) {
+	query = strings.ToUpper(strings.TrimSpace(query))
+	rows, err := s.query(ctx, s.db, `SELECT r.id, CAST(r.entry AS TEXT), coalesce(p.last_day, 0) FROM roster r
+		LEFT JOIN pension_state p ON p.retiree_id = r.id
+		WHERE (r.id = ? OR r.name = ?) AND NOT r.deleted ORDER BY r.id LIMIT ?`, query, query, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find retirees: %w", err)
+	}
+	defer rows.Close()
+	var out []console.Retiree
+	for rows.Next() {
+		var id, entry string
+		var last int
+		if err := rows.Scan(&id, &entry, &last); err != nil {
+			return nil, fmt.Errorf("find retirees: %w", err)
+		}
+		r, err := parseEntry(id, entry)
+		if err != nil {
+			return nil, err
+		}
+		r.Last = intDay(last)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Episodes implements console.Store: oldest first.
+func (s *Store) Episodes(ctx context.Context, retireeID string) ([]console.Episode, error) {
+	rows, err := s.query(ctx, s.db, `SELECT since_month, until_month, resume_month, last_day, certified_day
+		FROM pension_episode WHERE retiree_id = ? ORDER BY since_month`, retireeID)
+	if err != nil {
+		return nil, fmt.Errorf("episodes: %w", err)
+	}
+	defer rows.Close()
+	var out []console.Episode
+	for rows.Next() {
+		var since, until, resume, last, cert int
+		if err := rows.Scan(&since, &until, &resume, &last, &cert); err != nil {
+			return nil, fmt.Errorf("episodes: %w", err)
+		}
+		out = append(out, console.Episode{Since: intMonth(since), Until: intMonth(until), Resume: intMonth(resume),
+			Last: intDay(last), Certified: intDay(cert)})
+	}
+	return out, rows.Err()
+}
+
+// listRows reads rows of (retiree ID, entry, last day, due day, since
+// month, certified day, resume month), sorted by ID.
+func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.Row, error) {
+	rows, err := s.query(ctx, s.db, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []console.Row
+	for rows.Next() {
+		var id, entry string
+		var last, due, since, cert, resume int
+		if err := rows.Scan(&id, &entry, &last, &due, &since, &cert, &resume); err != nil {
+			return nil, err
+		}
+		r, err := parseEntry(id, entry)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, console.Row{ID: id, Name: r.Name, Phone: r.Phone, Address: r.Address, Relative: r.Relative,
+			Last: intDay(last), Due: intDay(due), Since: intMonth(since), Certified: intDay(cert), Resume: intMonth(resume)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Suspensions implements console.Store: retirees whose payment is
+// suspended in m — still lapsed (their latest certification's suspension
+// month is m or earlier), or lapsed then and certified in m or later (a
+// suspension episode covering m).
+func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month) ([]console.Row, error) {
+	mi := monthInt(m)
+	out, err := s.listRows(ctx, `SELECT p.retiree_id, CAST(r.entry AS TEXT), p.last_day, p.due_day, p.susp_month, 0, 0
+		FROM pension_state p JOIN roster r ON r.id = p.retiree_id WHERE p.susp_month <= ?
+		UNION ALL
+		SELECT e.retiree_id, CAST(r.entry AS TEXT), e.last_day, 0, e.since_month, e.certified_day, e.resume_month
+		FROM pension_episode e JOIN roster r ON r.id = e.retiree_id WHERE e.until_month >= ? AND e.since_month <= ?`,
+		mi, mi, mi)
+	if err != nil {
+		return nil, fmt.Errorf("suspensions %s: %w", m, err)
+	}
+	for i := range out {
+		if !out[i].Last.IsZero() {
+			out[i].Due = certkiosk.DueDate(out[i].Last)
+		}
+	}
+	return out, nil
+}
+
+// Resumptions implements console.Store: suspensions that end so payment
+// resumes in m.
+func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month) ([]console.Row, error) {
+	out, err := s.listRows(ctx, `SELECT e.retiree_id, CAST(r.entry AS TEXT), e.last_day, 0, e.since_month, e.certified_day, e.resume_month
+		FROM pension_episode e JOIN roster r ON r.id = e.retiree_id WHERE e.resume_month = ?`, monthInt(m))
+	if err != nil {
+		return nil, fmt.Errorf("resumptions %s: %w", m, err)
+	}
+	for i := range out {
+		out[i].Due = certkiosk.DueDate(out[i].Last)
+	}
+	return out, nil
+}
+
+// Due implements console.Store: retirees whose due date is from…to.
+func (s *Store) Due(ctx context.Context, from, to certkiosk.Date) ([]console.Row, error) {
+	out, err := s.listRows(ctx, `SELECT p.retiree_id, CAST(r.entry AS TEXT), p.last_day, p.due_day, 0, 0, 0
+		FROM pension_state p JOIN roster r ON r.id = p.retiree_id WHERE p.due_day >= ? AND p.due_day <= ?`,
+		dayInt(from), dayInt(to))
+	if err != nil {
+		return nil, fmt.Errorf("due %s…%s: %w", from, to, err)
+	}
+	return out, nil
+}
+
+// Terminals implements console.Store.
+func (s *Store) Terminals(ctx context.Context) ([]console.TerminalInfo, error) {
+	rows, err := s.query(ctx, s.db, `SELECT t.id, t.name, t.enrolled_at IS NOT NULL, t.revoked,
+		(SELECT max(r.received_at) FROM record r WHERE r.terminal = t.id),
+		coalesce(p.version, ''), coalesce(p.pending, -1)
+		FROM terminal t LEFT JOIN terminal_report p ON p.terminal = t.id ORDER BY t.id`)
+	if err != nil {
+		return nil, fmt.Errorf("terminals: %w", err)
+	}
+	defer rows.Close()
+	var out []console.TerminalInfo
+	for rows.Next() {
+		var t console.TerminalInfo
+		if err := rows.Scan(&t.ID, &t.Name, &t.Enrolled, &t.Revoked, scanTime{&t.LastSeen}, &t.Version, &t.Pending); err != nil {
+			return nil, fmt.Errorf("terminals: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// EnableTerminal implements console.Store: a revoked terminal may sync
+// again with the key it enrolled with.
+func (s *Store) EnableTerminal(ctx context.Context, id string) error {
+	n, err := s.execN(ctx, s.db, `UPDATE terminal SET revoked = FALSE WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("enable terminal %s: %w", id, err)
+	}
+	if n == 0 {
+		return console.ErrNotFound
+	}
+	return nil
+}
+
+// ReportTerminal keeps what a terminal said about itself.
+func (s *Store) ReportTerminal(ctx context.Context, terminal, version string, pending int, at time.Time) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO terminal_report (terminal, version, pending, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (terminal) DO UPDATE SET version = excluded.version, pending = excluded.pending, at = excluded.at`,
+		terminal, version, pending, s.ts(at))
+	if err != nil {
+		return fmt.Errorf("terminal report of %s: %w", terminal, err)
+	}
+	return nil
+}
+
+// Daily implements console.Store: records that ended from…to, counted by
+// China day, terminal and verdict.
+func (s *Store) Daily(ctx context.Context, from, to time.Time) ([]console.DayCount, error) {
+	rows, err := s.query(ctx, s.db, `SELECT ended_at, terminal, verdict FROM record WHERE ended_at >= ? AND ended_at < ?`,
+		s.ts(from), s.ts(to))
+	if err != nil {
+		return nil, fmt.Errorf("daily counts: %w", err)
+	}
+	defer rows.Close()
+	type key struct {
+		day      certkiosk.Date
+		terminal string
+	}
+	counts := map[key]*console.DayCount{}
+	for rows.Next() {
+		var at time.Time
+		var terminal, verdict string
+		if err := rows.Scan(scanTime{&at}, &terminal, &verdict); err != nil {
+			return nil, fmt.Errorf("daily counts: %w", err)
+		}
+		k := key{console.DayOf(at), terminal}
+		c := counts[k]
+		if c == nil {
+			c = &console.DayCount{Day: k.day, Terminal: terminal}
+			counts[k] = c
+		}
+		switch certkiosk.Verdict(verdict) {
+		case certkiosk.VerdictPass:
+			c.Pass++
+		case certkiosk.VerdictFail:
+			c.Fail++
+		default:
+			c.Manual++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("daily counts: %w", err)
+	}
+	out := make([]console.DayCount, 0, len(counts))
+	for _, c := range counts {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Day != out[j].Day {
+			return out[i].Day.Before(out[j].Day)
+		}
+		return out[i].Terminal < out[j].Terminal
+	})
+	return out, nil
+}
+
+// PensionCounts implements console.Store. Overdue retirees are those whose
+// due date lies in today's month before today: a due date in an earlier
+// month means the suspension month has begun.
+func (s *Store) PensionCounts(ctx context.Context, today certkiosk.Date) (console.Counts, error) {
+	var c console.Counts
+	m := certkiosk.MonthOf(today)
+	err := s.row(ctx, s.db, `SELECT
+		(SELECT count(*) FROM pension_state),
+		(SELECT count(*) FROM pension_state WHERE due_day >= ? AND due_day <= ?),
+		(SELECT count(*) FROM pension_state WHERE due_day >= ? AND due_day < ?),
+		(SELECT count(*) FROM pension_state WHERE susp_month <= ?),
+		(SELECT count(*) FROM review_case WHERE is_open)`,
+		dayInt(today), dayInt(console.AddDays(today, certkiosk.DueSoonDays)),
+		dayInt(m.First()), dayInt(today), monthInt(m)).Scan(&c.Retirees, &c.DueSoon, &c.Overdue, &c.Suspended, &c.OpenCases)
+	if err != nil {
+		return c, fmt.Errorf("pension counts: %w", err)
+	}
+	return c, nil
+}

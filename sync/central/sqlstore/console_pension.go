@@ -1,0 +1,298 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"certkiosk"
+	"certkiosk/sync/central/console"
+)
+
+// refreshBatch is how many records or roster rows one refresh step folds
+// in; each step is one short transaction, so ingest is never held long.
+const refreshBatch = 500
+
+// RefreshPension implements console.Store. Ingest is left as it is: new
+// records arrive with pension_done false and are folded in here, with the
+// roster rows changed since the version last folded in. Every step is
+// idempotent, so two refreshes at once, or one cut short, do no harm.
+func (s *Store) RefreshPension(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.refreshRecords(ctx)
+		if err != nil {
+			return total, fmt.Errorf("refresh pension: %w", err)
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	n, err := s.refreshRoster(ctx)
+	total += n
+	if err != nil {
+		return total, fmt.Errorf("refresh pension: %w", err)
+	}
+	return total, nil
+}
+
+// refreshRecords folds in one batch of new records: review cases for
+// those that need a person, then the pension state of their retirees.
+func (s *Store) refreshRecords(ctx context.Context) (int, error) {
+	var retirees int
+	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
+		if err := s.lock(ctx, tx, "pension"); err != nil {
+			return err
+		}
+		rows, err := s.query(ctx, tx, `SELECT id, terminal, CAST(body AS TEXT), review, synthetic, ended_at FROM record
+			WHERE NOT pension_done LIMIT ?`, refreshBatch)
+		if err != nil {
+			return err
+		}
+		type rec struct {
+			id, terminal, retiree string
+			ended                 time.Time
+			isCase                bool
+		}
+		var recs []rec
+		for rows.Next() {
+			var r rec
+			var body string
+			var review, synthetic bool
+			if err := rows.Scan(&r.id, &r.terminal, &body, &review, &synthetic, scanTime{&r.ended}); err != nil {
+				rows.Close()
+				return err
+			}
+			var b struct {
+				RetireeID string `json:"retiree_id"`
+				Verdict   string `json:"verdict"`
+				Attempt   int    `json:"attempt"`
+			}
+			if err := json.Unmarshal([]byte(body), &b); err != nil {
+				rows.Close()
+				return fmt.Errorf("record %s: %w", r.id, err)
+			}
+			// Load-test records never reach the queue or the pension state.
+			r.retiree, r.isCase = b.RetireeID, !synthetic && console.IsCase(b.Verdict, review, b.Attempt)
+			recs = append(recs, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		seen := map[string]bool{}
+		var ids, recIDs []string
+		for _, r := range recs {
+			recIDs = append(recIDs, r.id)
+			if r.isCase {
+				if _, err := s.exec(ctx, tx, `INSERT INTO review_case (record_id, retiree_id, terminal, ended_at)
+					VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING`, r.id, r.retiree, r.terminal, s.ts(r.ended)); err != nil {
+					return err
+				}
+			}
+			if !seen[r.retiree] {
+				seen[r.retiree] = true
+				ids = append(ids, r.retiree)
+			}
+		}
+		if err := s.recompute(ctx, tx, ids); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE record SET pension_done = TRUE WHERE id IN (`+placeholders(len(recIDs))+`)`,
+			argList(recIDs)...); err != nil {
+			return err
+		}
+		retirees = len(ids)
+		return nil
+	})
+	return retirees, err
+}
+
+// refreshRoster recomputes the retirees whose roster rows changed since
+// the roster version last folded in, a batch per transaction, then
+// records the version.
+func (s *Store) refreshRoster(ctx context.Context) (int, error) {
+	var done, target int64
+	if err := s.row(ctx, s.db, `SELECT (SELECT value FROM counter WHERE name = 'pension_roster_version'),
+		(SELECT value FROM counter WHERE name = 'roster_version')`).Scan(&done, &target); err != nil {
+		return 0, err
+	}
+	if done >= target {
+		return 0, nil
+	}
+	total := 0
+	afterVersion, afterID := done, ""
+	for {
+		var ids []string
+		var lastVersion int64
+		err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
+			if err := s.lock(ctx, tx, "pension"); err != nil {
+				return err
+			}
+			rows, err := s.query(ctx, tx, `SELECT id, version FROM roster WHERE version <= ? AND (version > ? OR version = ? AND id > ?)
+				ORDER BY version, id LIMIT ?`, target, afterVersion, afterVersion, afterID, refreshBatch)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id, &lastVersion); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil || len(ids) == 0 {
+				return err
+			}
+			return s.recompute(ctx, tx, ids)
+		})
+		if err != nil {
+			return total, err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		total += len(ids)
+		afterVersion, afterID = lastVersion, ids[len(ids)-1]
+	}
+	_, err := s.exec(ctx, s.db, `UPDATE counter SET value = ? WHERE name = 'pension_roster_version' AND value < ?`, target, target)
+	return total, err
+}
+
+// recompute derives the pension state and suspension episodes of the
+// retirees ids from everything that counts as a certification: the
+// roster's last certification, passes from a camera, and approved review
+// cases (on the day of approval). Retirees not on the live roster get no
+// state.
+func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	in, args := placeholders(len(ids)), argList(ids)
+	days := map[string][]certkiosk.Date{}
+	live := map[string]bool{}
+	var seen [][2]any
+	rows, err := s.query(ctx, tx, `SELECT id, CAST(entry AS TEXT) FROM roster WHERE NOT deleted AND id IN (`+in+`)`, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, entry string
+		if err := rows.Scan(&id, &entry); err != nil {
+			rows.Close()
+			return err
+		}
+		live[id] = true
+		var e struct {
+			LastCert string `json:"last_cert"`
+		}
+		if err := json.Unmarshal([]byte(entry), &e); err != nil {
+			rows.Close()
+			return fmt.Errorf("roster entry %s: %w", certkiosk.Mask(id), err)
+		}
+		if d, err := certkiosk.ParseDate(e.LastCert); err == nil {
+			seen = append(seen, [2]any{id, dayInt(d)})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, x := range seen {
+		if _, err := s.exec(ctx, tx, `INSERT INTO pension_roster_cert (retiree_id, day) VALUES (?, ?)
+			ON CONFLICT DO NOTHING`, x[0], x[1]); err != nil {
+			return err
+		}
+	}
+	// Every date the roster has carried (an approval moves it forward).
+	rows, err = s.query(ctx, tx, `SELECT retiree_id, day FROM pension_roster_cert WHERE retiree_id IN (`+in+`)`, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		var day int
+		if err := rows.Scan(&id, &day); err != nil {
+			rows.Close()
+			return err
+		}
+		days[id] = append(days[id], intDay(day))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Passes that count on the day they ended: from a camera, not held
+	// for review, not a load test.
+	rows, err = s.query(ctx, tx, `SELECT retiree_id, ended_at FROM record
+		WHERE verdict = 'pass' AND NOT review AND NOT synthetic AND retiree_id IN (`+in+`)`, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		var ended time.Time
+		if err := rows.Scan(&id, scanTime{&ended}); err != nil {
+			rows.Close()
+			return err
+		}
+		days[id] = append(days[id], console.DayOf(ended))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = s.query(ctx, tx, `SELECT retiree_id, decided_day FROM review_case
+		WHERE decision = 'approve' AND retiree_id IN (`+in+`)`, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		var day int
+		if err := rows.Scan(&id, &day); err != nil {
+			rows.Close()
+			return err
+		}
+		days[id] = append(days[id], intDay(day))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, tx, `DELETE FROM pension_episode WHERE retiree_id IN (`+in+`)`, args...); err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, tx, `DELETE FROM pension_state WHERE retiree_id IN (`+in+`)`, args...); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !live[id] {
+			continue
+		}
+		last, eps := console.Derive(days[id])
+		if last.IsZero() {
+			continue
+		}
+		if _, err := s.exec(ctx, tx, `INSERT INTO pension_state (retiree_id, last_day, due_day, susp_month) VALUES (?, ?, ?, ?)`,
+			id, dayInt(last), dayInt(certkiosk.DueDate(last)), monthInt(certkiosk.SuspensionMonth(last))); err != nil {
+			return err
+		}
+		for _, e := range eps {
+			if _, err := s.exec(ctx, tx, `INSERT INTO pension_episode (retiree_id, since_month, until_month, resume_month,
+				last_day, certified_day) VALUES (?, ?, ?, ?, ?, ?)`, id, monthInt(e.Since), monthInt(e.Until),
+				monthInt(e.Resume), dayInt(e.Last), dayInt(e.Certified)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
