@@ -16,7 +16,7 @@ import (
 	"certkiosk/sync/central/sqlitestore"
 )
 
-var errUsage = errors.New("usage: centrald [--data DIR] [--db URL] [--listen ADDR [--insecure-http] | terminal add|reenroll|revoke|audit | stats | identity export [--out FILE] | evidence export --out DIR | import BUNDLE | tls pin | keys rotate --kind evidence|signing|tls | roster import FILE]")
+var errUsage = errors.New("usage: centrald [--data DIR] [--db URL] [--listen ADDR [--insecure-http] | terminal add|reenroll|revoke|audit | stats | identity export [--out FILE] | evidence export --out DIR | import BUNDLE | tls pin | keys rotate --kind evidence|signing|tls | roster import FILE | console-user add --id ID --name NAME --role reviewer|admin | report suspensions|resumptions|due [--month YYYY-MM] [--csv]]")
 
 type options struct {
 	dataDir, db, listen string
@@ -109,6 +109,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	defer st.Close()
 	switch rest[0] {
+	case "console-user", "report":
+		return consoleCommand(ctx, st, rest, stdout, stderr)
 	case "terminal":
 		return cmdTerminal(ctx, st, rest[1:], stdout, stderr)
 	case "stats":

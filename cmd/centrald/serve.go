@@ -53,7 +53,7 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 		return fmt.Errorf("listen: %w", err)
 	}
 	logger := log.New(stderr, "centrald: ", log.LstdFlags)
-	srv := &http.Server{Handler: (&central.Server{Store: st, Keys: keys, Log: logger}).Handler(),
+	srv := &http.Server{Handler: withConsole(ctx, st, keys, logger, (&central.Server{Store: st, Keys: keys, Log: logger}).Handler(), !o.insecure),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	scheme, note := "http", "plain HTTP: loopback tests only"
