@@ -2,6 +2,7 @@ package liveness
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,6 +55,9 @@ type VoiceOptions struct {
 	// than this many dB above the noise, in a room that is not quiet
 	// (noise above QuietDBFS), are too close to it to count reliably.
 	MaxNoiseDBFS, MinSNR, QuietDBFS float64
+	// LeadMargin: sound counts as voice this many dB above the lead-in's
+	// loud moments (its 95th percentile of the envelope).
+	LeadMargin float64
 	// React: sound sooner than this after the prompt (or the kiosk's own
 	// spoken prompt) is not an answer to it.
 	React time.Duration
@@ -70,7 +74,7 @@ type VoiceOptions struct {
 var DefaultVoice = VoiceOptions{
 	Nuclei: voice.DefaultNuclei,
 	MaxLag: 200 * time.Millisecond, SearchLag: time.Second, MinCorr: 0.35,
-	MaxNoiseDBFS: -20, MinSNR: 8, QuietDBFS: -55,
+	MaxNoiseDBFS: -20, MinSNR: 4, QuietDBFS: -55, LeadMargin: 3,
 	React:      150 * time.Millisecond,
 	EndSilence: 700 * time.Millisecond,
 }
@@ -81,6 +85,7 @@ type AVReport struct {
 	SyncLag         time.Duration // lag of the best correlation (voice after mouth > 0)
 	SyncCorr        float64       // its normalised cross-correlation
 	NoiseDBFS       float64       // the lead-in's level over the speech band
+	ThresholdDB     float64       // what counted as voice: dB above the noise floor
 	Nuclei          []time.Duration
 }
 
@@ -227,10 +232,17 @@ func (c *AVCheck) Decide(final bool) SpeechResult {
 		c.noise = &n
 	}
 	env := c.an.Envelope(*c.noise)
+	// A hall's noise is not steady (voices, steps, an announcement):
+	// sound counts as the person's only above the lead-in's loud
+	// moments (its 95th percentile) plus a margin.
+	nopt := c.opt.Nuclei
+	if lead := env[:min(max(c.an.HopAt(c.prompt), 0), len(env))]; len(lead) >= 20 {
+		nopt.VoiceDB = max(nopt.VoiceDB, percentile(lead, 0.95)+c.opt.LeadMargin)
+	}
 	from := c.an.HopAt(max(c.prompt, c.quiet) + c.opt.React)
 	to := min(c.an.HopAt(covered), len(env))
-	nuc := voice.Nuclei(env, from, to, c.opt.Nuclei)
-	c.report.NoiseDBFS = c.noise.Level
+	nuc := voice.Nuclei(env, from, to, nopt)
+	c.report.NoiseDBFS, c.report.ThresholdDB = c.noise.Level, nopt.VoiceDB
 	c.report.VoicedSyllables = len(nuc)
 	c.report.Nuclei = c.report.Nuclei[:0]
 	for _, h := range nuc {
@@ -239,19 +251,19 @@ func (c *AVCheck) Decide(final bool) SpeechResult {
 	tol := tolerance(c.digits)
 	if !final {
 		// Live: decide once enough was said and the voice has stopped.
-		_, last, ok := voice.Activity(env, from, to, c.opt.Nuclei.VoiceDB, 3)
+		_, last, ok := voice.Activity(env, from, to, nopt.VoiceDB, 3)
 		if !ok || len(nuc) < c.digits-tol || c.an.HopTime(last)+c.opt.EndSilence > covered {
 			return r
 		}
 	}
 	r.Done = true
-	r.Reason = c.judge(env, nuc, lr.Cycles, tol)
+	r.Reason = c.judge(env, nuc, nopt.VoiceDB, lr.Cycles, tol)
 	r.Pass = r.Reason == ""
 	return r
 }
 
 // judge gives the reason to fail, "" to pass.
-func (c *AVCheck) judge(env []float64, nuc []int, lipCycles, tol int) string {
+func (c *AVCheck) judge(env []float64, nuc []int, thr float64, lipCycles, tol int) string {
 	o := &c.opt
 	if c.noise.Level > o.MaxNoiseDBFS {
 		return ReasonTooNoisy
@@ -261,7 +273,7 @@ func (c *AVCheck) judge(env []float64, nuc []int, lipCycles, tol int) string {
 		for i, h := range nuc {
 			peaks[i] = env[h]
 		}
-		if median(peaks) < o.MinSNR {
+		if median(peaks) < thr+o.MinSNR {
 			return ReasonTooNoisy
 		}
 	}
@@ -295,4 +307,11 @@ func (c *AVCheck) judge(env []float64, nuc []int, lipCycles, tol int) string {
 		return ReasonDigitCount
 	}
 	return ""
+}
+
+// percentile is the q-quantile (nearest rank below) of v.
+func percentile(v []float64, q float64) float64 {
+	c := slices.Clone(v)
+	slices.Sort(c)
+	return c[int(q*float64(len(c)-1))]
 }

@@ -14,10 +14,12 @@ type NucleiOptions struct {
 	MinGap  int     // fewest hops between two nuclei
 }
 
-// DefaultNuclei: a spoken Mandarin digit is one syllable of 150–400 ms;
-// two digits read one after another dip by 5 dB or more between them
-// even when run together, a vowel's own loudness wobbles by less.
-var DefaultNuclei = NucleiOptions{VoiceDB: 6, DipDB: 4, RelDB: 25, MinGap: 10}
+// DefaultNuclei: a spoken Mandarin digit is one syllable of 150–400 ms.
+// Digits run together (二零一, 八二) dip by only 3–5 dB between them; a
+// vowel's own loudness wobbles by less. Measured on espeak-ng's cmn voice
+// and two variants reading 8 codes: a dip of 3 dB counts 48 of 51 digits
+// with no syllable split, 4 dB 46, 2 dB splits two.
+var DefaultNuclei = NucleiOptions{VoiceDB: 6, DipDB: 3, RelDB: 25, MinGap: 10}
 
 // Nuclei returns the hops of the syllable nuclei in env[from:to].
 func Nuclei(env []float64, from, to int, opt NucleiOptions) []int {
