@@ -107,8 +107,17 @@ func DecodeFile(ctx context.Context, path string) ([]int16, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("audio: %w", err)
 	}
+	// ffprobe first: ffmpeg fails alike for "no sound" and "broken file".
+	probe, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index",
+		"-of", "csv=p=0", path).Output()
+	if err != nil {
+		return nil, fmt.Errorf("audio: ffprobe %s: %w", path, err)
+	}
+	if len(bytes.TrimSpace(probe)) == 0 {
+		return nil, ErrNoSoundTrack
+	}
 	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0?", "-vn",
+	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-vn",
 		"-ac", "1", "-ar", fmt.Sprint(SampleRate), "-t", fmt.Sprint(voice.MaxSeconds), "-f", "wav", "-")
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"certkiosk"
+	"certkiosk/audio"
 	"certkiosk/camera"
 	"certkiosk/liveness"
 	"certkiosk/liveness/face"
@@ -17,27 +19,34 @@ import (
 
 // livenessReport is the JSON `kioskctl liveness --json` prints (issue 3).
 type livenessReport struct {
-	Mode           string  `json:"mode"`
-	Verdict        string  `json:"verdict"`
-	Reason         string  `json:"reason"`
-	Prompt         string  `json:"prompt"`           // Chinese text for the retiree
-	Digits         string  `json:"digits,omitempty"` // digits mode: the code judged
-	Blinks         int     `json:"blinks"`           // blinks after the prompt, whole clip
-	BlinksDecided  int     `json:"blinks_at_decision"`
-	BlinkFrames    [][]int `json:"blink_frames"` // [first closed, reopened] of each blink counted
-	MouthCycles    int     `json:"mouth_cycles"` // open–close cycles after the prompt, whole clip
-	Frames         int     `json:"frames"`
-	FaceFrames     int     `json:"face_frames"`
-	DecidedAtFrame int     `json:"decided_at_frame"`
-	DecidedAtMs    float64 `json:"decided_at_ms"`
-	PromptAtMs     float64 `json:"prompt_at_ms"`
-	BaselineEAR    float64 `json:"baseline_ear"`
-	BaselineMAR    float64 `json:"baseline_mar"`
-	MsP50          float64 `json:"ms_per_frame_p50"`
-	MsP95          float64 `json:"ms_per_frame_p95"`
-	OpenCVThreads  int     `json:"opencv_threads"`
-	BestFrame      int     `json:"best_frame"` // -1 when no frame qualified
-	SavedBest      string  `json:"saved_best,omitempty"`
+	Mode          string  `json:"mode"`
+	Verdict       string  `json:"verdict"`
+	Reason        string  `json:"reason"`
+	Prompt        string  `json:"prompt"`           // Chinese text for the retiree
+	Digits        string  `json:"digits,omitempty"` // digits mode: the code judged
+	Blinks        int     `json:"blinks"`           // blinks after the prompt, whole clip
+	BlinksDecided int     `json:"blinks_at_decision"`
+	BlinkFrames   [][]int `json:"blink_frames"` // [first closed, reopened] of each blink counted
+	MouthCycles   int     `json:"mouth_cycles"` // open–close cycles after the prompt, whole clip
+	// Digits mode (issue 15): which check judged ("lips" without sound,
+	// "lips_voice" with it) and, with sound, what it heard.
+	SpeechCheck     string   `json:"speech_check,omitempty"`
+	VoicedSyllables *int     `json:"voiced_syllables,omitempty"`
+	AVSyncLagMs     *float64 `json:"av_sync_lag_ms,omitempty"`
+	AVCorrelation   *float64 `json:"av_correlation,omitempty"`
+	NoiseDBFS       *float64 `json:"noise_dbfs,omitempty"`
+	Frames          int      `json:"frames"`
+	FaceFrames      int      `json:"face_frames"`
+	DecidedAtFrame  int      `json:"decided_at_frame"`
+	DecidedAtMs     float64  `json:"decided_at_ms"`
+	PromptAtMs      float64  `json:"prompt_at_ms"`
+	BaselineEAR     float64  `json:"baseline_ear"`
+	BaselineMAR     float64  `json:"baseline_mar"`
+	MsP50           float64  `json:"ms_per_frame_p50"`
+	MsP95           float64  `json:"ms_per_frame_p95"`
+	OpenCVThreads   int      `json:"opencv_threads"`
+	BestFrame       int      `json:"best_frame"` // -1 when no frame qualified
+	SavedBest       string   `json:"saved_best,omitempty"`
 }
 
 func cmdLiveness(ctx context.Context, e *env, args []string) error {
@@ -45,6 +54,8 @@ func cmdLiveness(ctx context.Context, e *env, args []string) error {
 	fs.SetOutput(e.stderr)
 	mode := fs.String("mode", "blink", "challenge: blink or digits")
 	video := fs.String("video", "", "video file to judge")
+	audioFile := fs.String("audio", "", "digits mode: WAV file of the sound, its clock the video's (default: the video's own sound track)")
+	lipsOnly := fs.Bool("lips-only", false, "digits mode: judge the lips only, ignore any sound")
 	digits := fs.String("digits", "", "digits mode: the 4–6 digit code shown (random when empty)")
 	saveBest := fs.String("save-best", "", "write the best frame as JPEG to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -72,12 +83,20 @@ func cmdLiveness(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer src.Close()
+	var speech liveness.SpeechCheck
+	if m == certkiosk.MethodDigits && !*lipsOnly {
+		if speech, err = fileSound(ctx, *video, *audioFile); err != nil {
+			return err
+		}
+	} else if *audioFile != "" {
+		return fmt.Errorf("%w: --audio is for --mode digits without --lips-only", errUsage)
+	}
 	face.SetNumThreads(*threads)
 	rep, err := face.Run(ctx, src, face.RunOptions{
 		Pipeline: face.Options{Model: *model, Naive: *naive},
 		// A file is judged whole: no time limits, the prompt right after
 		// the baseline (live use randomises it).
-		Session: liveness.Config{Mode: m, Code: code, Blinks: *blinks},
+		Session: liveness.Config{Mode: m, Code: code, Blinks: *blinks, Speech: speech},
 		Best:    *saveBest != "",
 		Whole:   true,
 	})
@@ -96,6 +115,11 @@ func cmdLiveness(ctx context.Context, e *env, args []string) error {
 	}
 	if m == certkiosk.MethodDigits {
 		out.Blinks, out.BlinksDecided = 0, 0
+		out.SpeechCheck = r.SpeechCheck
+		if r.AV != nil {
+			n, lag, corr, noise := r.AV.VoicedSyllables, ms(r.AV.SyncLag.Seconds()), round3(r.AV.SyncCorr), round3(r.AV.NoiseDBFS)
+			out.VoicedSyllables, out.AVSyncLagMs, out.AVCorrelation, out.NoiseDBFS = &n, &lag, &corr, &noise
+		}
 	} else {
 		out.MouthCycles = 0
 		for _, b := range rep.Blinks {
@@ -112,16 +136,42 @@ func cmdLiveness(ctx context.Context, e *env, args []string) error {
 		enc := json.NewEncoder(e.stdout)
 		return enc.Encode(out)
 	}
-	fmt.Fprintf(e.stdout, "%s %s %s blinks=%d mouth_cycles=%d frames=%d decided_at_frame=%d p50=%.2fms p95=%.2fms\n",
+	fmt.Fprintf(e.stdout, "%s %s %s blinks=%d mouth_cycles=%d frames=%d decided_at_frame=%d p50=%.2fms p95=%.2fms",
 		out.Mode, out.Verdict, out.Reason, out.Blinks, out.MouthCycles, out.Frames, out.DecidedAtFrame, out.MsP50, out.MsP95)
+	if out.VoicedSyllables != nil {
+		fmt.Fprintf(e.stdout, " voiced_syllables=%d av_sync_lag_ms=%.0f av_correlation=%.3f", *out.VoicedSyllables, *out.AVSyncLagMs, *out.AVCorrelation)
+	}
+	fmt.Fprintln(e.stdout)
 	return nil
+}
+
+// fileSound is the speech check for a file in digits mode: lips and voice
+// when there is sound (--audio, else the video's own track; both start
+// with the video's first frame), the lips alone when the video has none.
+func fileSound(ctx context.Context, video, wav string) (liveness.SpeechCheck, error) {
+	var pcm []int16
+	var err error
+	if wav != "" {
+		pcm, err = audio.ReadWAVFile(wav)
+	} else {
+		pcm, err = audio.DecodeFile(ctx, video)
+		if errors.Is(err, audio.ErrNoSoundTrack) {
+			return nil, nil // no sound: the lips alone, and the JSON says so
+		}
+	}
+	if err != nil {
+		return nil, &certkiosk.Error{Code: certkiosk.EINVALID, Message: "无法读取声音", Detail: "liveness sound", Err: err}
+	}
+	av := liveness.NewAVCheck(liveness.DefaultVoice, liveness.DefaultLips)
+	av.Audio(0, pcm)
+	return av, nil
 }
 
 func ms(s float64) float64 { return float64(int64(s*1e6+0.5)) / 1e3 }
 
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }
 
-func cmdFixture(_ context.Context, e *env, args []string) error {
+func cmdFixture(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("fixture", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	out := fs.String("out", "", "folder to write the clips to")
@@ -137,7 +187,13 @@ func cmdFixture(_ context.Context, e *env, args []string) error {
 			specs = append(specs, s)
 		}
 	}
-	if len(specs) == 0 {
+	var avSpecs []fixture.AVSpec // clips with sound (issue 15)
+	for _, s := range fixture.StandardAV() {
+		if *only == "" || s.Name == *only {
+			avSpecs = append(avSpecs, s)
+		}
+	}
+	if len(specs)+len(avSpecs) == 0 {
 		return certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这个测试视频", "no fixture named %q", *only)
 	}
 	if err := os.MkdirAll(*out, 0o700); err != nil {
@@ -162,6 +218,21 @@ func cmdFixture(_ context.Context, e *env, args []string) error {
 			line += " digits=" + s.Code
 		}
 		fmt.Fprintf(e.stdout, "%s blinks=%d syllables=%d frames=%d\n", line, len(tr.BlinkStarts), tr.Syllables, tr.Frames)
+	}
+	for _, s := range avSpecs {
+		path, tr, err := r.RenderAV(ctx, s, *out)
+		if err != nil {
+			return err
+		}
+		line := fmt.Sprintf("%s mode=digits want=%s", path, s.Want.Verdict)
+		if s.Want.Reason != "" {
+			line += " reason=" + s.Want.Reason
+		}
+		said := s.Said
+		if said == "" {
+			said = s.Code
+		}
+		fmt.Fprintf(e.stdout, "%s digits=%s said=%s voice=%q syllables=%d frames=%d\n", line, s.Code, said, s.Voice.Name, tr.Syllables, tr.Frames)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"image/jpeg"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,6 +82,41 @@ func TestLivenessCommand(t *testing.T) {
 	m = judgeJSON(t, "--mode", "blink", "--video", filepath.Join(dir, "talk4.avi"))
 	if m["verdict"] != "fail" || m["reason"] != "no_blink" {
 		t.Errorf("talk4 as blink: %v", m)
+	}
+}
+
+// Issue 15: digits mode hears the video's own sound track, or a WAV
+// given with --audio, and reports what it heard.
+func TestLivenessCommandHearsTheDigits(t *testing.T) {
+	dir := renderFixtures(t, "av-talk4", "av-silent-video")
+	talk := filepath.Join(dir, "av-talk4.avi")
+	m := judgeJSON(t, "--mode", "digits", "--digits", "4821", "--video", talk)
+	if m["verdict"] != "pass" || m["speech_check"] != "lips_voice" || m["voiced_syllables"] != 4.0 {
+		t.Errorf("av-talk4: %v", m)
+	}
+	if lag, ok := m["av_sync_lag_ms"].(float64); !ok || lag < -40 || lag > 40 {
+		t.Errorf("av-talk4 lag %v", m["av_sync_lag_ms"])
+	}
+	if r, ok := m["av_correlation"].(float64); !ok || r < 0.5 {
+		t.Errorf("av-talk4 correlation %v", m["av_correlation"])
+	}
+	m = judgeJSON(t, "--mode", "digits", "--digits", "4821", "--video", filepath.Join(dir, "av-silent-video.avi"))
+	if m["verdict"] != "fail" || m["reason"] != "no_voice" || m["voiced_syllables"] != 0.0 {
+		t.Errorf("av-silent-video: %v", m)
+	}
+	// The silent video's frames with the talking clip's sound as a WAV.
+	wav := filepath.Join(t.TempDir(), "talk.wav")
+	if out, err := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-i", talk, "-vn", "-ac", "1", "-ar", "16000", wav).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, out)
+	}
+	m = judgeJSON(t, "--mode", "digits", "--digits", "4821", "--video", filepath.Join(dir, "av-silent-video.avi"), "--audio", wav)
+	if m["speech_check"] != "lips_voice" || m["voiced_syllables"].(float64) < 3 {
+		t.Errorf("silent video with the WAV: %v", m)
+	}
+	// --lips-only ignores the sound and says so.
+	m = judgeJSON(t, "--mode", "digits", "--digits", "4821", "--video", filepath.Join(dir, "av-silent-video.avi"), "--lips-only")
+	if m["verdict"] != "pass" || m["speech_check"] != "lips" || m["voiced_syllables"] != nil {
+		t.Errorf("lips only: %v", m)
 	}
 }
 
