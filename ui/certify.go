@@ -26,6 +26,10 @@ type visit struct {
 	retiree  certkiosk.Retiree
 	attempts int
 	last     certkiosk.Method
+	// ref is the reference photo shown beside the live face (nil: none),
+	// loaded at the visit's first check.
+	ref       *reference
+	refLoaded bool
 }
 
 // StartCertification begins an attempt for the retiree on the card.
@@ -66,6 +70,10 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 	if k.opt.Preview != nil {
 		preview = k.opt.Preview.Image
 	}
+	if !v.refLoaded {
+		v.ref, v.refLoaded = k.loadReference(v.retiree.ID), true
+	}
+	preview = v.ref.withReference(preview)
 	head := container.NewVBox(
 		NewText(lang.L("certify.title", map[string]any{"Name": v.retiree.Name}), theme.SizeNameSubHeadingText, true),
 		NewText(lang.L("certify.attempt", map[string]any{"N": v.attempts}), theme.SizeNameText, false))
@@ -163,16 +171,36 @@ func (k *Kiosk) blinks() int {
 }
 
 // finish saves the attempt — pass or fail — and shows the result.
+// With a reference photo on screen, a pass is final only once staff have
+// said whether the person matches it: ticked during the check, or asked now.
 func (k *Kiosk) finish(v *visit, method certkiosk.Method, code string, r check.Result) {
+	if r.Verdict == certkiosk.VerdictPass && v.ref != nil && !v.ref.tick.Checked {
+		k.askReference(v, func(match bool) {
+			v.ref.tick.SetChecked(match)
+			if !match {
+				r = photoMismatch(r)
+			}
+			k.saveAttempt(v, method, code, r)
+		})
+		return
+	}
+	k.saveAttempt(v, method, code, r)
+}
+
+func (k *Kiosk) saveAttempt(v *visit, method certkiosk.Method, code string, r check.Result) {
 	c, err := check.Save(k.ctx(), k.DB, k.actor(), check.Attempt{Retiree: v.retiree.ID, Staff: k.staff.ID,
-		Method: method, Code: code, Number: v.attempts, FrameSource: k.opt.FrameSource}, r)
+		Method: method, Code: code, Number: v.attempts, FrameSource: k.opt.FrameSource, PhotoMatch: v.ref.answer()}, r)
 	if err != nil {
 		k.showSaveProblem(err)
 		return
 	}
+	if r.Verdict == certkiosk.VerdictManualReview { // the face did not match the photo
+		k.showReviewDone(ReasonText(r.Reason))
+		return
+	}
 	if r.Verdict == certkiosk.VerdictPass {
 		if k.opt.Speaker != nil {
-			k.opt.Speaker.Say("pass")
+			k.opt.Speaker.Say("pass", PassVoice(c))
 		}
 		k.opt.Customer.SetPrompt(lang.L("customer.pass"))
 		k.showPass(v, c, r.Best)
@@ -194,6 +222,10 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	title.TextSize = theme.Size(SizeNamePromptText)
 	title.TextStyle.Bold = true
 	detail := NewParagraph(lang.L("result.pass.detail", map[string]any{"Name": r.Name, "Due": due.String()}), SizeNameRetireeText, false)
+	sentence := PassSentence(c, due)
+	if !c.Resume.IsZero() {
+		detail = NewParagraph(sentence, SizeNameRetireeText, true)
+	}
 	receipt := NewText(lang.L("result.receipt")+"  "+string(c.Receipt), SizeNameRetireeText, true)
 	right := container.NewVBox()
 	if key, err := k.DB.TerminalKey(k.ctx()); err == nil {
@@ -222,9 +254,13 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	printMsg := NewParagraph("", theme.SizeNameText, false)
 	info := ReceiptInfo{Name: r.Name, MaskedID: r.ID.Masked(), Method: c.Method, Verdict: c.Verdict,
 		Time: c.Ended.In(chinaZone).Format("2006-01-02 15:04"), Terminal: c.Terminal, Due: due.String(),
-		Receipt: c.Receipt, Token: k.lastToken}
+		Receipt: c.Receipt, Token: k.lastToken, Pension: sentence}
 	printButton := NewBigButton(lang.L("result.print"), theme.DocumentPrintIcon(), func() { printMsg.SetText(k.printReceipt(info)) })
-	k.frame("pass", container.NewBorder(nil, container.NewHBox(done, printButton), nil, nil,
+	back := func() { k.showPass(v, c, best) }
+	contacts := NewBigButton(lang.L("result.contacts"), theme.AccountIcon(), func() { k.ShowContacts(r.ID, back) })
+	relative := NewBigButton(lang.L("card.relative.button"), theme.ContentAddIcon(), func() { k.ShowRelative(r.ID, back) })
+	k.passSentence = sentence
+	k.frame("pass", container.NewBorder(nil, container.NewHBox(done, printButton, contacts, relative), nil, nil,
 		container.NewGridWithColumns(2, container.NewVBox(title, detail, receipt, printMsg), right)), done)
 	k.escTo(func() { k.visit = nil; k.ShowHome() })
 }

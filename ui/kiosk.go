@@ -81,6 +81,9 @@ type Kiosk struct {
 	cancelCheck    func()              // stops the running check
 	syncBar        *widget.ProgressBar // on the sync screen, while it shows
 	syncMsg        *widget.Label
+	contacts       *contactForm  // the contact or relative screen, while it shows
+	refAsk         [2]*BigButton // 「一致」 and 「不一致」 when a pass waits for the photo answer
+	passSentence   string        // what the pass screen said happens next
 
 	// do runs a function on the UI goroutine and waits (fyne.DoAndWait;
 	// tests serialise through their own runner).
@@ -324,12 +327,22 @@ func (k *Kiosk) ShowRetiree(r certkiosk.Retiree) {
 		widget.NewFormItem(lang.L("card.last"), big(orNone(r.LastCert))),
 		widget.NewFormItem(lang.L("card.due"), big(orNone(due))),
 		widget.NewFormItem(lang.L("card.status"), status),
+		widget.NewFormItem(lang.L("card.pension"), NewParagraph(PensionText(r.PensionOn(k.today())), SizeNameRetireeText, true)),
 	)
+	for _, it := range k.contactRows(r) {
+		form.AppendItem(it)
+	}
 	if k.visit == nil || k.visit.retiree.ID != r.ID {
 		k.visit = &visit{retiree: r}
 	}
 	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.visit = nil; k.ShowHome() })
-	buttons := container.NewHBox(back)
+	again := func() {
+		if x, err := k.DB.FindRetiree(k.ctx(), r.ID); err == nil {
+			k.ShowRetiree(x)
+		}
+	}
+	buttons := container.NewHBox(back,
+		NewBigButton(lang.L("card.relative.button"), theme.ContentAddIcon(), func() { k.ShowRelative(r.ID, again) }))
 	var focus fyne.Focusable
 	if k.opt.Checker != nil {
 		blink := NewBigButton(lang.L("card.certify.blink"), theme.VisibilityIcon(), func() { k.StartCertification(certkiosk.MethodBlink) })

@@ -24,12 +24,15 @@ type ReceiptInfo struct {
 	Due      string
 	Receipt  certkiosk.ReceiptCode
 	Token    string // signed QR content
+	// Pension is what happens next (PassSentence): when payment resumes
+	// and the back pay arrives, or the next due date. "" prints nothing.
+	Pension string
 }
 
 // ReceiptPDF lays out a receipt for an 80 mm roll printer, in the bundled
 // Chinese font, with the signed QR code.
 func ReceiptPDF(r ReceiptInfo) ([]byte, error) {
-	p := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: 80, Ht: 150}})
+	p := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: 80, Ht: 175}})
 	p.SetMargins(5, 6, 5)
 	p.SetAutoPageBreak(false, 0)
 	p.AddUTF8FontFromBytes("sc", "", assets.FontReceipt)
@@ -51,6 +54,13 @@ func ReceiptPDF(r ReceiptInfo) ([]byte, error) {
 	row(lang.L("pdf.terminal"), r.Terminal)
 	p.SetFont("sc", "", 12)
 	row(lang.L("pdf.receipt"), string(r.Receipt))
+	if r.Pension != "" {
+		p.Ln(1)
+		p.SetFont("sc", "", 11)
+		for _, line := range wrapText(p, r.Pension, 68) {
+			p.CellFormat(70, 6, line, "", 1, "L", false, 0, "")
+		}
+	}
 	qr, err := ReceiptQR(r.Token, 400)
 	if err != nil {
 		return nil, err
@@ -64,10 +74,36 @@ func ReceiptPDF(r ReceiptInfo) ([]byte, error) {
 	p.ImageOptions("qr", 15, y, 50, 50, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
 	p.SetY(y + 52)
 	p.SetFont("sc", "", 9)
-	p.MultiCell(70, 5, lang.L("pdf.note"), "", "L", false)
+	for _, line := range wrapText(p, lang.L("pdf.note"), 70) {
+		p.CellFormat(70, 5, line, "", 1, "L", false, 0, "")
+	}
 	var out bytes.Buffer
 	if err := p.Output(&out); err != nil {
 		return nil, fmt.Errorf("receipt PDF: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// wrapText breaks text into lines no wider than width in the current font.
+// fpdf's MultiCell drops the character at a break that is not a space —
+// in Chinese, almost every break — so lines are cut here, rune by rune.
+func wrapText(p *fpdf.Fpdf, text string, width float64) []string {
+	var lines []string
+	line := []rune{}
+	for _, r := range text {
+		if r == '\n' {
+			lines = append(lines, string(line))
+			line = line[:0]
+			continue
+		}
+		if len(line) > 0 && p.GetStringWidth(string(append(line, r))) > width {
+			lines = append(lines, string(line))
+			line = line[:0]
+		}
+		line = append(line, r)
+	}
+	if len(line) > 0 {
+		lines = append(lines, string(line))
+	}
+	return lines
 }
