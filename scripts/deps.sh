@@ -13,7 +13,8 @@ set -euo pipefail
 # Run: opencv-data has the cascades, libdlib-data the 68-point model,
 #      fonts-noto-cjk is the source of the bundled font subset.
 # Test: xvfb for screenshots, sqlite3/age/zbar-tools/poppler-utils/ffmpeg
-#      as honest outside clients, espeak-ng renders voice prompts.
+#      as honest outside clients, espeak-ng renders voice prompts, chromium
+#      drives the central's web console in a real browser.
 PKGS=(
   pkg-config gcc g++ make
   libopencv-dev opencv-data
@@ -22,6 +23,7 @@ PKGS=(
   xvfb x11-apps
   fonts-noto-cjk python3-fonttools
   espeak-ng sox ffmpeg sqlite3 age zbar-tools poppler-utils
+  chromium
 )
 # shellcheck disable=SC2206
 PKGS+=(${DEPS_EXTRA:-})

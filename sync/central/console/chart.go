@@ -21,7 +21,7 @@ func barChart(days []DayCount) string {
 	const (
 		width, height = 960, 320
 		left, bottom  = 56, 48
-		top           = 16
+		top           = 32
 	)
 	peak := 1
 	for _, d := range days {

@@ -401,7 +401,7 @@ func TestPagesRender(t *testing.T) {
 		"/console/retirees/" + e.ids["A"]:     "已于 2026年12月起暂停发放",
 		"/console/retirees/" + e.ids["G"]:     "下次请在 2027-03-15 前认证",
 		"/console/terminals":                  "添加终端",
-		"/console/audit":                      "login",
+		"/console/audit":                      "登录",
 		"/console/retirees?q=110105194001010": "没有找到",
 	} {
 		resp, body := c.get(path)

@@ -269,6 +269,12 @@ var funcs = template.FuncMap{
 		return t.In(China).Format("2006-01-02 15:04")
 	},
 	"verdict": verdictWord,
+	"action": func(a string) string {
+		if w, ok := actionWords[a]; ok {
+			return w
+		}
+		return a
+	},
 	"decision": func(d string) string {
 		switch d {
 		case Approve:
@@ -293,6 +299,13 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
+}
+
+// actionWords name the audited actions in Chinese.
+var actionWords = map[string]string{
+	"login": "登录", "login_failed": "登录失败", "logout": "退出登录", "view_face": "查看人像", "view_retiree": "查看人员",
+	"export": "导出名单", "decide": "复核", "terminal_token": "添加终端", "terminal_revoke": "停用终端",
+	"terminal_enable": "启用终端", "terminal_reenroll": "重新注册终端", "user_add": "添加账号",
 }
 
 func verdictWord(v string) string {
