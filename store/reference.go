@@ -234,3 +234,49 @@ func (s *DB) PurgeReferencePhotos(ctx context.Context, actor string) (int, error
 	}
 	return int(n), nil
 }
+
+// PhotosWanted returns up to limit retirees whose reference photo at the
+// central (by the last roster download) is not the one held here, with
+// the SHA-256 wanted. A central photo withdrawn from the roster is
+// deleted here at once (DropWithdrawnPhotos).
+func (s *DB) PhotosWanted(ctx context.Context, limit int) (map[certkiosk.ResidentID]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.photo_sha256 FROM retiree r
+		LEFT JOIN reference_photo p ON p.retiree_id = r.id
+		WHERE r.photo_sha256 <> '' AND (p.sha256 IS NULL OR p.sha256 <> r.photo_sha256 OR p.source <> 'central')
+		ORDER BY r.id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("photos wanted: %w", err)
+	}
+	defer rows.Close()
+	out := map[certkiosk.ResidentID]string{}
+	for rows.Next() {
+		var id certkiosk.ResidentID
+		var sum string
+		if err := rows.Scan(&id, &sum); err != nil {
+			return nil, fmt.Errorf("photos wanted: %w", err)
+		}
+		out[id] = sum
+	}
+	return out, rows.Err()
+}
+
+// DropWithdrawnPhotos deletes central reference photos the central no
+// longer lists for their retiree.
+func (s *DB) DropWithdrawnPhotos(ctx context.Context, actor string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM reference_photo WHERE source = 'central' AND retiree_id IN
+			(SELECT id FROM retiree WHERE photo_sha256 = '')`)
+		if err != nil {
+			return err
+		}
+		if n, _ = res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.audit(ctx, tx, actor, ActReferencePurge, "central", map[string]any{"withdrawn": n})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("drop withdrawn photos: %w", err)
+	}
+	return int(n), nil
+}

@@ -35,6 +35,13 @@ func (s *DB) RosterVersion(ctx context.Context) (int64, time.Time, error) {
 // upserts and removes. A retiree's last certification never moves back:
 // the kiosk may know of a newer one than the central.
 func (s *DB) ApplyRoster(ctx context.Context, actor string, version int64, full bool, rs []certkiosk.Retiree, deleted []certkiosk.ResidentID) (added, removed int, err error) {
+	return s.ApplyRosterPhotos(ctx, actor, version, full, rs, nil, deleted)
+}
+
+// ApplyRosterPhotos is ApplyRoster with the SHA-256 of each retiree's
+// reference photo at the central (photos[i] for rs[i]; "" or a short slice:
+// none), which PhotosWanted compares with the photos held.
+func (s *DB) ApplyRosterPhotos(ctx context.Context, actor string, version int64, full bool, rs []certkiosk.Retiree, photos []string, deleted []certkiosk.ResidentID) (added, removed int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if full {
 			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS snapshot (id TEXT PRIMARY KEY); DELETE FROM snapshot`); err != nil {
@@ -50,10 +57,10 @@ func (s *DB) ApplyRoster(ctx context.Context, actor string, version int64, full 
 		// acknowledged by the central stay as corrected: the roster the
 		// central sends was made before it heard of them.
 		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address,
-				pension_status, suspended_since)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				pension_status, suspended_since, photo_sha256)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, female = excluded.female, birth = excluded.birth,
-				category = excluded.category, synthetic = 0,
+				category = excluded.category, synthetic = 0, photo_sha256 = excluded.photo_sha256,
 				pension_status = excluded.pension_status, suspended_since = excluded.suspended_since,
 				phone = CASE WHEN EXISTS (SELECT 1 FROM contact_change c WHERE c.retiree_id = retiree.id
 					AND c.kind = 'corrected' AND c.sync_state = 'pending') THEN retiree.phone ELSE excluded.phone END,
@@ -65,9 +72,13 @@ func (s *DB) ApplyRoster(ctx context.Context, actor string, version int64, full 
 			return err
 		}
 		defer st.Close()
-		for _, r := range rs {
+		for i, r := range rs {
+			photo := ""
+			if i < len(photos) {
+				photo = photos[i]
+			}
 			if _, err := st.ExecContext(ctx, string(r.ID), r.Name, r.Female, r.Birth.String(), r.Category,
-				nullDate(r.LastCert), r.Phone, r.Address, string(r.Pension), r.SuspendedSince.String()); err != nil {
+				nullDate(r.LastCert), r.Phone, r.Address, string(r.Pension), r.SuspendedSince.String(), photo); err != nil {
 				return fmt.Errorf("retiree %s: %w", r.ID.Masked(), err)
 			}
 		}

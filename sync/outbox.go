@@ -82,7 +82,18 @@ func ClientFor(ctx context.Context, db *store.DB) (*Client, error) {
 	if err := CheckURL(url, insecure); err != nil {
 		return nil, err
 	}
-	return &Client{BaseURL: url, Terminal: id, Key: key, HTTP: NewHTTPClient(get(store.SetCentralCertPin), insecure, 60*time.Second)}, nil
+	// The central's terminals page shows how many records wait here.
+	pending := func() int {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := db.SyncCounts(ctx)
+		if err != nil {
+			return -1
+		}
+		return c.Pending
+	}
+	return &Client{BaseURL: url, Terminal: id, Key: key, HTTP: NewHTTPClient(get(store.SetCentralCertPin), insecure, 60*time.Second),
+		Pending: pending}, nil
 }
 
 // ToRecord turns a stored certification into its wire form.
@@ -118,6 +129,9 @@ type Result struct {
 	// Audit is the central's view of this terminal's audit log in the last
 	// answer: "ok", or "mismatch" when the history was rewritten.
 	Audit string `json:"audit,omitempty"`
+	// Contacts sums up the contact checks and changes sent after the
+	// records.
+	Contacts ContactsResult `json:"contacts"`
 }
 
 // Worker drains the outbox to the central service in batches.
@@ -350,6 +364,10 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 	}
 	res.Pending = end.Pending
 	if failure == nil {
+		// Contact checks and changes follow the records: few and small.
+		res.Contacts, failure = PushContacts(ctx, w.DB, w.Client, "sync")
+	}
+	if failure == nil {
 		w.DB.SetSetting(ctx, "sync", store.SetLastSync, time.Now().UTC().Format(time.RFC3339))
 		p.Done = true
 		w.report(ctx, p)
@@ -378,6 +396,8 @@ func (w *Worker) Run(ctx context.Context) {
 			// is reported and retried with the next run.
 			if _, rerr := PullRoster(ctx, w.DB, w.Client, "sync"); rerr != nil && ctx.Err() == nil {
 				w.report(ctx, Progress{Err: rerr})
+			} else if _, perr := PullPhotos(ctx, w.DB, w.Client, "sync"); perr != nil && ctx.Err() == nil {
+				w.report(ctx, Progress{Err: perr})
 			}
 		}
 		if ctx.Err() != nil {

@@ -227,6 +227,16 @@ type RosterEntry struct {
 	LastCert string `json:"last_cert"`
 	Phone    string `json:"phone"`
 	Address  string `json:"address"`
+	// Status and SuspendedSince are the central's word on the pension
+	// (in_time, due_soon, overdue, suspended, unknown; YYYY-MM), when it
+	// has one; a terminal computes the standing itself without. A
+	// suspension here is authoritative until the terminal records a pass.
+	Status         string `json:"status,omitempty"`
+	SuspendedSince string `json:"suspended_since,omitempty"`
+	// PhotoSHA256 is the hex SHA-256 of the retiree's reference photo
+	// (a JPEG the office imported), "" when there is none; the terminal
+	// fetches it from PathPhotos when it does not hold that photo.
+	PhotoSHA256 string `json:"photo_sha256,omitempty"`
 }
 
 // RosterUpdate answers GET /v1/roster?since=V: everything changed after
@@ -236,6 +246,9 @@ type RosterUpdate struct {
 	Full     bool          `json:"full"`
 	Retirees []RosterEntry `json:"retirees"`
 	Deleted  []string      `json:"deleted"`
+	// BackpayCutoffDay is the office's back-pay cut-off day (1–31), which
+	// the terminal adopts; 0 or absent leaves the terminal's setting.
+	BackpayCutoffDay int `json:"backpay_cutoff_day,omitempty"`
 }
 
 // Acknowledged reports whether a status means the central has the record.

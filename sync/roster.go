@@ -30,22 +30,36 @@ func PullRoster(ctx context.Context, db *store.DB, c *Client, actor string) (Ros
 		return RosterResult{}, fmt.Errorf("roster download: %w", err)
 	}
 	res := RosterResult{Version: u.Version, Full: u.Full}
+	// The office's cut-off day comes with every answer, new roster or not.
+	if d := u.BackpayCutoffDay; d != 0 {
+		if d < 1 || d > 31 {
+			return res, fmt.Errorf("roster download v%d: back-pay cut-off day %d out of range", u.Version, d)
+		}
+		if err := db.SetBackpayCutoff(ctx, actor, d); err != nil {
+			return res, err
+		}
+	}
 	if u.Version == 0 || !u.Full && u.Version == have {
 		return res, nil // the central keeps no roster, or nothing is new
 	}
 	rs := make([]certkiosk.Retiree, 0, len(u.Retirees))
+	photos := make([]string, 0, len(u.Retirees))
 	for _, e := range u.Retirees {
 		r, err := fromEntry(e)
 		if err != nil {
 			return res, fmt.Errorf("roster download v%d: %w", u.Version, err)
 		}
+		if e.PhotoSHA256 != "" && !isHexDigest(e.PhotoSHA256) {
+			return res, fmt.Errorf("roster download v%d: entry %s: malformed photo_sha256", u.Version, r.ID.Masked())
+		}
 		rs = append(rs, r)
+		photos = append(photos, e.PhotoSHA256)
 	}
 	var del []certkiosk.ResidentID
 	for _, id := range u.Deleted {
 		del = append(del, certkiosk.ResidentID(id))
 	}
-	res.Upserted, res.Removed, err = db.ApplyRoster(ctx, actor, u.Version, u.Full, rs, del)
+	res.Upserted, res.Removed, err = db.ApplyRosterPhotos(ctx, actor, u.Version, u.Full, rs, photos, del)
 	return res, err
 }
 
@@ -65,6 +79,20 @@ func fromEntry(e RosterEntry) (certkiosk.Retiree, error) {
 	}
 	if err := roster.Validate(r); err != nil {
 		return r, fmt.Errorf("roster entry: %w", err)
+	}
+	switch st := certkiosk.PensionStatus(e.Status); st {
+	case "", certkiosk.PensionInTime, certkiosk.PensionDueSoon, certkiosk.PensionOverdue, certkiosk.PensionUnknown:
+		r.Pension = st
+		if e.SuspendedSince != "" {
+			return r, fmt.Errorf("entry %s: suspended_since without status suspended", id.Masked())
+		}
+	case certkiosk.PensionSuspended:
+		r.Pension = st
+		if r.SuspendedSince, err = certkiosk.ParseMonth(e.SuspendedSince); err != nil {
+			return r, fmt.Errorf("entry %s: suspended needs suspended_since YYYY-MM: %w", id.Masked(), err)
+		}
+	default:
+		return r, fmt.Errorf("entry %s: unknown status %q", id.Masked(), e.Status)
 	}
 	return r, nil
 }

@@ -180,6 +180,13 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 			kind = "full snapshot"
 		}
 		fmt.Fprintf(e.stdout, "roster v%d (%s): %d upserted, %d removed\n", res.Version, kind, res.Upserted, res.Removed)
+		ph, err := ksync.PullPhotos(ctx, db, c, actor())
+		if err != nil {
+			return err
+		}
+		if ph.Fetched+ph.Dropped+ph.Left > 0 {
+			fmt.Fprintf(e.stdout, "reference photos: %d fetched, %d withdrawn, %d still to fetch\n", ph.Fetched, ph.Dropped, ph.Left)
+		}
 		return nil
 	case "find":
 		fs := flag.NewFlagSet("roster find", flag.ContinueOnError)

@@ -35,6 +35,10 @@ type Server struct {
 	MaxUploadsPerAddress int
 	// RateLimit bounds unauthenticated work per client address.
 	RateLimit RateLimit
+	// BackpayCutoffDay is the office's back-pay cut-off day, pushed to the
+	// terminals with every roster download (0: the terminals keep their
+	// own, certkiosk.DefaultBackpayCutoffDay unless set).
+	BackpayCutoffDay int
 
 	requests, rejected, limited, busy atomic.Int64
 	uploading                         atomic.Int64
@@ -99,6 +103,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+ksync.PathBatches, s.batches)
 	mux.HandleFunc("GET "+ksync.PathReceipts+"{code}", s.open(s.receipt))
 	mux.HandleFunc("GET "+ksync.PathRoster, s.roster)
+	mux.HandleFunc("POST "+ksync.PathContacts, s.contacts)
+	mux.HandleFunc("GET "+ksync.PathPhotos+"{id}", s.photo)
 	return mux
 }
 
@@ -352,6 +358,7 @@ func (s *Server) roster(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusServiceUnavailable, ksync.CodeInternal, "roster unavailable; retry")
 		return
 	}
+	u.BackpayCutoffDay = s.BackpayCutoffDay
 	writeJSON(w, http.StatusOK, u)
 }
 

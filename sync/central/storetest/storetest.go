@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 
+	t.Run("contacts", func(t *testing.T) { contacts(t, open) })
 	t.Run("enrollment", func(t *testing.T) {
 		s := open(t)
 		if err := s.AddTerminal(ctx, "T-0001", "东城一号", central.TokenHash("tok"), now.Add(24*time.Hour)); err != nil {

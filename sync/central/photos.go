@@ -1,0 +1,78 @@
+package central
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"strings"
+
+	"certkiosk"
+	ksync "certkiosk/sync"
+)
+
+// PhotoStorage keeps the reference photos the office imports with the
+// roster (a JPEG per retiree), which terminals fetch and show to staff
+// beside the live face.
+type PhotoStorage interface {
+	// PutPhotos stores photos by identity number, replacing those held.
+	PutPhotos(ctx context.Context, photos map[string][]byte) error
+	// Photo returns a retiree's photo; ErrNotFound when there is none.
+	Photo(ctx context.Context, retireeID string) ([]byte, error)
+}
+
+// PhotoSHA256 is the digest roster entries carry for a photo.
+func PhotoSHA256(jpeg []byte) string {
+	h := sha256.Sum256(jpeg)
+	return hex.EncodeToString(h[:])
+}
+
+// ReadPhotoDir reads the reference photos of a roster import: JPEG files
+// named by identity number (11010519491231002X.jpg, .jpeg, any case). Only
+// names that are valid identity numbers are read, through an os.Root, so
+// nothing outside dir is ever opened; each file must be a JPEG of at most
+// ksync.MaxPhotoBytes. Other files are listed in skipped.
+func ReadPhotoDir(dir string) (photos map[string][]byte, skipped []string, err error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("photo folder: %w", err)
+	}
+	defer root.Close()
+	entries, err := fs.ReadDir(root.FS(), ".")
+	if err != nil {
+		return nil, nil, fmt.Errorf("photo folder: %w", err)
+	}
+	photos = map[string][]byte{}
+	for _, e := range entries {
+		name := e.Name()
+		base, ext, _ := strings.Cut(name, ".")
+		ext = strings.ToLower(ext)
+		id, perr := certkiosk.ParseResidentID(base)
+		if !e.Type().IsRegular() || perr != nil || (ext != "jpg" && ext != "jpeg") {
+			skipped = append(skipped, name+": not a regular file named by an 18-digit identity number with .jpg")
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || info.Size() > ksync.MaxPhotoBytes {
+			skipped = append(skipped, fmt.Sprintf("%s: larger than %d bytes", certkiosk.Mask(base)+"."+ext, ksync.MaxPhotoBytes))
+			continue
+		}
+		b, err := root.ReadFile(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("photo %s: %w", id.Masked(), err)
+		}
+		if len(b) > ksync.MaxPhotoBytes || http.DetectContentType(b) != "image/jpeg" {
+			skipped = append(skipped, id.Masked()+"."+ext+": not a JPEG")
+			continue
+		}
+		if _, dup := photos[string(id)]; dup {
+			skipped = append(skipped, id.Masked()+"."+ext+": a second photo of the same person")
+			continue
+		}
+		photos[string(id)] = b
+	}
+	return photos, skipped, nil
+}

@@ -1,0 +1,263 @@
+package sync_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"certkiosk"
+	ksync "certkiosk/sync"
+	"certkiosk/sync/central"
+)
+
+// Contact checks and relatives made at the counter reach the central
+// through the real client and server, exactly once, even when an answer
+// is lost on the way back.
+func TestContactChangesReachTheCentral(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	id := r.roster[2].ID
+	if _, err := r.kiosk.CheckContact(ctx, "A001", id, "138-1234-5678", "北京市东城区和平里 9 号"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.kiosk.SetRelative(ctx, "A001", id, certkiosk.Relative{Name: "李娜", Relation: "子女",
+		Mobile: "13900002222", Consent: true}); err != nil {
+		t.Fatal(err)
+	}
+	other := r.roster[3].ID
+	if _, err := r.kiosk.CheckContact(ctx, "A001", other, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The first answer is lost: the central stored the changes, the kiosk
+	// does not know and sends them again.
+	u, _ := url.Parse(r.srv.URL)
+	proxy := &faultProxy{target: u}
+	proxy.mode.Store("drop-response")
+	ps := httptest.NewServer(proxy)
+	defer ps.Close()
+	c := r.client(t, ps.URL)
+	if _, err := ksync.PushContacts(ctx, r.kiosk, c, "sync"); err == nil {
+		t.Fatal("a lost answer was taken for an acknowledgement")
+	}
+	if n, _ := r.kiosk.PendingContacts(ctx); n != 3 {
+		t.Fatalf("pending after a lost answer = %d, want 3", n)
+	}
+	res, err := ksync.PushContacts(ctx, r.kiosk, c, "sync")
+	if err != nil || res.Sent != 3 || res.Acked != 3 || res.Refused != 0 {
+		t.Fatalf("second push = %+v, %v", res, err)
+	}
+	if n, _ := r.kiosk.PendingContacts(ctx); n != 0 {
+		t.Fatalf("pending after the push = %d", n)
+	}
+	cs := r.store.(central.ContactStorage)
+	rc, err := cs.RetireeContact(ctx, string(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Phone != "13812345678" || rc.Address != "北京市东城区和平里 9 号" || len(rc.Changes) != 2 {
+		t.Fatalf("central's contact = %+v", rc)
+	}
+	if rc.Relative == nil || rc.Relative.Name != "李娜" || rc.Relative.Mobile != "13900002222" {
+		t.Fatalf("central's relative = %+v", rc.Relative)
+	}
+	if rc.Changes[0].Terminal != "T-0001" {
+		t.Fatalf("change from %q", rc.Changes[0].Terminal)
+	}
+	if rc2, err := cs.RetireeContact(ctx, string(other)); err != nil || rc2.Phone != "" || len(rc2.Changes) != 1 {
+		t.Fatalf("no-phone confirmation = %+v, %v", rc2, err)
+	}
+	// Nothing left: another push sends nothing.
+	if res, err := ksync.PushContacts(ctx, r.kiosk, c, "sync"); err != nil || res.Sent != 0 {
+		t.Fatalf("third push = %+v, %v", res, err)
+	}
+}
+
+// The central checks what a terminal sends: a signed request with a bad
+// change gets that change refused, a request past the limits 413, an
+// unsigned one 401.
+func TestContactChangesAreChecked(t *testing.T) {
+	r := newRig(t)
+	c := r.client(t, "")
+	ctx := context.Background()
+	now := time.Now()
+	good := ksync.ContactChange{ID: "0193a1b2-0000-7000-8000-000000000001", RetireeID: string(r.roster[0].ID),
+		StaffID: "A001", Kind: ksync.ContactConfirmed, Phone: "13812345678", At: now}
+	bad := []ksync.ContactChange{
+		{ID: "x1", RetireeID: "110105194912310021", StaffID: "A001", Kind: ksync.ContactConfirmed, At: now},           // bad checksum
+		{ID: "x2", RetireeID: good.RetireeID, StaffID: "A001", Kind: ksync.ContactConfirmed, Phone: "12345", At: now}, // bad phone
+		{ID: "x3", RetireeID: good.RetireeID, StaffID: "A001", Kind: ksync.ContactRelativeSet, At: now,
+			Relative: &ksync.RelativeContact{Name: "李娜", Relation: "子女", Mobile: "13900002222"}}, // no consent
+		{ID: "x4", RetireeID: good.RetireeID, StaffID: "A001", Kind: "delete_everything", At: now},
+	}
+	out, err := c.SendContacts(ctx, append([]ksync.ContactChange{good}, bad...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Results[0].Status != ksync.StatusAccepted {
+		t.Fatalf("good change: %+v", out.Results[0])
+	}
+	for _, res := range out.Results[1:] {
+		if res.Status != ksync.StatusInvalid || res.Code != 422 {
+			t.Fatalf("bad change %s: %+v", res.ID, res)
+		}
+	}
+	many := make([]ksync.ContactChange, ksync.MaxContactChanges+1)
+	for i := range many {
+		many[i] = good
+	}
+	if _, err := c.SendContacts(ctx, many); !isStatus(err, 413) {
+		t.Fatalf("%d changes: %v", len(many), err)
+	}
+	body, _ := json.Marshal(ksync.ContactsRequest{Changes: []ksync.ContactChange{good}})
+	resp, err := r.srv.Client().Post(r.srv.URL+ksync.PathContacts, "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("unsigned contacts: %d", resp.StatusCode)
+	}
+	// Photos only to an authenticated terminal, and only by identity number.
+	resp, err = r.srv.Client().Get(r.srv.URL + ksync.PathPhotos + string(r.roster[0].ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("unsigned photo request: %d", resp.StatusCode)
+	}
+	if _, err := c.Photo(ctx, "..%2f..%2fetc"); !isStatus(err, 400) {
+		t.Fatalf("photo of a non-ID: %v", err)
+	}
+	if _, err := c.Photo(ctx, r.roster[1].ID); !isStatus(err, 404) {
+		t.Fatalf("photo nobody imported: %v", err)
+	}
+}
+
+func isStatus(err error, code int) bool {
+	he, ok := err.(*ksync.HTTPError)
+	return ok && he.Status == code
+}
+
+// The sync worker sends contact changes after the records.
+func TestWorkerSendsContactChanges(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.save(t, 3)
+	if _, err := r.kiosk.SetRelative(ctx, "A001", r.roster[1].ID, certkiosk.Relative{Name: "赵强", Relation: "配偶",
+		Mobile: "13700001234", Consent: true}); err != nil {
+		t.Fatal(err)
+	}
+	w := &ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}
+	res, err := w.SyncOnce(ctx)
+	if err != nil || res.Acked != 3 || res.Contacts.Acked != 1 {
+		t.Fatalf("SyncOnce = %+v, %v", res, err)
+	}
+	rc, err := r.store.(central.ContactStorage).RetireeContact(ctx, string(r.roster[1].ID))
+	if err != nil || rc.Relative == nil || rc.Relative.Relation != "配偶" {
+		t.Fatalf("central's relative = %+v, %v", rc, err)
+	}
+}
+
+// The roster carries the central's word on a suspension and the office's
+// back-pay cut-off day; the terminal keeps both.
+func TestRosterCarriesPensionStatusAndCutoff(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.central.BackpayCutoffDay = 20
+	var entries []ksync.RosterEntry
+	for _, x := range r.roster[:3] {
+		entries = append(entries, ksync.ToEntry(x))
+	}
+	entries[0].LastCert = "2026-03-01"
+	entries[0].Status, entries[0].SuspendedSince = "suspended", "2026-09" // a rejected review, say
+	entries[1].Status = "in_time"
+	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ksync.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.kiosk.FindRetiree(ctx, r.roster[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got.PensionOn(certkiosk.Date{Year: 2026, Month: 11, Day: 30}); p.Status != certkiosk.PensionSuspended ||
+		p.SuspendedSince.String() != "2026-09" {
+		t.Fatalf("standing after the download = %+v", p)
+	}
+	if d, err := r.kiosk.BackpayCutoffDay(ctx); err != nil || d != 20 {
+		t.Fatalf("cut-off day = %d, %v; want 20 from the central", d, err)
+	}
+	// A malformed status refuses the whole update.
+	entries[2].Status = "paid_forever"
+	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ksync.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err == nil {
+		t.Fatal("an unknown status was accepted")
+	}
+}
+
+// A reference photo the office imported reaches the terminal with the
+// roster, stored encrypted to the terminal's own key; a photo that does not
+// match the roster's digest is refused; a withdrawn one is deleted.
+func TestReferencePhotosComeWithTheRoster(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	ps := r.store.(central.PhotoStorage)
+	photo := frame(42)
+	var entries []ksync.RosterEntry
+	for _, x := range r.roster[:2] {
+		entries = append(entries, ksync.ToEntry(x))
+	}
+	entries[0].PhotoSHA256 = central.PhotoSHA256(photo)
+	if err := ps.PutPhotos(ctx, map[string][]byte{entries[0].ID: photo}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	c := r.client(t, "")
+	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync")
+	if err != nil || res.Fetched != 1 || res.Left != 0 {
+		t.Fatalf("PullPhotos = %+v, %v", res, err)
+	}
+	p, ok, err := r.kiosk.ReferencePhoto(ctx, "A001", r.roster[0].ID)
+	if err != nil || !ok || p.Source != "central" || !bytes.Equal(p.JPEG, photo) {
+		t.Fatalf("reference photo: ok %v source %q %v", ok, p.Source, err)
+	}
+	if res, _ := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); res.Fetched != 0 {
+		t.Fatalf("an unchanged photo was fetched again: %+v", res)
+	}
+	// The central's copy changes behind the roster's back: refused.
+	if err := ps.PutPhotos(ctx, map[string][]byte{entries[0].ID: frame(7)}); err != nil {
+		t.Fatal(err)
+	}
+	entries[0].PhotoSHA256 = central.PhotoSHA256(frame(8))
+	r.store.PutRoster(ctx, entries)
+	ksync.PullRoster(ctx, r.kiosk, c, "sync")
+	if _, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); err == nil {
+		t.Fatal("a photo that does not match its digest was stored")
+	}
+	// Withdrawn from the roster: gone from the terminal.
+	entries[0].PhotoSHA256 = ""
+	r.store.PutRoster(ctx, entries)
+	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Dropped != 1 {
+		t.Fatalf("withdrawal: %+v %v", res, err)
+	}
+	if _, ok, _ := r.kiosk.ReferencePhoto(ctx, "A001", r.roster[0].ID); ok {
+		t.Fatal("a withdrawn photo is still shown")
+	}
+}
