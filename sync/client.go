@@ -86,7 +86,19 @@ type Client struct {
 	Key      ed25519.PrivateKey
 	HTTP     *http.Client
 	Now      func() time.Time
+	// Pending, when set, counts the records waiting to be sent; signed
+	// requests report it (and the program's version) to the central's
+	// console in HeaderPending and HeaderVersion.
+	Pending func() int
 }
+
+// Headers a signed request carries for the central's terminals page. They
+// are informative only: the central keeps them after the request passed
+// its signature check.
+const (
+	HeaderVersion = "X-Certkiosk-Version"
+	HeaderPending = "X-Certkiosk-Pending"
+)
 
 // NewHTTPClient returns an HTTP client for the central: TLS pinned to the
 // certificate whose SPKI SHA-256 is pin (hex) when pin is set, plain HTTP
@@ -156,6 +168,10 @@ func (c *Client) doType(ctx context.Context, method, path, contentType string, b
 	}
 	req.Header.Set("Content-Type", contentType)
 	if sign {
+		req.Header.Set(HeaderVersion, certkiosk.Version)
+		if c.Pending != nil {
+			req.Header.Set(HeaderPending, strconv.Itoa(c.Pending()))
+		}
 		now := time.Now
 		if c.Now != nil {
 			now = c.Now

@@ -42,7 +42,7 @@ func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, lo
 	srv := &console.Server{Store: cst, Keys: keys, Log: logger, Secure: secure}
 	mux := http.NewServeMux()
 	mux.Handle(console.Prefix, srv.Handler())
-	mux.Handle("/", api)
+	mux.Handle("/", console.RecordReports(api, cst, time.Now, logger))
 	go srv.Run(ctx, time.Minute)
 	return mux
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -442,5 +443,52 @@ func TestPagesRender(t *testing.T) {
 	}
 	if resp, _ := c.get("/console/"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout: %d", resp.StatusCode)
+	}
+}
+
+func TestTerminalReports(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.st.AddTerminal(ctx, "T-0007", "西城", "hash", e.clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	status := http.StatusOK
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) })
+	h := console.RecordReports(api, e.st, e.clock.Now, nil)
+	send := func(version, pending string) {
+		req := httptest.NewRequest(http.MethodPost, "/v1/batches", nil)
+		req.Header.Set("X-Certkiosk-Terminal", "T-0007")
+		req.Header.Set("X-Certkiosk-Version", version)
+		req.Header.Set("X-Certkiosk-Pending", pending)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	report := func() (string, int) {
+		ts, err := e.st.Terminals(ctx)
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("terminals: %v %v", ts, err)
+		}
+		return ts[0].Version, ts[0].Pending
+	}
+	if v, p := report(); v != "" || p != -1 {
+		t.Fatalf("before any report: %q %d", v, p)
+	}
+	status = http.StatusUnauthorized // a request that failed its signature check is not believed
+	send("9.9.9", "1")
+	if v, _ := report(); v != "" {
+		t.Fatalf("unauthenticated report kept: %q", v)
+	}
+	status = http.StatusOK
+	send("1.4.2", "12")
+	if v, p := report(); v != "1.4.2" || p != 12 {
+		t.Fatalf("report: %q %d", v, p)
+	}
+	send("1.4.3\x00<b>", "3") // malformed: ignored
+	send("1.4.3", "x")
+	if v, p := report(); v != "1.4.2" || p != 12 {
+		t.Fatalf("malformed report kept: %q %d", v, p)
+	}
+	send("1.4.3", "-1") // the terminal could not count its records
+	if v, p := report(); v != "1.4.3" || p != -1 {
+		t.Fatalf("report without a count: %q %d", v, p)
 	}
 }

@@ -244,6 +244,9 @@ type Store interface {
 
 	Terminals(ctx context.Context) ([]TerminalInfo, error)
 	EnableTerminal(ctx context.Context, id string) error
+	// ReportTerminal keeps what a terminal said about itself (pending -1:
+	// not said).
+	ReportTerminal(ctx context.Context, terminal, version string, pending int, at time.Time) error
 	Daily(ctx context.Context, from, to time.Time) ([]DayCount, error)
 	PensionCounts(ctx context.Context, today certkiosk.Date) (Counts, error)
 }
