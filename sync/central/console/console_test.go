@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"certkiosk"
+	ksync "certkiosk/sync"
 	"certkiosk/sync/central/console"
 
 	"github.com/xuri/excelize/v2"
@@ -490,5 +491,56 @@ func TestTerminalReports(t *testing.T) {
 	send("1.4.3", "-1") // the terminal could not count its records
 	if v, p := report(); v != "1.4.3" || p != -1 {
 		t.Fatalf("report without a count: %q %d", v, p)
+	}
+}
+
+// TestDueListHasContacts: the due list carries the phone a counter
+// checked and the relative's contact terminals sent (issue 12).
+func TestDueListHasContacts(t *testing.T) {
+	e := newEnv(t)
+	e.loadFixture()
+	ctx := context.Background()
+	at := e.clock.Now().Add(-time.Hour)
+	chs := []ksync.ContactChange{
+		{ID: newV7(), RetireeID: e.ids["B"], StaffID: "S001", Kind: ksync.ContactCorrected, Phone: "13912345678", Address: "北京市东城区新地址2号", At: at},
+		{ID: newV7(), RetireeID: e.ids["B"], StaffID: "S001", Kind: ksync.ContactRelativeSet, At: at,
+			Relative: &ksync.RelativeContact{Name: "白小二", Relation: "子女", Mobile: "13698765432", Consent: true}},
+	}
+	res, err := e.st.PutContacts(ctx, "T-0001", chs, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Status != ksync.StatusAccepted {
+			t.Fatalf("contact change: %+v", r)
+		}
+	}
+	if _, err := e.st.RefreshPension(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := certkiosk.ParseMonth("2026-12")
+	tb, err := console.BuildList(ctx, e.st, console.ListDue, m, console.DayOf(e.clock.Now()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		e.ids["B"]: e.ids["B"] + ",白二,2026-12-10,0,13912345678,北京市东城区新地址2号,白小二,子女,13698765432",
+		e.ids["C"]: e.ids["C"] + ",陈三,2026-12-31,21,13800130067,北京市东城区C街1号,,,",
+	}
+	if len(tb.Rows) != len(want) {
+		t.Fatalf("due rows: %v", tb.Rows)
+	}
+	for _, r := range tb.Rows {
+		if got := strings.Join(r, ","); got != want[r[0]] {
+			t.Errorf("due row %s, want %s", got, want[r[0]])
+		}
+	}
+	c := e.client()
+	c.mustLogin("R001", "135790")
+	_, page := c.get("/console/retirees/" + e.ids["B"])
+	for _, s := range []string{"13912345678", "白小二（子女）13698765432", "登记亲情联系人", "柜台核对"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("retiree page lacks %q", s)
+		}
 	}
 }

@@ -212,6 +212,7 @@ var (
 // Store is what the console needs from the central's storage.
 type Store interface {
 	central.Storage
+	central.ContactStorage
 
 	AddConsoleUser(ctx context.Context, u User, pinHash string, now time.Time) error
 	// ConsoleUser returns the account and its PIN hash.

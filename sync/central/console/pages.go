@@ -307,6 +307,7 @@ func (s *Server) retirees(w http.ResponseWriter, r *http.Request) {
 
 type retireeView struct {
 	Retiree
+	Contact  *central.RetireeContact // what terminals checked and changed (nil: nothing)
 	Pension  certkiosk.Pension
 	Episodes []episodeView
 	Records  []Case
@@ -354,6 +355,13 @@ func (s *Server) retiree(w http.ResponseWriter, r *http.Request) {
 	if n := len(v.Episodes); n > 0 && !v.Episodes[n-1].Backpay.Before(certkiosk.MonthOf(s.today())) &&
 		v.Pension.Status != certkiosk.PensionSuspended {
 		v.Resumed = &v.Episodes[n-1]
+	}
+	switch c, err := s.Store.RetireeContact(ctx, rt.ID); {
+	case err == nil:
+		v.Contact = &c
+	case !errors.Is(err, ErrNotFound):
+		s.internal(w, r, err)
+		return
 	}
 	if v.Records, err = s.Store.RecordsOf(ctx, rt.ID, 100); err != nil {
 		s.internal(w, r, err)

@@ -269,6 +269,19 @@ var funcs = template.FuncMap{
 		return t.In(China).Format("2006-01-02 15:04")
 	},
 	"verdict": verdictWord,
+	"contactKind": func(k string) string {
+		switch k {
+		case "confirmed":
+			return "核对无误"
+		case "corrected":
+			return "修改"
+		case "relative_set":
+			return "登记亲情联系人"
+		case "relative_removed":
+			return "撤销亲情联系人"
+		}
+		return k
+	},
 	"action": func(a string) string {
 		if w, ok := actionWords[a]; ok {
 			return w

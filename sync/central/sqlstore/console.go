@@ -292,29 +292,19 @@ func (s *Store) publishCertification(ctx context.Context, tx *sql.Tx, retiree st
 	return err
 }
 
-// rosterEntry is a roster entry as the console reads it; Relative is set
-// when terminals have sent a relative's contact.
-type rosterEntry struct {
-	sync.RosterEntry
-	Relative *struct {
-		Name     string `json:"name"`
-		Relation string `json:"relation"`
-		Mobile   string `json:"mobile"`
-	} `json:"relative,omitempty"`
-}
-
 func parseEntry(id, entry string) (console.Retiree, error) {
-	var e rosterEntry
+	var e sync.RosterEntry
 	if err := json.Unmarshal([]byte(entry), &e); err != nil {
 		return console.Retiree{}, fmt.Errorf("roster entry %s: %w", certkiosk.Mask(id), err)
 	}
-	r := console.Retiree{ID: id, Name: e.Name, Female: e.Female, Birth: e.Birth, Category: e.Category,
-		Phone: e.Phone, Address: e.Address, RosterLastCert: e.LastCert}
-	if e.Relative != nil {
-		r.Relative = certkiosk.Relative{Name: e.Relative.Name, Relation: e.Relative.Relation, Mobile: e.Relative.Mobile, Consent: true}
-	}
-	return r, nil
+	return console.Retiree{ID: id, Name: e.Name, Female: e.Female, Birth: e.Birth, Category: e.Category,
+		Phone: e.Phone, Address: e.Address, RosterLastCert: e.LastCert}, nil
 }
+
+// contactJoin adds what the terminals last checked (retiree_contact, from
+// issue 12's contact sync) to a list query over p.retiree_id or e.retiree_id.
+const contactColumns = `, coalesce(c.phone, ''), coalesce(c.address, ''), coalesce(c.relative_name, ''),
+	coalesce(c.relation, ''), coalesce(c.relative_mobile, '')`
 
 // Retiree implements console.Store.
 func (s *Store) Retiree(ctx context.Context, id string) (console.Retiree, error) {
@@ -390,7 +380,7 @@ func (s *Store) Episodes(ctx context.Context, retireeID string) ([]console.Episo
 }
 
 // listRows reads rows of (retiree ID, entry, last day, due day, since
-// month, certified day, resume month), sorted by ID.
+// month, certified day, resume month, contactColumns), sorted by ID.
 func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.Row, error) {
 	rows, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
@@ -399,16 +389,26 @@ func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.
 	defer rows.Close()
 	var out []console.Row
 	for rows.Next() {
-		var id, entry string
+		var id, entry, phone, address string
+		var rel certkiosk.Relative
 		var last, due, since, cert, resume int
-		if err := rows.Scan(&id, &entry, &last, &due, &since, &cert, &resume); err != nil {
+		if err := rows.Scan(&id, &entry, &last, &due, &since, &cert, &resume,
+			&phone, &address, &rel.Name, &rel.Relation, &rel.Mobile); err != nil {
 			return nil, err
 		}
 		r, err := parseEntry(id, entry)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, console.Row{ID: id, Name: r.Name, Phone: r.Phone, Address: r.Address, Relative: r.Relative,
+		// What a counter checked with the retiree beats the roster file.
+		if phone != "" {
+			r.Phone = phone
+		}
+		if address != "" {
+			r.Address = address
+		}
+		rel.Consent = rel.Mobile != ""
+		out = append(out, console.Row{ID: id, Name: r.Name, Phone: r.Phone, Address: r.Address, Relative: rel,
 			Last: intDay(last), Due: intDay(due), Since: intMonth(since), Certified: intDay(cert), Resume: intMonth(resume)})
 	}
 	if err := rows.Err(); err != nil {
@@ -424,11 +424,13 @@ func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.
 // suspension episode covering m).
 func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month) ([]console.Row, error) {
 	mi := monthInt(m)
-	out, err := s.listRows(ctx, `SELECT p.retiree_id, CAST(r.entry AS TEXT), p.last_day, p.due_day, p.susp_month, 0, 0
-		FROM pension_state p JOIN roster r ON r.id = p.retiree_id WHERE p.susp_month <= ?
+	out, err := s.listRows(ctx, `SELECT p.retiree_id, CAST(r.entry AS TEXT), p.last_day, p.due_day, p.susp_month, 0, 0`+contactColumns+`
+		FROM pension_state p JOIN roster r ON r.id = p.retiree_id LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id
+		WHERE p.susp_month <= ?
 		UNION ALL
-		SELECT e.retiree_id, CAST(r.entry AS TEXT), e.last_day, 0, e.since_month, e.certified_day, e.resume_month
-		FROM pension_episode e JOIN roster r ON r.id = e.retiree_id WHERE e.until_month >= ? AND e.since_month <= ?`,
+		SELECT e.retiree_id, CAST(r.entry AS TEXT), e.last_day, 0, e.since_month, e.certified_day, e.resume_month`+contactColumns+`
+		FROM pension_episode e JOIN roster r ON r.id = e.retiree_id LEFT JOIN retiree_contact c ON c.retiree_id = e.retiree_id
+		WHERE e.until_month >= ? AND e.since_month <= ?`,
 		mi, mi, mi)
 	if err != nil {
 		return nil, fmt.Errorf("suspensions %s: %w", m, err)
@@ -444,8 +446,9 @@ func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month) ([]console.R
 // Resumptions implements console.Store: suspensions that end so payment
 // resumes in m.
 func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month) ([]console.Row, error) {
-	out, err := s.listRows(ctx, `SELECT e.retiree_id, CAST(r.entry AS TEXT), e.last_day, 0, e.since_month, e.certified_day, e.resume_month
-		FROM pension_episode e JOIN roster r ON r.id = e.retiree_id WHERE e.resume_month = ?`, monthInt(m))
+	out, err := s.listRows(ctx, `SELECT e.retiree_id, CAST(r.entry AS TEXT), e.last_day, 0, e.since_month, e.certified_day, e.resume_month`+
+		contactColumns+` FROM pension_episode e JOIN roster r ON r.id = e.retiree_id
+		LEFT JOIN retiree_contact c ON c.retiree_id = e.retiree_id WHERE e.resume_month = ?`, monthInt(m))
 	if err != nil {
 		return nil, fmt.Errorf("resumptions %s: %w", m, err)
 	}
@@ -457,8 +460,9 @@ func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month) ([]console.R
 
 // Due implements console.Store: retirees whose due date is from…to.
 func (s *Store) Due(ctx context.Context, from, to certkiosk.Date) ([]console.Row, error) {
-	out, err := s.listRows(ctx, `SELECT p.retiree_id, CAST(r.entry AS TEXT), p.last_day, p.due_day, 0, 0, 0
-		FROM pension_state p JOIN roster r ON r.id = p.retiree_id WHERE p.due_day >= ? AND p.due_day <= ?`,
+	out, err := s.listRows(ctx, `SELECT p.retiree_id, CAST(r.entry AS TEXT), p.last_day, p.due_day, 0, 0, 0`+contactColumns+`
+		FROM pension_state p JOIN roster r ON r.id = p.retiree_id LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id
+		WHERE p.due_day >= ? AND p.due_day <= ?`,
 		dayInt(from), dayInt(to))
 	if err != nil {
 		return nil, fmt.Errorf("due %s…%s: %w", from, to, err)
