@@ -34,12 +34,12 @@ var (
 // withConsole serves the console under /console/ beside the terminals'
 // API when the storage can hold it, and refreshes the pension state in
 // the background until ctx ends.
-func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, logger *log.Logger, api http.Handler, secure bool) http.Handler {
+func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, logger *log.Logger, api http.Handler, secure bool, cutoffDay int) http.Handler {
 	cst, ok := st.(console.Store)
 	if !ok {
 		return api
 	}
-	srv := &console.Server{Store: cst, Keys: keys, Log: logger, Secure: secure}
+	srv := &console.Server{Store: cst, Keys: keys, Log: logger, Secure: secure, CutoffDay: cutoffDay}
 	mux := http.NewServeMux()
 	mux.Handle(console.Prefix, srv.Handler())
 	mux.Handle("/", console.RecordReports(api, cst, time.Now, logger))

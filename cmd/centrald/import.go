@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"certkiosk"
 	"certkiosk/roster"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
@@ -17,7 +18,13 @@ import (
 
 // importRoster validates a roster file exactly as a terminal would (all or
 // nothing, every bad line listed) and publishes it as the next version.
-func importRoster(ctx context.Context, st central.Storage, path, encoding string, stdout, stderr io.Writer) error {
+//
+// With photoDir, the reference photos in it (JPEGs named by identity
+// number, central.ReadPhotoDir) are stored first and their digests put in
+// the roster entries, so terminals fetch them with the next download. A
+// photo of someone not on the roster refuses the import; files that are
+// not such photos are listed and left out.
+func importRoster(ctx context.Context, st central.Storage, path, encoding, photoDir string, stdout, stderr io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("roster import: %w", err)
@@ -36,6 +43,35 @@ func importRoster(ctx context.Context, st central.Storage, path, encoding string
 	entries := make([]ksync.RosterEntry, len(rs))
 	for i, r := range rs {
 		entries[i] = ksync.ToEntry(r)
+	}
+	if photoDir != "" {
+		ps, ok := st.(central.PhotoStorage)
+		if !ok {
+			return errors.New("roster import: this storage keeps no photos")
+		}
+		photos, skipped, err := central.ReadPhotoDir(photoDir)
+		if err != nil {
+			return fmt.Errorf("roster import: %w", err)
+		}
+		for _, s := range skipped {
+			fmt.Fprintf(stderr, "  photo skipped: %s\n", s)
+		}
+		onRoster := map[string]int{}
+		for i, e := range entries {
+			onRoster[e.ID] = i
+		}
+		for id := range photos {
+			if _, ok := onRoster[id]; !ok {
+				return fmt.Errorf("roster rejected, nothing imported: a photo of %s, who is not on the roster", certkiosk.Mask(id))
+			}
+		}
+		if err := ps.PutPhotos(ctx, photos); err != nil {
+			return fmt.Errorf("roster import: %w", err)
+		}
+		for id, b := range photos {
+			entries[onRoster[id]].PhotoSHA256 = central.PhotoSHA256(b)
+		}
+		fmt.Fprintf(stdout, "reference photos: %d stored, %d skipped\n", len(photos), len(skipped))
 	}
 	v, changed, deleted, err := st.PutRoster(ctx, entries)
 	if err != nil {

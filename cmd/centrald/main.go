@@ -13,7 +13,7 @@
 //	centrald --data DIR evidence export --out DIR2
 //	centrald --data DIR import BUNDLE [--receipt OUT]                # offline delivery
 //	centrald --data DIR tls pin
-//	centrald --data DIR roster import FILE [--encoding auto|utf8|gbk]  # publish the next roster version
+//	centrald --data DIR roster import FILE [--encoding auto|utf8|gbk] [--photos DIR]  # publish the next roster version
 //	centrald --data DIR console-user add --id ID --name NAME --role reviewer|admin < pin.txt   # web console at /console/
 //	centrald --data DIR report suspensions|resumptions|due --month YYYY-MM --csv          # lists for the payment system
 //

@@ -16,11 +16,14 @@ import (
 	"certkiosk/sync/central/sqlitestore"
 )
 
-var errUsage = errors.New("usage: centrald [--data DIR] [--db URL] [--listen ADDR [--insecure-http] | terminal add|reenroll|revoke|audit | stats | identity export [--out FILE] | evidence export --out DIR | import BUNDLE | tls pin | keys rotate --kind evidence|signing|tls | roster import FILE | console-user add --id ID --name NAME --role reviewer|admin | report suspensions|resumptions|due [--month YYYY-MM] [--csv]]")
+var errUsage = errors.New("usage: centrald [--data DIR] [--db URL] [--cutoff-day N] [--listen ADDR [--insecure-http] | terminal add|reenroll|revoke|audit | stats | identity export [--out FILE] | evidence export --out DIR | import BUNDLE | tls pin | keys rotate --kind evidence|signing|tls | roster import FILE [--photos DIR] | console-user add --id ID --name NAME --role reviewer|admin | report suspensions|resumptions|due [--month YYYY-MM] [--csv]]")
 
 type options struct {
 	dataDir, db, listen string
 	insecure            bool
+	// cutoffDay is the office's back-pay cut-off day: the console's lists
+	// use it and terminals receive it with every roster download.
+	cutoffDay int
 }
 
 // openStorage opens the storage --db names (default: SQLite in the data dir).
@@ -46,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	fs.StringVar(&o.db, "db", "", "storage: sqlite:PATH or postgres://… (default: SQLite in --data)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to listen on")
 	fs.BoolVar(&o.insecure, "insecure-http", false, "serve plain HTTP (loopback tests only)")
+	fs.IntVar(&o.cutoffDay, "cutoff-day", certkiosk.DefaultBackpayCutoffDay, "back-pay cut-off day (1–31), pushed to terminals")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -132,13 +136,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	case "roster":
 		rf := flag.NewFlagSet("roster import", flag.ContinueOnError)
 		encoding := rf.String("encoding", "auto", "auto, utf8 or gbk")
+		photos := rf.String("photos", "", "folder of reference photos, one JPEG per retiree named by ID number")
 		if len(rest) < 3 || rest[1] != "import" || strings.HasPrefix(rest[2], "-") {
 			return errUsage
 		}
 		if err := rf.Parse(rest[3:]); err != nil || rf.NArg() != 0 {
 			return errUsage
 		}
-		return importRoster(ctx, st, rest[2], *encoding, stdout, stderr)
+		return importRoster(ctx, st, rest[2], *encoding, *photos, stdout, stderr)
 	case "import":
 		imf := flag.NewFlagSet("import", flag.ContinueOnError)
 		receipt := imf.String("receipt", "", "where to write the receipt (default: FILE.receipt.json)")

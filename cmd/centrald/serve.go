@@ -53,7 +53,11 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 		return fmt.Errorf("listen: %w", err)
 	}
 	logger := log.New(stderr, "centrald: ", log.LstdFlags)
-	srv := &http.Server{Handler: withConsole(ctx, st, keys, logger, (&central.Server{Store: st, Keys: keys, Log: logger}).Handler(), !o.insecure),
+	if o.cutoffDay < 1 || o.cutoffDay > 31 {
+		return fmt.Errorf("--cutoff-day %d: want a day of the month, 1 to 31", o.cutoffDay)
+	}
+	api := (&central.Server{Store: st, Keys: keys, Log: logger, BackpayCutoffDay: o.cutoffDay}).Handler()
+	srv := &http.Server{Handler: withConsole(ctx, st, keys, logger, api, !o.insecure, o.cutoffDay),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	scheme, note := "http", "plain HTTP: loopback tests only"

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"certkiosk"
+	"certkiosk/sync/central"
+	"certkiosk/sync/central/sqlitestore"
+)
+
+// `roster import FILE --photos DIR` stores the JPEGs named by identity
+// number, skips and lists other files, puts each photo's digest in its
+// roster entry, and refuses a photo of someone not on the roster.
+func TestRosterImportWithPhotos(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	rf := filepath.Join(t.TempDir(), "roster.csv")
+	roster := "身份证号,姓名,性别,出生日期,上次认证日期\n" +
+		"11010519491231002X,王秀英,女,1949-12-31,2025-12-01\n" +
+		"310104195507311235,李建国,男,1955-07-31,\n"
+	if err := os.WriteFile(rf, []byte(roster), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 32, 40)), nil)
+	photo := b.Bytes()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "11010519491231002X.jpg"), photo, 0o600)
+	os.WriteFile(filepath.Join(dir, "310104195507311235.JPG"), []byte("not a jpeg at all"), 0o600)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
+	os.Symlink("/etc/passwd", filepath.Join(dir, "110105194912310038.jpg"))
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"--data", data, "roster", "import", rf, "--photos", dir}, &out, &errOut, nil); err != nil {
+		t.Fatalf("import: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "reference photos: 1 stored, 3 skipped") || strings.Contains(errOut.String(), "310104195507311235") {
+		t.Fatalf("stdout %q stderr %q", out.String(), errOut.String())
+	}
+	st, err := sqlitestore.Open(ctx, filepath.Join(data, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Photo(ctx, "11010519491231002X")
+	if err != nil || !bytes.Equal(got, photo) {
+		t.Fatalf("stored photo: %v", err)
+	}
+	u, err := st.RosterSince(ctx, 0)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range u.Retirees {
+		want := ""
+		if e.ID == "11010519491231002X" {
+			want = central.PhotoSHA256(photo)
+		}
+		if e.PhotoSHA256 != want {
+			t.Fatalf("entry %s photo_sha256 %q, want %q", e.ID[:6], e.PhotoSHA256, want)
+		}
+	}
+	// A photo of someone not on the roster: the whole import is refused.
+	stranger, err := certkiosk.CompleteResidentID("11010519500101001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, string(stranger)+".jpg"), photo, 0o600)
+	err = run(ctx, []string{"--data", data, "roster", "import", rf, "--photos", dir}, io.Discard, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "not on the roster") {
+		t.Fatalf("photo of a stranger: %v", err)
+	}
+}
