@@ -55,8 +55,8 @@ func Pump(ctx context.Context, src Source, origin time.Time, fn func(at time.Dur
 }
 
 // Samples is a Source over samples in memory (a WAV file's, in tests),
-// stamped from start on; with Pace it delivers them in real time, as a
-// microphone would.
+// stamped from Start on (zero: the time of the first Read); with Pace it
+// delivers them in real time, as a microphone would.
 type Samples struct {
 	PCM   []int16
 	Start time.Time
@@ -68,6 +68,9 @@ type Samples struct {
 func (s *Samples) Read(buf []int16) (int, time.Time, error) {
 	if s.pos >= len(s.PCM) {
 		return 0, time.Time{}, io.EOF
+	}
+	if s.Start.IsZero() {
+		s.Start = time.Now()
 	}
 	at := s.Start.Add(time.Duration(s.pos) * time.Second / SampleRate)
 	n := copy(buf, s.PCM[s.pos:])

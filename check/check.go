@@ -39,6 +39,9 @@ type Result struct {
 	Best    []byte // best frame, JPEG, in memory only
 	Started time.Time
 	Ended   time.Time
+	// SpeechCheck is which read-digits check ran: liveness.CheckLips
+	// (no microphone) or liveness.CheckLipsVoice; "" in blink mode.
+	SpeechCheck string
 }
 
 // Station runs liveness checks on the kiosk's camera. Start returns the

@@ -58,6 +58,10 @@ type VoiceOptions struct {
 	// LeadMargin: sound counts as voice this many dB above the lead-in's
 	// loud moments (its 95th percentile of the envelope).
 	LeadMargin float64
+	// MaxVoiceDB caps that threshold: a lead-in whose loud moments are
+	// speech (the retiree answering staff, the kiosk's prompt when it
+	// was not told) must not lock a normal voice out.
+	MaxVoiceDB float64
 	// React: sound sooner than this after the prompt (or the kiosk's own
 	// spoken prompt) is not an answer to it.
 	React time.Duration
@@ -74,7 +78,7 @@ type VoiceOptions struct {
 var DefaultVoice = VoiceOptions{
 	Nuclei: voice.DefaultNuclei,
 	MaxLag: 200 * time.Millisecond, SearchLag: time.Second, MinCorr: 0.35,
-	MaxNoiseDBFS: -20, MinSNR: 4, QuietDBFS: -55, LeadMargin: 3,
+	MaxNoiseDBFS: -20, MinSNR: 4, QuietDBFS: -55, LeadMargin: 3, MaxVoiceDB: 20,
 	React:      150 * time.Millisecond,
 	EndSilence: 700 * time.Millisecond,
 }
@@ -106,7 +110,7 @@ type AVCheck struct {
 
 	digits   int
 	prompt   time.Duration
-	quiet    time.Duration // the kiosk's own voice prompt ends
+	kiosk    [][2]time.Duration // when the kiosk's loudspeaker speaks
 	base     Baseline
 	ts       []time.Duration
 	mouth    []float64
@@ -142,12 +146,24 @@ func (c *AVCheck) Audio(at time.Duration, pcm []int16) {
 	c.an.Write(pcm)
 }
 
-// Quiet tells the check that the kiosk itself speaks until t (its spoken
-// prompt and the digits): sound before t is not the person's answer.
-func (c *AVCheck) Quiet(t time.Duration) {
+// KioskSpeaks tells the check that the kiosk's own loudspeaker speaks
+// from from to to (a voice prompt, the digits read out): that sound is
+// neither the hall's noise nor the person's answer.
+func (c *AVCheck) KioskSpeaks(from, to time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.quiet = max(c.quiet, t)
+	c.kiosk = append(c.kiosk, [2]time.Duration{from, to})
+}
+
+// kioskHop reports whether hop i lies in the kiosk's own speech.
+func (c *AVCheck) kioskHop(i int) bool {
+	t := c.an.HopTime(i)
+	for _, k := range c.kiosk {
+		if t >= k[0] && t < k[1] {
+			return true
+		}
+	}
+	return false
 }
 
 // Start implements SpeechCheck. Sound already given stays: the lead-in
@@ -228,7 +244,7 @@ func (c *AVCheck) Decide(final bool) SpeechResult {
 		if c.an.End() < c.prompt && !final {
 			return r // the lead-in is not complete yet
 		}
-		n := c.an.EstimateNoise(0, c.an.HopAt(c.prompt))
+		n := c.an.EstimateNoise(0, c.an.HopAt(c.prompt), c.kioskHop)
 		c.noise = &n
 	}
 	env := c.an.Envelope(*c.noise)
@@ -236,10 +252,22 @@ func (c *AVCheck) Decide(final bool) SpeechResult {
 	// sound counts as the person's only above the lead-in's loud
 	// moments (its 95th percentile) plus a margin.
 	nopt := c.opt.Nuclei
-	if lead := env[:min(max(c.an.HopAt(c.prompt), 0), len(env))]; len(lead) >= 20 {
-		nopt.VoiceDB = max(nopt.VoiceDB, percentile(lead, 0.95)+c.opt.LeadMargin)
+	var lead []float64
+	for i := range min(max(c.an.HopAt(c.prompt), 0), len(env)) {
+		if !c.kioskHop(i) {
+			lead = append(lead, env[i])
+		}
 	}
-	from := c.an.HopAt(max(c.prompt, c.quiet) + c.opt.React)
+	if len(lead) >= 20 {
+		nopt.VoiceDB = max(nopt.VoiceDB, min(percentile(lead, 0.95)+c.opt.LeadMargin, c.opt.MaxVoiceDB))
+	}
+	// The kiosk's own voice is nobody's answer.
+	for i := range env {
+		if c.kioskHop(i) {
+			env[i] = 0
+		}
+	}
+	from := c.an.HopAt(c.prompt + c.opt.React)
 	to := min(c.an.HopAt(covered), len(env))
 	nuc := voice.Nuclei(env, from, to, nopt)
 	c.report.NoiseDBFS, c.report.ThresholdDB = c.noise.Level, nopt.VoiceDB
@@ -292,7 +320,17 @@ func (c *AVCheck) judge(env []float64, nuc []int, thr float64, lipCycles, tol in
 	for l := -o.SearchLag; l <= o.SearchLag; l += voice.Hop {
 		lags = append(lags, l)
 	}
-	corr := voice.Correlation(c.ts, c.mouth, env, c.an, lags)
+	// While the kiosk speaks the sound is not the person's: those frames
+	// are left out of the correlation too.
+	mouth := slices.Clone(c.mouth)
+	for k, t := range c.ts {
+		for _, q := range c.kiosk {
+			if t >= q[0] && t < q[1] {
+				mouth[k] = math.NaN()
+			}
+		}
+	}
+	corr := voice.Correlation(c.ts, mouth, env, c.an, lags)
 	best := 0
 	for i := range corr {
 		if corr[i] > corr[best] || (corr[i] == corr[best] && abs(float64(lags[i])) < abs(float64(lags[best]))) {

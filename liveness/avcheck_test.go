@@ -146,13 +146,13 @@ func TestAVCheckDecidesWhenSpeechEnds(t *testing.T) {
 }
 
 // The kiosk's own spoken prompt after the challenge starts is not the
-// person's voice.
+// person's voice, and its prompts in the lead-in are not the hall's noise.
 func TestAVCheckIgnoresTheKiosksOwnPrompt(t *testing.T) {
 	kiosk := reading(1.2, 4, 7) // the kiosk reads the digits aloud
 	pcm := voiceOf(kiosk, 0, 0, 4, 1)
 	av := NewAVCheck(DefaultVoice, DefaultLips)
 	av.Audio(0, pcm)
-	av.Quiet(2500 * time.Millisecond)
+	av.KioskSpeaks(1100*time.Millisecond, 3500*time.Millisecond)
 	r, _ := run(t, Config{Mode: certkiosk.MethodDigits, Code: "4821", Speech: av}, synth{n: 120})
 	if r.Reason != ReasonNoSpeech {
 		t.Fatalf("%s %q: the kiosk's own voice counted (%d syllables)", r.Verdict, r.Reason, av.Report().VoicedSyllables)
@@ -163,5 +163,32 @@ func TestLipCheckSaysWhichCheckRan(t *testing.T) {
 	r, _ := run(t, Config{Mode: certkiosk.MethodDigits, Code: "4821"}, synth{n: 150, mar: talk(0.15, 0.2, 45, 5, 10)})
 	if r.SpeechCheck != CheckLips || r.AV != nil {
 		t.Fatalf("check %q, AV %v", r.SpeechCheck, r.AV)
+	}
+}
+
+func TestAVCheckLeadInPromptIsNotNoise(t *testing.T) {
+	say := reading(1.6, 4, 1)
+	pcm := voiceOf(say, 0, 0, 4, 1)
+	kiosk := voiceOf(reading(0.1, 3, 8), 0, 0, 1, 1) // "请看着屏幕", loud, in the lead-in
+	for i, v := range kiosk {
+		pcm[i] = int16(max(-32767, min(32767, 3*int(v))))
+	}
+	for _, told := range []bool{false, true} {
+		av := NewAVCheck(DefaultVoice, DefaultLips)
+		av.Audio(0, pcm)
+		if told {
+			av.KioskSpeaks(0, 900*time.Millisecond)
+		}
+		mar := func(i int) float64 { return 0.15 + 0.2*say.level(float64(i)*frameDur.Seconds()) }
+		r, _ := run(t, Config{Mode: certkiosk.MethodDigits, Code: "4821", Speech: av}, synth{n: 150, mar: mar})
+		t.Logf("told=%v: %s %q threshold %.1f dB, %d syllables", told, r.Verdict, r.Reason, r.AV.ThresholdDB, r.AV.VoicedSyllables)
+		if told && (r.Verdict != certkiosk.VerdictPass || r.AV.ThresholdDB > 10) {
+			t.Errorf("the kiosk's prompt raised the voice threshold to %.1f dB: %s %q", r.AV.ThresholdDB, r.Verdict, r.Reason)
+		}
+		// Not told, the loud lead-in raises the threshold to its cap, and
+		// a voice at a normal level still passes.
+		if !told && (r.AV.ThresholdDB != DefaultVoice.MaxVoiceDB || r.Verdict != certkiosk.VerdictPass) {
+			t.Errorf("a loud lead-in: threshold %.1f dB, %s %q", r.AV.ThresholdDB, r.Verdict, r.Reason)
+		}
 	}
 }

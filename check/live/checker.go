@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"log"
 	"sync"
 	"time"
 
 	"certkiosk"
+	"certkiosk/audio"
 	"certkiosk/check"
 	"certkiosk/liveness"
 	"certkiosk/liveness/face"
@@ -31,6 +33,12 @@ type Checker struct {
 	Positioning time.Duration
 	// Now stamps records (time.Now when nil).
 	Now func() time.Time
+	// Microphone opens the sound input for a read-digits check
+	// (audio.Open); nil, or an error, and the check judges the lips
+	// only — the result says which check ran.
+	Microphone func() (audio.Source, error)
+	// newCode draws the digits (liveness.NewCode(4) when nil; tests).
+	newCode func() (string, error)
 
 	mu     sync.Mutex
 	active *run
@@ -54,6 +62,7 @@ type run struct {
 	box      image.Rectangle
 	good     bool
 	closed   bool
+	mic      *micFeed // nil: no microphone (blink mode, or none found)
 }
 
 // Start begins a check on the next frames.
@@ -65,22 +74,43 @@ func (c *Checker) Start(method certkiosk.Method) (string, <-chan check.Update, f
 	cfg := liveness.Config{Mode: method, Blinks: c.blinks(), TimeLimit: c.timeLimit(), PositioningTimeout: c.Positioning}
 	code := ""
 	if method == certkiosk.MethodDigits {
+		newCode := c.newCode
+		if newCode == nil {
+			newCode = func() (string, error) { return liveness.NewCode(4) }
+		}
 		var err error
-		if code, err = liveness.NewCode(4); err != nil {
+		if code, err = newCode(); err != nil {
 			return "", nil, nil, fmt.Errorf("start check: %w", err)
 		}
 		cfg.Code = code
 	}
+	var mic *micFeed
+	if method == certkiosk.MethodDigits && c.Microphone != nil {
+		src, err := c.Microphone()
+		if err != nil {
+			log.Printf("check: %v: reading digits judges the lips only", err)
+		} else {
+			mic = newMicFeed(src)
+			cfg.Speech = mic.av
+			// The kiosk reads the prompt and the digits aloud first; the
+			// person answers after it, so the time starts then.
+			if cfg.TimeLimit > 0 {
+				cfg.TimeLimit += voiceLength(challengeVoice(method, code))
+			}
+		}
+	}
 	cfg, err := liveness.Live(cfg)
 	if err != nil {
+		mic.stop()
 		return "", nil, nil, fmt.Errorf("start check: %w", err)
 	}
 	j, err := face.NewJudge(c.Pipeline, cfg, true)
 	if err != nil {
+		mic.stop()
 		return "", nil, nil, fmt.Errorf("start check: %w", err)
 	}
 	r := &run{judge: j, updates: make(chan check.Update, 8), started: now(), first: true,
-		limit: cfg.TimeLimit, method: method, code: code}
+		limit: cfg.TimeLimit, method: method, code: code, mic: mic}
 	c.mu.Lock()
 	if c.active != nil {
 		c.active.close()
@@ -88,6 +118,7 @@ func (c *Checker) Start(method certkiosk.Method) (string, <-chan check.Update, f
 	c.active = r
 	c.mu.Unlock()
 	r.send(check.Update{Voice: []string{"position"}})
+	r.mic.kioskSpeaks(0, []string{"position"})
 	cancel := func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -157,6 +188,7 @@ func (c *Checker) Fail(err error) {
 func (r *run) frame(m gocv.Mat, t time.Duration) error {
 	if r.first {
 		r.t0, r.first = t, false
+		r.mic.origin(time.Now()) // the sound's clock is the frames'
 	}
 	t -= r.t0 // the session's clock starts with the check
 	prev := r.judge.State()
@@ -172,10 +204,8 @@ func (r *run) frame(m gocv.Mat, t time.Duration) error {
 	if u.State == liveness.StateChallenge {
 		if prev != liveness.StateChallenge {
 			r.challAt = t
-			out.Voice = []string{"blink"}
-			if r.method == certkiosk.MethodDigits {
-				out.Voice = append([]string{"read_digits"}, check.DigitKeys(r.code)...)
-			}
+			out.Voice = challengeVoice(r.method, r.code)
+			r.mic.kioskSpeaks(t, out.Voice)
 			r.lastSaid, r.saidAt = "challenge", t
 		}
 		if r.limit > 0 {
@@ -183,6 +213,7 @@ func (r *run) frame(m gocv.Mat, t time.Duration) error {
 		}
 	} else if key, ok := check.IssueVoice[u.Issue.Code]; ok && (key != r.lastSaid || t-r.saidAt > 6*time.Second) && t-r.saidAt > 3*time.Second {
 		out.Voice, r.lastSaid, r.saidAt = []string{key}, key, t
+		r.mic.kioskSpeaks(t, out.Voice)
 	}
 	if !u.Done {
 		r.send(out)
@@ -192,15 +223,23 @@ func (r *run) frame(m gocv.Mat, t time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("liveness check: %w", err)
 	}
-	metrics, err := json.Marshal(map[string]any{
+	fields := map[string]any{
 		"reason": res.Reason, "blinks": len(res.Blinks), "mouth_cycles": res.MouthCycles, "frames": res.Frames,
 		"face_frames": res.FaceFrames, "decided_at_frame": res.DecidedAtFrame, "decided_at_ms": res.DecidedAt.Milliseconds(),
-		"prompt_at_ms": res.PromptAt.Milliseconds(), "baseline_ear": res.Baseline.EAR, "baseline_mar": res.Baseline.MAR})
+		"prompt_at_ms": res.PromptAt.Milliseconds(), "baseline_ear": res.Baseline.EAR, "baseline_mar": res.Baseline.MAR}
+	if res.SpeechCheck != "" {
+		fields["speech_check"] = res.SpeechCheck
+	}
+	if av := res.AV; av != nil {
+		fields["voiced_syllables"], fields["av_sync_lag_ms"], fields["av_correlation"], fields["noise_dbfs"] =
+			av.VoicedSyllables, av.SyncLag.Milliseconds(), av.SyncCorr, av.NoiseDBFS
+	}
+	metrics, err := json.Marshal(fields)
 	if err != nil {
 		return fmt.Errorf("liveness metrics: %w", err)
 	}
 	r.send(check.Update{Done: true, Result: check.Result{Verdict: res.Verdict, Reason: res.Reason, Metrics: metrics,
-		Best: best, Started: r.started, Ended: r.started.Add(t)}})
+		Best: best, Started: r.started, Ended: r.started.Add(t), SpeechCheck: res.SpeechCheck}})
 	r.close()
 	return nil
 }
@@ -240,4 +279,13 @@ func (r *run) close() {
 	r.closed = true
 	close(r.updates)
 	r.judge.Close()
+	r.mic.stop()
+}
+
+// challengeVoice is what the kiosk says when the challenge starts.
+func challengeVoice(method certkiosk.Method, code string) []string {
+	if method == certkiosk.MethodDigits {
+		return append([]string{"read_digits"}, check.DigitKeys(code)...)
+	}
+	return []string{"blink"}
 }

@@ -151,15 +151,18 @@ type Noise struct {
 const noiseFloorMin = 1e-9
 
 // EstimateNoise measures the background on hops [from, to) — the lead-in
-// before the prompt, when the person is still and silent. Each band takes
-// the 30th percentile of its powers, so the kiosk's own voice prompt or a
-// cough in part of the lead-in barely moves it. With fewer than 20 hops
-// there, the quietest 20 % of all hops stand in (minimum statistics).
-func (a *Analyzer) EstimateNoise(from, to int) Noise {
+// before the prompt, when the person is still and silent — leaving out
+// hops for which skip (may be nil) says so (the kiosk's own voice). Each
+// band takes the 30th percentile of its powers, so a cough in part of
+// the lead-in barely moves it. With fewer than 20 hops there, the
+// quietest 10 % of all hops stand in (minimum statistics).
+func (a *Analyzer) EstimateNoise(from, to int, skip func(hop int) bool) Noise {
 	from, to = max(from, 0), min(to, len(a.Power))
 	var idx []int
 	for i := from; i < to; i++ {
-		idx = append(idx, i)
+		if skip == nil || !skip(i) {
+			idx = append(idx, i)
+		}
 	}
 	q := 0.3
 	if len(idx) < 20 {

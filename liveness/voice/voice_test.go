@@ -37,7 +37,7 @@ func TestNucleiCountBursts(t *testing.T) {
 		pcm := bursts(3.5, 1.2, c.want, c.amp, c.sigma)
 		a := NewAnalyzer(0)
 		a.Write(pcm)
-		n := a.EstimateNoise(0, a.HopAt(time.Second))
+		n := a.EstimateNoise(0, a.HopAt(time.Second), nil)
 		env := a.Envelope(n)
 		nuc := Nuclei(env, a.HopAt(time.Second), len(env), DefaultNuclei)
 		if c.amp == 0 {
@@ -65,7 +65,7 @@ func TestNoiseLevelOfASine(t *testing.T) {
 	}
 	a := NewAnalyzer(0)
 	a.Write(pcm)
-	n := a.EstimateNoise(0, a.Hops())
+	n := a.EstimateNoise(0, a.Hops(), nil)
 	// A sine at half scale: −6 dBFS (mean square 1/8 against 1/2), ±2 dB
 	// for the window's spread over bins.
 	if n.Level < -9 || n.Level > -3 {
@@ -77,7 +77,7 @@ func TestCorrelationFindsTheLag(t *testing.T) {
 	pcm := bursts(4, 1.2, 6, 0.2, 0.001)
 	a := NewAnalyzer(0)
 	a.Write(pcm)
-	env := a.Envelope(a.EstimateNoise(0, 100))
+	env := a.Envelope(a.EstimateNoise(0, 100, nil))
 	// The "mouth" opens 120 ms before each burst's sound.
 	var ts []time.Duration
 	var x []float64
@@ -147,7 +147,7 @@ func BenchmarkAnalysis(b *testing.B) {
 		}
 		a.Write(pcm[k*chunk : (k+1)*chunk])
 		if k%30 == 29 { // a decision's worth once a second of frames
-			env := a.Envelope(a.EstimateNoise(0, 100))
+			env := a.Envelope(a.EstimateNoise(0, 100, nil))
 			Nuclei(env, 100, len(env), DefaultNuclei)
 		}
 	}
