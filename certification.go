@@ -52,12 +52,37 @@ type Certification struct {
 	// PhotoMatch is staff's answer to 「本人与照片一致」 when a reference
 	// photo was shown beside the live face; nil when none was.
 	PhotoMatch *bool
+	// SpeechCheck is which read-digits check judged: lips alone (no
+	// microphone) or lips and voice; "" for blink, a manual review, and
+	// records from before it was kept.
+	SpeechCheck SpeechCheck
 	// Resume, BackpayMonths and BackpayMonth are set on a pass that ended
 	// a suspension: the month payment resumes, how many withheld months
 	// are paid back, and the month the back pay arrives.
 	Resume        Month
 	BackpayMonths int
 	BackpayMonth  Month
+}
+
+// SpeechCheck says which read-digits check ran (issue 15).
+type SpeechCheck string
+
+// Speech checks.
+const (
+	SpeechLips      SpeechCheck = "lips"       // the lips only: no microphone
+	SpeechLipsVoice SpeechCheck = "lips_voice" // lips, voice and their synchrony
+)
+
+// ParseSpeechCheck validates a speech check for a record of method m: a
+// digits record names its check (or "" for an older one), others none.
+func ParseSpeechCheck(s string, m Method) (SpeechCheck, error) {
+	switch sc := SpeechCheck(s); {
+	case sc == "":
+		return sc, nil
+	case m == MethodDigits && (sc == SpeechLips || sc == SpeechLipsVoice):
+		return sc, nil
+	}
+	return "", Errorf(EINVALID, "认证记录的读数检查方式无效", "speech check %q is not valid for method %s", s, m)
 }
 
 // FrameSource says where a certification's frames came from.

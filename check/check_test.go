@@ -80,10 +80,13 @@ func TestSave(t *testing.T) {
 		t.Fatalf("evidence %d, %v", len(ev), err)
 	}
 	a.Number, a.Method, a.Code = 2, certkiosk.MethodDigits, "4821"
-	c, err = Save(ctx, db, "staff:"+store.DemoStaffID, a, Result{Verdict: certkiosk.VerdictFail, Reason: "no_speech",
-		Metrics: []byte(`{}`), Started: now, Ended: now.Add(time.Second)})
-	if err != nil || c.Reason != "no_speech" || c.Challenge != "4821" {
+	c, err = Save(ctx, db, "staff:"+store.DemoStaffID, a, Result{Verdict: certkiosk.VerdictFail, Reason: "no_voice",
+		Metrics: []byte(`{}`), Started: now, Ended: now.Add(time.Second), SpeechCheck: "lips_voice"})
+	if err != nil || c.Reason != "no_voice" || c.Challenge != "4821" {
 		t.Fatalf("failure record %+v, %v", c, err)
+	}
+	if got, err := db.Certification(ctx, c.ID); err != nil || got.SpeechCheck != certkiosk.SpeechLipsVoice {
+		t.Fatalf("stored speech check %q, %v", got.SpeechCheck, err)
 	}
 	if ev, _ := db.EvidenceOf(ctx, c.ID); len(ev) != 0 {
 		t.Fatal("evidence stored for a failure without a best frame")

@@ -29,7 +29,8 @@ type Attempt struct {
 func Save(ctx context.Context, db *store.DB, actor string, a Attempt, r Result) (*certkiosk.Certification, error) {
 	c := &certkiosk.Certification{RetireeID: a.Retiree, StaffID: a.Staff, Method: a.Method, Challenge: a.Code,
 		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended,
-		Attempt: a.Number, FrameSource: a.FrameSource, PhotoMatch: a.PhotoMatch}
+		Attempt: a.Number, FrameSource: a.FrameSource, PhotoMatch: a.PhotoMatch,
+		SpeechCheck: certkiosk.SpeechCheck(r.SpeechCheck)}
 	var ev []store.Evidence
 	if len(r.Best) > 0 {
 		ev = append(ev, store.Evidence{Kind: store.EvidenceBestFrame, Data: r.Best})

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"certkiosk"
 	"certkiosk/liveness/voice"
 )
 
@@ -20,8 +21,8 @@ const (
 
 // Speech checks a record can say ran (store: certification.speech_check).
 const (
-	CheckLips      = "lips"       // lip movement only (no microphone)
-	CheckLipsVoice = "lips_voice" // lips, voice and their synchrony
+	CheckLips      = string(certkiosk.SpeechLips)      // lip movement only (no microphone)
+	CheckLipsVoice = string(certkiosk.SpeechLipsVoice) // lips, voice and their synchrony
 )
 
 // SpeechPrompts are the Chinese sentences for the speech reasons (shown

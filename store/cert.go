@@ -40,6 +40,9 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 	if _, err := certkiosk.ParseFrameSource(string(c.FrameSource), c.Verdict); err != nil {
 		return err
 	}
+	if _, err := certkiosk.ParseSpeechCheck(string(c.SpeechCheck), c.Method); err != nil {
+		return err
+	}
 	if c.Attempt < 1 {
 		c.Attempt = 1
 	}
@@ -89,12 +92,12 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO certification (id, retiree_id, staff_id, terminal, method, challenge,
 			verdict, reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, created_at, frame_source,
-			photo_match, resume_month, backpay_months, backpay_month)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
+			photo_match, resume_month, backpay_months, backpay_month, speech_check)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, string(c.RetireeID), c.StaffID, c.Terminal, string(c.Method), c.Challenge, string(c.Verdict),
 			c.Reason, string(c.Metrics), c.Started.UTC().Format(timeFormat), c.Ended.UTC().Format(timeFormat),
 			c.Attempt, string(c.Receipt), c.Synthetic, s.now().UTC().Format(timeFormat), string(c.FrameSource),
-			match, c.Resume.String(), c.BackpayMonths, c.BackpayMonth.String()); err != nil {
+			match, c.Resume.String(), c.BackpayMonths, c.BackpayMonth.String(), string(c.SpeechCheck)); err != nil {
 			if strings.Contains(err.Error(), "FOREIGN KEY") {
 				return certkiosk.Errorf(certkiosk.EINVALID, "认证记录中的人员或工号不存在", "save certification: %v", err)
 			}
@@ -125,6 +128,9 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 		}
 		if !c.Resume.IsZero() {
 			detail["resume_month"] = c.Resume.String()
+		}
+		if c.SpeechCheck != "" {
+			detail["speech_check"] = string(c.SpeechCheck)
 		}
 		return s.audit(ctx, tx, actor, ActCertification, c.RetireeID.Masked(), detail)
 	})
@@ -209,7 +215,7 @@ func (s *DB) Certification(ctx context.Context, id string) (certkiosk.Certificat
 }
 
 // certExtraCols follow frame_source in every query scanCert reads.
-const certExtraCols = `photo_match, resume_month, backpay_months, backpay_month`
+const certExtraCols = `photo_match, resume_month, backpay_months, backpay_month, speech_check`
 
 func scanCert(sc scanner) (certkiosk.Certification, error) {
 	var c certkiosk.Certification
@@ -217,7 +223,7 @@ func scanCert(sc scanner) (certkiosk.Certification, error) {
 	var match sql.NullBool
 	if err := sc.Scan(&c.ID, &c.RetireeID, &c.StaffID, &c.Terminal, &c.Method, &c.Challenge, &c.Verdict, &c.Reason,
 		&metrics, &started, &ended, &c.Attempt, &c.Receipt, &c.Sync, &c.Synthetic, &c.FrameSource,
-		&match, &resume, &c.BackpayMonths, &backpay); err != nil {
+		&match, &resume, &c.BackpayMonths, &backpay, &c.SpeechCheck); err != nil {
 		return c, err
 	}
 	c.Metrics = json.RawMessage(metrics)

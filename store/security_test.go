@@ -129,6 +129,45 @@ func TestRecordsCarryTheirFrameSource(t *testing.T) {
 	}
 }
 
+// Issue 15: a digits record keeps which speech check ran; a blink
+// record has none, and nothing else is stored.
+func TestRecordsCarryTheirSpeechCheck(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		method certkiosk.Method
+		check  certkiosk.SpeechCheck
+		ok     bool
+	}{
+		{certkiosk.MethodDigits, certkiosk.SpeechLips, true},
+		{certkiosk.MethodDigits, certkiosk.SpeechLipsVoice, true},
+		{certkiosk.MethodDigits, "", true},
+		{certkiosk.MethodDigits, "voice", false},
+		{certkiosk.MethodBlink, certkiosk.SpeechLips, false},
+		{certkiosk.MethodBlink, "", true},
+	} {
+		c := f.cert(1, certkiosk.VerdictPass)
+		c.Method, c.SpeechCheck = tc.method, tc.check
+		if tc.method == certkiosk.MethodDigits {
+			c.Challenge = "4821"
+		}
+		if err := f.s.SaveCertification(ctx, "t", c, nil); (err == nil) != tc.ok {
+			t.Errorf("%s with %q: %v, want ok=%v", tc.method, tc.check, err, tc.ok)
+			continue
+		}
+		if tc.ok {
+			got, err := f.s.Certification(ctx, c.ID)
+			if err != nil || got.SpeechCheck != tc.check {
+				t.Errorf("stored speech check %q (%v), want %q", got.SpeechCheck, err, tc.check)
+			}
+		}
+	}
+	// The column refuses what the code would never write.
+	if _, err := f.s.db.ExecContext(ctx, `UPDATE certification SET speech_check = 'voice'`); err == nil {
+		t.Error("the database took speech_check 'voice'")
+	}
+}
+
 // F4, F13: demo mode and load tests refuse a directory with real data.
 func TestDemoAndLoadTestRefuseRealData(t *testing.T) {
 	f := newFixture(t) // real staff and a roster
