@@ -86,6 +86,9 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 	if _, err := db.PurgeEvidence(ctx, "certkiosk"); err != nil {
 		log.Printf("evidence retention: %v", err) // retried at the next start
 	}
+	if _, err := db.PurgeReferencePhotos(ctx, "certkiosk"); err != nil {
+		log.Printf("reference photo retention: %v", err) // retried at the next start
+	}
 	n, err := db.CountRetirees(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("count the roster: %w", err)

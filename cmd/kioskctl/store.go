@@ -335,6 +335,10 @@ func cmdRecords(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "purged evidence of %d acknowledged record(s) past retention\n", n)
+		if n, err = db.PurgeReferencePhotos(ctx, actor()); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "purged %d reference photo(s) past retention\n", n)
 		return nil
 	}
 	if len(args) == 0 || args[0] != "list" {
