@@ -16,7 +16,7 @@ FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken 
 	./store:FuzzParseRoster \
 	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders
 
-.PHONY: all deps build run test package bench fuzz fuzz-seeds screenshots font voices clean
+.PHONY: all deps build run test package bench fuzz fuzz-seeds golden screenshots font voices clean
 
 all: build
 
@@ -67,6 +67,11 @@ fuzz-seeds:
 bench: deps
 	# -p 1: one package at a time, so benchmarks do not compete for the 2 cores.
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
+
+# Rewrite the golden renders of the screens (ui/testdata/screens) after a
+# deliberate change of a screen; review the diff and commit it.
+golden:
+	$(GO) test -count=1 -run '^TestScreensMatchGoldens$$' ./ui -update-golden
 
 # PNGs of the screens, rendered under Xvfb in demo mode.
 screenshots: build

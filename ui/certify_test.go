@@ -19,6 +19,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
 )
 
 // scripted is a Checker that plays a fixed outcome (for the paths a real
@@ -56,18 +57,14 @@ func serialise(k *Kiosk) *serial {
 	return s
 }
 
-func waitScreen(t *testing.T, k *Kiosk, ui *serial, want string, within time.Duration) {
+func waitScreen(t *testing.T, k *Kiosk, ui *serial, want string) {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	k.follows.Wait() // the check's final update has been applied
 	var screen, prompt string
-	for time.Now().Before(deadline) {
-		ui.run(func() { screen, prompt = k.Screen(), k.CertifyPrompt() })
-		if screen == want {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	ui.run(func() { screen, prompt = k.Screen(), k.CertifyPrompt() })
+	if screen != want {
+		t.Fatalf("screen %q, want %q (prompt %q)", screen, want, prompt)
 	}
-	t.Fatalf("screen %q after %s, want %q (prompt %q)", screen, within, want, prompt)
 }
 
 func openCard(t *testing.T, k *Kiosk, db *store.DB) certkiosk.Retiree {
@@ -95,7 +92,7 @@ func TestThreeFailuresThenManualReview(t *testing.T) {
 			method = certkiosk.MethodBlink
 		}
 		ui.run(func() { k.StartCertification(method) })
-		waitScreen(t, k, ui, "fail", 5*time.Second)
+		waitScreen(t, k, ui, "fail")
 		var text string
 		ui.run(func() { text = screenText(k) })
 		if !strings.Contains(text, "没有检测到眨眼") {
@@ -151,7 +148,7 @@ func tapButton(t *testing.T, k *Kiosk, label string) {
 	if b == nil {
 		t.Fatalf("no button %q on %s: %s", label, k.Screen(), screenText(k))
 	}
-	b.OnTapped()
+	test.Tap(b)
 }
 
 func findButton(o fyne.CanvasObject, label string) *BigButton {
@@ -185,7 +182,7 @@ func TestPassTellsCustomerAndPrints(t *testing.T) {
 		Best: best, Started: testNow, Ended: testNow.Add(6 * time.Second)}}}
 	openCard(t, k, db)
 	ui.run(func() { k.StartCertification(certkiosk.MethodBlink) })
-	waitScreen(t, k, ui, "pass", 5*time.Second)
+	waitScreen(t, k, ui, "pass")
 	ui.mu.Lock()
 	defer ui.mu.Unlock()
 	if got := k.opt.Customer.Prompt(); got != "认证通过，谢谢您！" {
