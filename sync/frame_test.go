@@ -3,6 +3,9 @@ package sync
 import (
 	"bytes"
 	"testing"
+
+	"certkiosk"
+	"certkiosk/store"
 )
 
 func TestFramedBatchRoundTrip(t *testing.T) {
@@ -38,5 +41,39 @@ func TestFramedBatchRoundTrip(t *testing.T) {
 		if _, err := DecodeBatch(bad); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// Issue 15: the speech check travels with a record and is part of its
+// content (a lips-only pass cannot be relabelled as voice-checked without
+// a conflict), while records without it keep the hash they always had.
+func TestSpeechCheckOnTheWire(t *testing.T) {
+	r := Record{ID: "a", Method: "digits", Metrics: []byte(`{}`), FrameSource: FrameCamera}
+	before := r.ContentHash()
+	r.SpeechCheck = "lips"
+	lips := r.ContentHash()
+	r.SpeechCheck = "lips_voice"
+	if lips == before || r.ContentHash() == lips {
+		t.Fatal("the speech check is not part of the content hash")
+	}
+	body, err := EncodeBatch(Batch{Records: []Record{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeBatch(body)
+	if err != nil || got.Records[0].SpeechCheck != "lips_voice" || got.Records[0].ContentHash() != r.ContentHash() {
+		t.Fatalf("round trip: %+v, %v", got.Records, err)
+	}
+	r.SpeechCheck = string(make([]byte, MaxFieldBytes+1))
+	if err := CheckRecordLimits(r); err == nil {
+		t.Fatal("an oversized speech_check passed the limits")
+	}
+}
+
+func TestToRecordCarriesTheSpeechCheck(t *testing.T) {
+	r := ToRecord(store.OutboxRecord{Certification: certkiosk.Certification{Method: certkiosk.MethodDigits,
+		SpeechCheck: certkiosk.SpeechLips, Metrics: []byte(`{}`)}})
+	if r.SpeechCheck != "lips" {
+		t.Fatalf("speech check %q on the wire", r.SpeechCheck)
 	}
 }

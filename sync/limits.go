@@ -28,7 +28,8 @@ const (
 	// MaxMetricsBytes caps a record's metrics JSON.
 	MaxMetricsBytes = 16 << 10
 	// MaxFieldBytes caps each short text field of a record (staff_id,
-	// terminal, method, challenge, verdict, reason, receipt, frame_source).
+	// terminal, method, challenge, verdict, reason, receipt, frame_source,
+	// speech_check).
 	MaxFieldBytes = 256
 	// MaxAnswerBytes caps what a terminal reads of an answer (a full roster
 	// snapshot is the largest).
@@ -48,7 +49,7 @@ func tooLarge(format string, a ...any) error {
 func CheckRecordLimits(r Record) error {
 	for name, v := range map[string]string{"id": r.ID, "retiree_id": r.RetireeID, "staff_id": r.StaffID,
 		"terminal": r.Terminal, "method": r.Method, "challenge": r.Challenge, "verdict": r.Verdict,
-		"reason": r.Reason, "receipt": r.Receipt, "frame_source": r.FrameSource} {
+		"reason": r.Reason, "receipt": r.Receipt, "frame_source": r.FrameSource, "speech_check": r.SpeechCheck} {
 		if len(v) > MaxFieldBytes {
 			return tooLarge("record field %s is %d bytes, at most %d", name, len(v), MaxFieldBytes)
 		}

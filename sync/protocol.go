@@ -102,7 +102,11 @@ type Record struct {
 	// FrameSource says where the frames judged came from: camera, file
 	// (a video file), demo (the demo clip) or none (a manual review made
 	// without a check). Empty on records saved before the field existed.
-	FrameSource string     `json:"frame_source,omitempty"`
+	FrameSource string `json:"frame_source,omitempty"`
+	// SpeechCheck says which read-digits check judged: lips (the kiosk
+	// had no microphone) or lips_voice. Empty for blink records and those
+	// saved before the field existed.
+	SpeechCheck string     `json:"speech_check,omitempty"`
 	Evidence    []Evidence `json:"evidence"`
 }
 
@@ -128,6 +132,9 @@ func (r Record) ContentHash() string {
 		strconv.Itoa(r.Attempt), r.Receipt, strconv.FormatBool(r.Synthetic)}
 	if r.FrameSource != "" { // records from before the field keep their hash
 		parts = append(parts, "frame_source="+r.FrameSource)
+	}
+	if r.SpeechCheck != "" { // likewise
+		parts = append(parts, "speech_check="+r.SpeechCheck)
 	}
 	for _, e := range r.Evidence {
 		parts = append(parts, e.Kind, e.SHA256)

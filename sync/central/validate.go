@@ -64,6 +64,9 @@ func ValidateRecord(terminal string, r sync.Record) error {
 	default:
 		return fmt.Errorf("frame source %q is not camera, file, demo or none", r.FrameSource)
 	}
+	if _, err := certkiosk.ParseSpeechCheck(r.SpeechCheck, certkiosk.Method(r.Method)); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, e := range r.Evidence {
 		if !EvidenceKinds[e.Kind] {

@@ -544,3 +544,39 @@ func TestDueListHasContacts(t *testing.T) {
 		}
 	}
 }
+
+// Issue 15: the records list and a record's page say which read-digits
+// check ran, so a pass on the lips alone is told from one with the voice.
+func TestRecordsShowTheSpeechCheck(t *testing.T) {
+	e := newEnv(t)
+	e.loadFixture()
+	ctx := context.Background()
+	var recs []ksync.Record
+	for _, sc := range []string{"lips", "lips_voice"} {
+		r := e.record("G", "2026-11-20", "pass", 1, ksync.FrameCamera)
+		r.Method, r.Challenge, r.SpeechCheck = "digits", "4821", sc
+		recs = append(recs, r)
+	}
+	bad := e.record("G", "2026-11-21", "pass", 1, ksync.FrameCamera)
+	bad.SpeechCheck = "lips" // a blink record names no speech check
+	recs = append(recs, bad)
+	res, err := e.st.Ingest(ctx, "T-0001", recs, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Status != ksync.StatusAccepted || res[1].Status != ksync.StatusAccepted || res[2].Status == ksync.StatusAccepted {
+		t.Fatalf("ingest: %+v", res)
+	}
+	c := e.client()
+	c.mustLogin("R001", "135790")
+	_, body := c.get("/console/retirees/" + e.ids["G"])
+	for _, want := range []string{"读数字（仅查口型，无麦克风）", "读数字（口型与声音）"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("records list lacks %q", want)
+		}
+	}
+	_, body = c.get("/console/review/" + recs[0].ID)
+	if !strings.Contains(body, "读数字（仅查口型，无麦克风）") {
+		t.Error("the record's page does not say the lips alone were checked")
+	}
+}

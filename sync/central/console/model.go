@@ -64,11 +64,14 @@ type Case struct {
 	Ended     time.Time
 	Review    bool // held because the frames did not come from a camera
 	Source    string
-	HasFrame  bool
-	Decision  string // "", approve, reject
-	DecReason string
-	DecidedBy string
-	DecidedAt time.Time
+	// SpeechCheck is which read-digits check ran: lips (no microphone at
+	// the counter) or lips_voice; "" for blink and older records.
+	SpeechCheck string
+	HasFrame    bool
+	Decision    string // "", approve, reject
+	DecReason   string
+	DecidedBy   string
+	DecidedAt   time.Time
 }
 
 // Decisions on a case.

@@ -306,6 +306,16 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
+	// speech names the read-digits check a record ran (issue 15).
+	"speech": func(s string) string {
+		switch certkiosk.SpeechCheck(s) {
+		case certkiosk.SpeechLips:
+			return "仅查口型，无麦克风"
+		case certkiosk.SpeechLipsVoice:
+			return "口型与声音"
+		}
+		return s
+	},
 	"dash": func(s string) string {
 		if s == "" {
 			return "—"

@@ -141,7 +141,7 @@ func scanCase(rows interface{ Scan(...any) error }) (console.Case, error) {
 		return c, fmt.Errorf("record %s: %w", c.RecordID, err)
 	}
 	c.RetireeID, c.StaffID, c.Method, c.Verdict, c.Reason = r.RetireeID, r.StaffID, r.Method, r.Verdict, r.Reason
-	c.Metrics, c.Attempt, c.Ended = string(r.Metrics), r.Attempt, r.Ended
+	c.Metrics, c.Attempt, c.Ended, c.SpeechCheck = string(r.Metrics), r.Attempt, r.Ended, r.SpeechCheck
 	return c, nil
 }
 
