@@ -146,7 +146,7 @@ func ParseRows(data []byte, encoding string) ([]Row, string, error) {
 		if _, ok := cols[f]; !ok {
 			hint := ""
 			if enc == EncodingUTF8 && !utf8.ValidString(strings.Join(header, "")) || strings.ContainsRune(strings.Join(header, ""), utf8.RuneError) {
-				hint = "（表头是乱码，文件编码可能不对，试试 --encoding gbk 或 utf8）"
+				hint = "（表头是乱码，文件编码可能不对，请改用 GBK 或 UTF-8 编码再试）"
 			}
 			return nil, enc, &Error{[]LineError{{1, fmt.Sprintf("缺少“%s”列%s", headers[f][0], hint)}}}
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"certkiosk"
@@ -98,7 +97,7 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 			c.Reason, string(c.Metrics), c.Started.UTC().Format(timeFormat), c.Ended.UTC().Format(timeFormat),
 			c.Attempt, string(c.Receipt), c.Synthetic, s.now().UTC().Format(timeFormat), string(c.FrameSource),
 			match, c.Resume.String(), c.BackpayMonths, c.BackpayMonth.String(), string(c.SpeechCheck)); err != nil {
-			if strings.Contains(err.Error(), "FOREIGN KEY") {
+			if isForeignKey(err) {
 				return certkiosk.Errorf(certkiosk.EINVALID, "认证记录中的人员或工号不存在", "save certification: %v", err)
 			}
 			return err

@@ -256,5 +256,3 @@ func (s *DB) PendingContacts(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
-
-func isForeignKey(err error) bool { return err != nil && strings.Contains(err.Error(), "FOREIGN KEY") }

@@ -151,7 +151,7 @@ func CheckURL(url string, insecure bool) error {
 		}
 		return nil
 	case strings.HasPrefix(url, "http://"):
-		return certkiosk.Errorf(certkiosk.EINVALID, "中心地址必须是 https://（测试时可加 --insecure-http）",
+		return certkiosk.Errorf(certkiosk.EINVALID, "中心地址必须以 https:// 开头",
 			"plain HTTP to %s needs --insecure-http", url)
 	}
 	return certkiosk.Errorf(certkiosk.EINVALID, "中心地址格式不对", "central URL %q", url)

@@ -21,7 +21,7 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 		return EnrollResponse{}, err
 	}
 	if strings.HasPrefix(url, "https://") && len(pin) != 64 {
-		return EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "请用 --pin 填写中心提供的证书指纹（64位十六进制）",
+		return EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "请填写中心提供的证书指纹（64位十六进制）",
 			"https enrollment needs --pin, the central's SPKI SHA-256 (centrald tls pin)")
 	}
 	// Demo data (invented people, a published PIN) never reaches a central.
