@@ -11,7 +11,8 @@ import (
 
 	"certkiosk/sync/central/sqlstore"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 )
 
 //go:embed migration/*.sql
@@ -33,9 +34,31 @@ func Dialect() sqlstore.Dialect {
 			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, key)
 			return err
 		},
+		CopyFrom:   copyFrom,
 		Snapshot:   &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		Migrations: migrations,
 	}
+}
+
+// copyFrom loads rows with COPY … FROM STDIN (binary) on the pgx connection
+// under conn, inside the transaction open on it. pgx streams the rows in
+// 64 KB messages, each value encoded once into its send buffer; bound
+// parameters would hold a batch's whole evidence in memory twice more.
+func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy into %s: connection is a %T, not pgx", table, dc)
+		}
+		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		if err != nil {
+			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		if n != int64(len(rows)) {
+			return fmt.Errorf("copy into %s: %d rows of %d", table, n, len(rows))
+		}
+		return nil
+	})
 }
 
 // Open connects to url and applies the migrations the database lacks.

@@ -28,6 +28,11 @@ type Dialect struct {
 	// the transaction ends. Without it every write transaction is already
 	// exclusive (SQLite's BEGIN IMMEDIATE).
 	Lock func(ctx context.Context, tx *sql.Tx, key string) error
+	// CopyFrom, when set, bulk-loads rows into table's columns over conn,
+	// within the transaction open on it (PostgreSQL's COPY): a batch's
+	// evidence goes in one stream instead of statements whose parameters
+	// hold every ciphertext at once.
+	CopyFrom func(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error
 	// Snapshot are the options of a read that must see one snapshot.
 	Snapshot *sql.TxOptions
 	// Migrations holds the files migration/NNNN_name.sql, applied in order.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"certkiosk"
 	"certkiosk/sync"
 	"certkiosk/sync/central"
 )
@@ -183,98 +182,6 @@ func (s *Store) UseNonce(ctx context.Context, terminal, nonce string, at time.Ti
 		}
 		return nil
 	})
-}
-
-// Ingest implements central.Storage: one transaction per batch. A
-// terminal's records are ingested one delivery at a time (the dialect's
-// lock, or the write lock), so two copies of a record delivered at once are
-// stored once and counted once as a duplicate.
-func (s *Store) Ingest(ctx context.Context, terminal string, recs []sync.Record, now time.Time) ([]sync.RecordResult, error) {
-	out := make([]sync.RecordResult, len(recs))
-	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, terminal); err != nil {
-			return err
-		}
-		dups := 0
-		for i, r := range recs {
-			out[i] = sync.RecordResult{ID: r.ID}
-			if err := central.ValidateRecord(terminal, r); err != nil {
-				out[i].Status, out[i].Error = sync.StatusInvalid, err.Error()
-				continue
-			}
-			st, msg, err := s.ingestOne(ctx, tx, terminal, r, now)
-			if err != nil {
-				return fmt.Errorf("record %s: %w", r.ID, err)
-			}
-			out[i].Status, out[i].Error = st, msg
-			if st == sync.StatusDuplicate {
-				dups++
-			}
-		}
-		if _, err := s.exec(ctx, tx, `UPDATE counter SET value = value + ? WHERE name = 'duplicates'`, dups); err != nil {
-			return err
-		}
-		_, err := s.exec(ctx, tx, `UPDATE counter SET value = value + 1 WHERE name = 'batches'`)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
-	}
-	return out, nil
-}
-
-// ingestOne stores one valid record and says what became of it.
-func (s *Store) ingestOne(ctx context.Context, tx *sql.Tx, terminal string, r sync.Record, now time.Time) (status, msg string, err error) {
-	hash := r.ContentHash()
-	var have string
-	err = s.row(ctx, tx, `SELECT content_hash FROM record WHERE id = ?`, r.ID).Scan(&have)
-	if err == nil {
-		return s.existing(ctx, tx, terminal, r, hash, have, now)
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", "", err
-	}
-	// A terminal's receipt codes are unique.
-	var taken int
-	if err := s.row(ctx, tx, `SELECT count(*) FROM record WHERE terminal = ? AND receipt = ? AND id <> ?`,
-		terminal, r.Receipt, r.ID).Scan(&taken); err != nil {
-		return "", "", err
-	}
-	if taken > 0 {
-		return sync.StatusInvalid, "receipt code already used by another record of this terminal", nil
-	}
-	n, err := s.execN(ctx, tx, `INSERT INTO record (id, terminal, content_hash, body, receipt, verdict, retiree_masked,
-		ended_at, synthetic, received_at, frame_source, review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
-		r.ID, terminal, hash, string(central.Body(r)), r.Receipt, r.Verdict, certkiosk.Mask(r.RetireeID), s.ts(r.Ended),
-		r.Synthetic, s.ts(now), r.FrameSource, central.NeedsReview(r))
-	if err != nil {
-		return "", "", err
-	}
-	if n == 0 { // stored meanwhile by another terminal's delivery
-		if err := s.row(ctx, tx, `SELECT content_hash FROM record WHERE id = ?`, r.ID).Scan(&have); err != nil {
-			return "", "", err
-		}
-		return s.existing(ctx, tx, terminal, r, hash, have, now)
-	}
-	for _, e := range r.Evidence {
-		if _, err := s.exec(ctx, tx, `INSERT INTO evidence (record_id, kind, sha256, ciphertext) VALUES (?, ?, ?, ?)`,
-			r.ID, e.Kind, e.SHA256, e.Ciphertext); err != nil {
-			return "", "", err
-		}
-	}
-	return sync.StatusAccepted, "", nil
-}
-
-// existing judges a record whose ID is already stored with hash have: the
-// same content is a duplicate, other content a conflict kept for review.
-func (s *Store) existing(ctx context.Context, tx *sql.Tx, terminal string, r sync.Record, hash, have string, now time.Time) (string, string, error) {
-	if have == hash {
-		return sync.StatusDuplicate, "", nil
-	}
-	_, err := s.exec(ctx, tx, `INSERT INTO conflict (record_id, terminal, content_hash, body, at) VALUES (?, ?, ?, ?, ?)`,
-		r.ID, terminal, hash, string(central.Body(r)), s.ts(now))
-	return sync.StatusConflict, "a different record has this ID", err
 }
 
 // Stats implements central.Storage.

@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 
 	t.Run("contacts", func(t *testing.T) { contacts(t, open) })
+	t.Run("batch judged record by record", func(t *testing.T) { batchJudgement(t, open) })
 	t.Run("enrollment", func(t *testing.T) {
 		s := open(t)
 		if err := s.AddTerminal(ctx, "T-0001", "东城一号", central.TokenHash("tok"), now.Add(24*time.Hour)); err != nil {
