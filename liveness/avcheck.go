@@ -118,6 +118,8 @@ type AVCheck struct {
 	last     time.Duration
 	started  bool
 	noise    *voice.Noise
+	raw, env []float64 // loudness per hop, and its smoothed envelope
+	voiceDB  float64   // what counts as voice, from the lead-in (0 until known)
 	report   AVReport
 	sawFrame bool
 }
@@ -175,6 +177,7 @@ func (c *AVCheck) Start(code string, b Baseline, prompt time.Duration) {
 	c.lips.Start(code, b, prompt)
 	c.digits, c.prompt, c.base, c.started = len(code), prompt, b, true
 	c.ts, c.mouth, c.noise, c.report = c.ts[:0], c.mouth[:0], nil, AVReport{}
+	c.raw, c.env, c.voiceDB = c.raw[:0], c.env[:0], 0
 }
 
 // Frame implements SpeechCheck.
@@ -248,28 +251,31 @@ func (c *AVCheck) Decide(final bool) SpeechResult {
 		n := c.an.EstimateNoise(0, c.an.HopAt(c.prompt), c.kioskHop)
 		c.noise = &n
 	}
-	env := c.an.Envelope(*c.noise)
-	// A hall's noise is not steady (voices, steps, an announcement):
-	// sound counts as the person's only above the lead-in's loud
-	// moments (its 95th percentile) plus a margin.
+	// The loudness of each hop once, as sound arrives.
+	for i := len(c.raw); i < c.an.Hops(); i++ {
+		c.raw = append(c.raw, c.an.Loudness(i, *c.noise))
+	}
+	if c.voiceDB == 0 {
+		// A hall's noise is not steady (voices, steps, an announcement):
+		// sound counts as the person's only above the lead-in's loud
+		// moments (its 95th percentile) plus a margin.
+		c.voiceDB = c.opt.Nuclei.VoiceDB
+		lead := voice.Smooth(c.raw[:min(max(c.an.HopAt(c.prompt), 0), len(c.raw))], voice.EnvelopeSmooth)
+		var quiet []float64
+		for i, v := range lead {
+			if !c.kioskHop(i) {
+				quiet = append(quiet, v)
+			}
+		}
+		if len(quiet) >= 20 {
+			c.voiceDB = max(c.voiceDB, min(percentile(quiet, 0.95)+c.opt.LeadMargin, c.opt.MaxVoiceDB))
+		}
+	}
 	nopt := c.opt.Nuclei
-	var lead []float64
-	for i := range min(max(c.an.HopAt(c.prompt), 0), len(env)) {
-		if !c.kioskHop(i) {
-			lead = append(lead, env[i])
-		}
-	}
-	if len(lead) >= 20 {
-		nopt.VoiceDB = max(nopt.VoiceDB, min(percentile(lead, 0.95)+c.opt.LeadMargin, c.opt.MaxVoiceDB))
-	}
-	// The kiosk's own voice is nobody's answer.
-	for i := range env {
-		if c.kioskHop(i) {
-			env[i] = 0
-		}
-	}
+	nopt.VoiceDB = c.voiceDB
 	from := c.an.HopAt(c.prompt + c.opt.React)
-	to := min(c.an.HopAt(covered), len(env))
+	to := min(c.an.HopAt(covered), len(c.raw))
+	env := c.envelope(c.an.HopAt(c.prompt-c.opt.SearchLag), len(c.raw))
 	nuc := voice.Nuclei(env, from, to, nopt)
 	c.report.NoiseDBFS, c.report.ThresholdDB = c.noise.Level, nopt.VoiceDB
 	c.report.VoicedSyllables = len(nuc)
@@ -289,6 +295,30 @@ func (c *AVCheck) Decide(final bool) SpeechResult {
 	r.Reason = c.judge(env, nuc, nopt.VoiceDB, lr.Cycles, tol)
 	r.Pass = r.Reason == ""
 	return r
+}
+
+// envelope smooths the loudness over hops [lo, hi) into c.env (the
+// hops before lo stay as they were: the judgement never looks there) and
+// silences the kiosk's own voice in it. Only the challenge's window is
+// redone on each frame, so the cost does not grow with the lead-in.
+func (c *AVCheck) envelope(lo, hi int) []float64 {
+	lo = max(lo, 0)
+	for len(c.env) < len(c.raw) {
+		c.env = append(c.env, 0)
+	}
+	const r = voice.EnvelopeSmooth
+	for i := lo; i < hi; i++ {
+		a, b := max(0, i-r), min(len(c.raw)-1, i+r)
+		var sum float64
+		for k := a; k <= b; k++ {
+			sum += c.raw[k]
+		}
+		c.env[i] = sum / float64(b-a+1)
+		if c.kioskHop(i) { // the kiosk's own voice is nobody's answer
+			c.env[i] = 0
+		}
+	}
+	return c.env
 }
 
 // judge gives the reason to fail, "" to pass.

@@ -94,19 +94,24 @@ func (a *Analyzer) Write(pcm []int16) {
 	for _, s := range pcm {
 		a.pending = append(a.pending, float64(s)/32768)
 	}
-	for len(a.pending) >= WinSize {
-		a.hop(a.pending[:WinSize])
-		a.pending = a.pending[:copy(a.pending, a.pending[HopSize:])]
+	a.drain()
+}
+
+// drain analyses every full window in pending and keeps the rest (one
+// copy per call, so a long buffer costs no more per sample than a short).
+func (a *Analyzer) drain() {
+	off := 0
+	for len(a.pending)-off >= WinSize {
+		a.hop(a.pending[off : off+WinSize])
+		off += HopSize
 	}
+	a.pending = a.pending[:copy(a.pending, a.pending[off:])]
 }
 
 // WriteFloat adds consecutive samples in [-1, 1].
 func (a *Analyzer) WriteFloat(pcm []float64) {
 	a.pending = append(a.pending, pcm...)
-	for len(a.pending) >= WinSize {
-		a.hop(a.pending[:WinSize])
-		a.pending = a.pending[:copy(a.pending, a.pending[HopSize:])]
-	}
+	a.drain()
 }
 
 func (a *Analyzer) hop(w []float64) {
@@ -198,21 +203,28 @@ func (a *Analyzer) EstimateNoise(from, to int, skip func(hop int) bool) Noise {
 // is background; a syllable at a normal level in a quiet room reads
 // 30–50, the same in a hall at 10 dB SNR 10–20.
 func (a *Analyzer) Envelope(n Noise) []float64 {
-	total := 0.0
-	for _, v := range n.Band {
-		total += v
-	}
 	env := make([]float64, len(a.Power))
-	for i, p := range a.Power {
-		ex := 0.0
-		for b, v := range p {
-			if d := float64(v) - 2*n.Band[b]; d > 0 {
-				ex += d
-			}
-		}
-		env[i] = 10 * math.Log10(1+ex/total)
+	for i := range a.Power {
+		env[i] = a.Loudness(i, n)
 	}
-	return Smooth(env, 2)
+	return Smooth(env, EnvelopeSmooth)
+}
+
+// EnvelopeSmooth is the envelope's smoothing: a centred mean over
+// 2·EnvelopeSmooth+1 hops (50 ms).
+const EnvelopeSmooth = 2
+
+// Loudness is hop i's loudness above the noise before smoothing (see
+// Envelope), for callers that keep the envelope as sound arrives.
+func (a *Analyzer) Loudness(i int, n Noise) float64 {
+	total, ex := 0.0, 0.0
+	for b, v := range a.Power[i] {
+		total += n.Band[b]
+		if d := float64(v) - 2*n.Band[b]; d > 0 {
+			ex += d
+		}
+	}
+	return 10 * math.Log10(1+ex/total)
 }
 
 // Smooth is a centred moving average over 2r+1 values.
