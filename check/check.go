@@ -75,6 +75,18 @@ var IssueVoice = map[string]string{
 	liveness.IssueLookDown.Code:      "look_down",
 }
 
+// ReasonVoice is the voice prompt that explains a failed read-digits
+// check heard through the microphone (issue 15), said with the verdict;
+// nil for other reasons.
+func ReasonVoice(reason string) []string {
+	switch reason {
+	case liveness.ReasonNoVoice, liveness.ReasonVoiceWithoutLips, liveness.ReasonOutOfSync,
+		liveness.ReasonTooNoisy, liveness.ReasonDigitCount:
+		return []string{reason} // assets/voice/<reason>.wav
+	}
+	return nil
+}
+
 // DigitKeys spells a digit string as voice keys: "4821" → d4 d8 d2 d1.
 func DigitKeys(digits string) []string {
 	keys := make([]string, 0, len(digits))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/assets"
 	"certkiosk/store"
 )
 
@@ -99,5 +100,21 @@ func TestSave(t *testing.T) {
 		// The foreign key is recognised by SQLite's result code, and the
 		// error never shows the full number.
 		t.Fatalf("a record for someone not on the roster: %v", err)
+	}
+}
+
+// Each reason of the microphone check is spoken from a rendered prompt.
+func TestReasonVoice(t *testing.T) {
+	for _, r := range []string{"no_voice", "voice_without_lips", "out_of_sync", "too_noisy", "digit_count"} {
+		keys := ReasonVoice(r)
+		if len(keys) != 1 {
+			t.Fatalf("%s: no voice", r)
+		}
+		if _, err := assets.Voices.ReadFile("voice/" + keys[0] + ".wav"); err != nil {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	if ReasonVoice("no_blink") != nil {
+		t.Error("a reason outside the microphone check got a voice")
 	}
 }

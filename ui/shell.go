@@ -78,8 +78,11 @@ type ShellInfo struct {
 	RosterCount int    // retirees on the roster
 	Camera      string // e.g. "/dev/video0"; "" with no camera
 	CameraDemo  bool   // the demo clip stands in for a camera
-	Enrolled    bool   // a central service to sync to
-	Pending     int    // records not yet acknowledged
+	// NoMicrophone: a camera but no microphone, so reading digits checks
+	// the lips only (issue 15); the camera line says so.
+	NoMicrophone bool
+	Enrolled     bool // a central service to sync to
+	Pending      int  // records not yet acknowledged
 }
 
 // Shell is the device-status view: live camera preview and the terminal's
@@ -151,6 +154,8 @@ func cameraText(info ShellInfo) string {
 	switch {
 	case info.CameraDemo:
 		return lang.L("shell.camera.demo")
+	case info.Camera != "" && info.NoMicrophone:
+		return lang.L("shell.camera.device", map[string]any{"Device": info.Camera}) + "\n" + lang.L("shell.mic.none")
 	case info.Camera != "":
 		return lang.L("shell.camera.device", map[string]any{"Device": info.Camera})
 	default:

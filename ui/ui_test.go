@@ -169,6 +169,11 @@ func TestShellSpeaksChineseByDefault(t *testing.T) {
 	if got := s.CameraText(); got != "演示视频" {
 		t.Fatalf("camera line %q", got)
 	}
+	// Issue 15: a counter without a microphone is told the check is on
+	// the lips only.
+	if got := NewShell(ShellInfo{Camera: "/dev/video0", NoMicrophone: true}).CameraText(); got != "已连接摄像头 /dev/video0\n未检测到麦克风，读数字仅检查口型" {
+		t.Fatalf("camera line without a microphone %q", got)
+	}
 	if got := s.SyncText(); got != "未注册到中心，数据保存在本机" {
 		t.Fatalf("sync line %q", got)
 	}
@@ -197,6 +202,9 @@ func TestShellSpeaksChineseByDefault(t *testing.T) {
 	e := NewShell(ShellInfo{RosterCount: 3})
 	if got := e.CameraText(); got != "No camera found" {
 		t.Fatalf("English camera line %q", got)
+	}
+	if got := NewShell(ShellInfo{Camera: "/dev/video0", NoMicrophone: true}).CameraText(); !strings.Contains(got, "No microphone found") {
+		t.Fatalf("English camera line without a microphone %q", got)
 	}
 	if err := UseLanguage("fr"); err == nil {
 		t.Fatal("an unknown language was accepted")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/audio"
 	"certkiosk/camera"
 	"certkiosk/check"
 	"certkiosk/check/live"
@@ -117,7 +118,22 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 		return nil, fmt.Errorf("count the outbox: %w", err)
 	}
 	client, notEnrolled := ksync.ClientFor(ctx, db)
-	ka.shell = ui.NewShell(ui.ShellInfo{Demo: cfg.Demo, Version: certkiosk.Version, DataDir: cfg.DataDir,
+	// Reading digits hears the microphone only with a real camera (a
+	// video file's or the demo clip's face is not the person at the
+	// counter). Each check opens it anew, so one plugged in later counts;
+	// the device screen says when none was found at start.
+	var mic func() (audio.Source, error)
+	noMic := false
+	if src != nil && frameSource(cfg.Video, info) == certkiosk.FrameCamera {
+		mic = audio.Open
+		if m, err := audio.Open(); err != nil {
+			log.Printf("microphone: %v (reading digits checks the lips only)", err)
+			noMic = true
+		} else if err := m.Close(); err != nil {
+			log.Printf("microphone: %v", err)
+		}
+	}
+	ka.shell = ui.NewShell(ui.ShellInfo{Demo: cfg.Demo, Version: certkiosk.Version, DataDir: cfg.DataDir, NoMicrophone: noMic,
 		RosterCount: n, Camera: info.Name, CameraDemo: info.Demo, Enrolled: notEnrolled == nil, Pending: counts.Pending})
 	speaker, err := ui.NewSpeaker()
 	if err != nil {
@@ -126,7 +142,7 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 	if muted, _ := db.IntSetting(ctx, store.SetSoundMuted, 0); muted == 1 {
 		speaker.SetMuted(true)
 	}
-	ka.checker = &live.Checker{Settings: check.Settings{
+	ka.checker = &live.Checker{Microphone: mic, Settings: check.Settings{
 		Blinks: func() int { n, _ := db.IntSetting(ctx, store.SetBlinks, store.DefaultBlinks); return n },
 		TimeLimit: func() time.Duration {
 			n, _ := db.IntSetting(ctx, store.SetTimeoutSecs, store.DefaultTimeout)
