@@ -316,6 +316,9 @@ type recordJSON struct {
 	// PhotoMatch is staff's answer to 「本人与照片一致」, absent when no
 	// reference photo was shown.
 	PhotoMatch *bool `json:"photo_match,omitempty"`
+	// SpeechCheck is which read-digits check ran: lips (no microphone)
+	// or lips_voice; absent for blink records.
+	SpeechCheck string `json:"speech_check,omitempty"`
 	// ResumeMonth, BackpayMonths and BackpayMonth are set on a pass that
 	// ended a suspension (YYYY-MM, months paid back, YYYY-MM).
 	ResumeMonth   string `json:"resume_month,omitempty"`
@@ -374,7 +377,7 @@ func cmdRecords(ctx context.Context, e *env, args []string) error {
 		for _, c := range list {
 			if err := enc.Encode(recordJSON{c.ID, c.RetireeID.Masked(), c.StaffID, c.Terminal, string(c.Method),
 				string(c.Verdict), c.Reason, c.Attempt, string(c.Receipt), string(c.Sync), c.Started, c.Ended,
-				c.Metrics, c.Synthetic, string(c.FrameSource), c.PhotoMatch, c.Resume.String(), c.BackpayMonths,
+				c.Metrics, c.Synthetic, string(c.FrameSource), c.PhotoMatch, string(c.SpeechCheck), c.Resume.String(), c.BackpayMonths,
 				c.BackpayMonth.String()}); err != nil {
 				return err
 			}
