@@ -234,7 +234,7 @@ func (s *DB) AuditHashAt(ctx context.Context, seq int64) (string, error) {
 }
 
 // SetAuditAnchors is the setting holding AuditAnchors (JSON).
-const SetAuditAnchors = "audit_anchors"
+const SetAuditAnchors Key = "audit_anchors"
 
 // AuditAnchors are the audit heads this terminal showed the central: the
 // last one the central acknowledged, and those sent since.

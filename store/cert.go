@@ -333,7 +333,7 @@ func (s *DB) DayCounts(ctx context.Context, day certkiosk.Date) (map[certkiosk.V
 // SetBackpayCutoffDay is the setting for the last day of a month on which a
 // certification still brings the back pay in the resumption month
 // (certkiosk.DefaultBackpayCutoffDay unless the central pushes another).
-const SetBackpayCutoffDay = "backpay_cutoff_day"
+const SetBackpayCutoffDay Key = "backpay_cutoff_day"
 
 // BackpayCutoffDay returns the cut-off day in force.
 func (s *DB) BackpayCutoffDay(ctx context.Context) (int, error) {

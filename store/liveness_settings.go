@@ -1,6 +1,7 @@
 package store
 
 import (
+	"certkiosk"
 	"context"
 	"database/sql"
 	"fmt"
@@ -9,17 +10,34 @@ import (
 
 // Liveness and device settings, changed by a supervisor.
 const (
-	SetBlinks        = "liveness_blinks"    // blinks required, default 2
-	SetTimeoutSecs   = "liveness_timeout_s" // per attempt, default 10
-	SetCameraIndex   = "camera_index"       // /dev/videoN, default 0
-	SetSoundMuted    = "sound_muted"        // 1: prompts shown, not spoken
-	DefaultBlinks    = 2
-	DefaultTimeout   = 10
-	DefaultCameraIdx = 0
+	SetBlinks        Key = "liveness_blinks"    // blinks required, default 2
+	SetTimeoutSecs   Key = "liveness_timeout_s" // per attempt, default 10
+	SetCameraIndex   Key = "camera_index"       // /dev/videoN, default 0
+	SetSoundMuted    Key = "sound_muted"        // 1: prompts shown, not spoken
+	DefaultBlinks        = 2
+	DefaultTimeout       = 10
+	DefaultCameraIdx     = 0
 )
 
+// intBounds are the values a supervisor may choose for each integer
+// setting: the rule lives here, not in a screen.
+var intBounds = map[Key][2]int{
+	SetBlinks:        {1, 5},
+	SetTimeoutSecs:   {5, 60},
+	SetRetentionDays: {0, 365},
+	SetCameraIndex:   {0, 63},
+	SetSoundMuted:    {0, 1},
+}
+
+// Bounds are the lowest and highest value allowed for an integer setting
+// (ok is false for a key that is not one).
+func Bounds(k Key) (lo, hi int, ok bool) {
+	b, ok := intBounds[k]
+	return b[0], b[1], ok
+}
+
 // IntSetting reads an integer setting.
-func (s *DB) IntSetting(ctx context.Context, key string, def int) (int, error) {
+func (s *DB) IntSetting(ctx context.Context, key Key, def int) (int, error) {
 	v, err := s.Setting(ctx, key, strconv.Itoa(def))
 	if err != nil {
 		return def, err
@@ -31,12 +49,22 @@ func (s *DB) IntSetting(ctx context.Context, key string, def int) (int, error) {
 	return n, nil
 }
 
-// SetIntSettings changes several integer settings in one transaction,
-// each within its bounds [lo, hi]; out of bounds refuses them all.
-func (s *DB) SetIntSettings(ctx context.Context, actor string, values map[string]int, bounds map[string][2]int) error {
+// SetIntSettings changes several integer settings in one transaction, for
+// a supervisor or an admin, each within its Bounds; one out of bounds, or a
+// key that is not an integer setting, refuses them all.
+func (s *DB) SetIntSettings(ctx context.Context, by certkiosk.Staff, values map[Key]int) error {
+	if !by.Role.Allows(certkiosk.RoleSupervisor) {
+		return certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "只有主管可以更改设置", "staff %s (%s) may not change settings", by.ID, by.Role)
+	}
+	actor := "staff:" + by.ID
 	for k, v := range values {
-		if b, ok := bounds[k]; ok && (v < b[0] || v > b[1]) {
-			return fmt.Errorf("setting %s: %d outside %d–%d", k, v, b[0], b[1])
+		lo, hi, ok := Bounds(k)
+		if !ok {
+			return fmt.Errorf("setting %s: not an integer setting", k)
+		}
+		if v < lo || v > hi {
+			return certkiosk.Errorf(certkiosk.EINVALID, fmt.Sprintf("设置值超出范围（%d–%d）", lo, hi),
+				"setting %s: %d outside %d–%d", k, v, lo, hi)
 		}
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

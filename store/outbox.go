@@ -10,12 +10,12 @@ import (
 
 // Setting keys written at enrollment.
 const (
-	SetTerminalKey       = "terminal_key"        // base64 Ed25519 seed; the DB file is 0600
-	SetCentralURL        = "central_url"         // https://…
-	SetCentralSigningKey = "central_signing_key" // base64 Ed25519 public key
-	SetCentralCertPin    = "central_cert_sha256" // SPKI pin of the central's TLS certificate
-	SetInsecureHTTP      = "central_insecure_http"
-	SetLastSync          = "last_sync"
+	SetTerminalKey       Key = "terminal_key"        // base64 Ed25519 seed; the DB file is 0600
+	SetCentralURL        Key = "central_url"         // https://…
+	SetCentralSigningKey Key = "central_signing_key" // base64 Ed25519 public key
+	SetCentralCertPin    Key = "central_cert_sha256" // SPKI pin of the central's TLS certificate
+	SetInsecureHTTP      Key = "central_insecure_http"
+	SetLastSync          Key = "last_sync"
 )
 
 // OutboxRecord is a certification waiting for the central, with its

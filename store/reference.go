@@ -42,8 +42,8 @@ const (
 // visit a year later, so reference photos have their own setting, one
 // cycle plus a margin by default.
 const (
-	SetReferenceRetentionDays     = "reference_retention_days"
-	DefaultReferenceRetentionDays = 400
+	SetReferenceRetentionDays     Key = "reference_retention_days"
+	DefaultReferenceRetentionDays     = 400
 )
 
 // MaxReferencePhotoBytes caps one reference photo (a JPEG).

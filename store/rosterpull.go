@@ -12,8 +12,8 @@ import (
 
 // Roster download settings.
 const (
-	SetRosterVersion = "roster_version"   // the central's version this roster matches
-	SetRosterPulled  = "roster_pulled_at" // RFC 3339, when it was last fetched
+	SetRosterVersion Key = "roster_version"   // the central's version this roster matches
+	SetRosterPulled  Key = "roster_pulled_at" // RFC 3339, when it was last fetched
 )
 
 // RosterVersion returns the central roster version held and when it was
@@ -103,7 +103,7 @@ func (s *DB) ApplyRosterPhotos(ctx context.Context, actor string, version int64,
 				return err
 			}
 		}
-		for k, v := range map[string]string{SetRosterVersion: strconv.FormatInt(version, 10),
+		for k, v := range map[Key]string{SetRosterVersion: strconv.FormatInt(version, 10),
 			SetRosterPulled: s.now().UTC().Format(time.RFC3339)} {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO setting (key, value) VALUES (?, ?)
 				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {

@@ -41,7 +41,7 @@ func (s *DB) TerminalKey(ctx context.Context) (ed25519.PrivateKey, error) {
 			return err
 		}
 		pub := key.Public().(ed25519.PublicKey)
-		return s.audit(ctx, tx, "certkiosk", ActSettingChange, SetTerminalKey,
+		return s.audit(ctx, tx, "certkiosk", ActSettingChange, string(SetTerminalKey),
 			map[string]any{"public_key": base64.StdEncoding.EncodeToString(pub)})
 	})
 	if err != nil {

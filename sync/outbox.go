@@ -44,14 +44,17 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 	if _, err := DecodePublicKey(resp.SigningKey); err != nil {
 		return resp, fmt.Errorf("enroll: central signing key: %w", err)
 	}
-	for _, kv := range [][2]string{
+	for _, kv := range []struct {
+		key   store.Key
+		value string
+	}{
 		{store.SetTerminalID, resp.TerminalID},
 		{store.SetCentralURL, url},
 		{store.SetCentralSigningKey, resp.SigningKey},
 		{store.SetCentralCertPin, pin},
 		{store.SetInsecureHTTP, fmt.Sprint(insecure)},
 	} {
-		if err := db.SetSetting(ctx, actor, kv[0], kv[1]); err != nil {
+		if err := db.SetSetting(ctx, actor, kv.key, kv.value); err != nil {
 			return resp, fmt.Errorf("enroll: %w", err)
 		}
 	}
@@ -69,7 +72,7 @@ var ErrNotEnrolled = certkiosk.Errorf(certkiosk.EUNAVAILABLE, "本终端尚未�
 
 // ClientFor builds the client from the enrollment settings.
 func ClientFor(ctx context.Context, db *store.DB) (*Client, error) {
-	get := func(k string) string { v, _ := db.Setting(ctx, k, ""); return v }
+	get := func(k store.Key) string { v, _ := db.Setting(ctx, k, ""); return v }
 	id, url, seed := get(store.SetTerminalID), get(store.SetCentralURL), get(store.SetTerminalKey)
 	if id == "" || url == "" || seed == "" {
 		return nil, ErrNotEnrolled
@@ -368,7 +371,9 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 		res.Contacts, failure = PushContacts(ctx, w.DB, w.Client, "sync")
 	}
 	if failure == nil {
-		w.DB.SetSetting(ctx, "sync", store.SetLastSync, time.Now().UTC().Format(time.RFC3339))
+		if err := w.DB.NoteSync(ctx, time.Now()); err != nil {
+			w.report(ctx, Progress{Err: err}) // the records are safe; only "last synced" is behind
+		}
 		p.Done = true
 		w.report(ctx, p)
 	}

@@ -193,10 +193,15 @@ func TestSettingsAndStaffAdminByRole(t *testing.T) {
 	if k.Screen() != "home" {
 		t.Fatal("a supervisor reached staff admin")
 	}
-	if err := db.SetIntSettings(ctx, "t", map[string]int{store.SetBlinks: 9}, settingBounds); err == nil {
+	sup := certkiosk.Staff{ID: store.DemoStaffID, Role: certkiosk.RoleSupervisor}
+	op := certkiosk.Staff{ID: "B001", Role: certkiosk.RoleOperator}
+	if err := db.SetIntSettings(ctx, op, map[store.Key]int{store.SetBlinks: 3}); certkiosk.ErrorCodeOf(err) != certkiosk.EUNAUTHORIZED {
+		t.Fatalf("an operator changed a setting: %v", err)
+	}
+	if err := db.SetIntSettings(ctx, sup, map[store.Key]int{store.SetBlinks: 9}); err == nil {
 		t.Fatal("9 blinks accepted")
 	}
-	if err := db.SetIntSettings(ctx, "t", map[string]int{store.SetBlinks: 3, store.SetTimeoutSecs: 15}, settingBounds); err != nil {
+	if err := db.SetIntSettings(ctx, sup, map[store.Key]int{store.SetBlinks: 3, store.SetTimeoutSecs: 15}); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := db.IntSetting(ctx, store.SetBlinks, 2); n != 3 {

@@ -16,14 +16,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-var settingBounds = map[string][2]int{
-	store.SetBlinks:        {1, 5},
-	store.SetTimeoutSecs:   {5, 60},
-	store.SetRetentionDays: {0, 365},
-	store.SetCameraIndex:   {0, 63},
-	store.SetSoundMuted:    {0, 1},
-}
-
 // ShowSettings is the supervisor's screen: liveness settings, evidence
 // retention, camera, and enrollment with the central service.
 func (k *Kiosk) ShowSettings() {
@@ -32,7 +24,7 @@ func (k *Kiosk) ShowSettings() {
 		return
 	}
 	ctx := k.ctx()
-	num := func(key string, def int) *widget.Entry {
+	num := func(key store.Key, def int) *widget.Entry {
 		v, _ := k.DB.IntSetting(ctx, key, def)
 		e := widget.NewEntry()
 		e.SetText(strconv.Itoa(v))
@@ -44,8 +36,8 @@ func (k *Kiosk) ShowSettings() {
 	cam := num(store.SetCameraIndex, store.DefaultCameraIdx)
 	msg := NewParagraph("", theme.SizeNameText, true)
 	save := NewBigButton(lang.L("settings.save"), theme.DocumentSaveIcon(), func() {
-		vals := map[string]int{}
-		for key, e := range map[string]*widget.Entry{store.SetBlinks: blinks, store.SetTimeoutSecs: timeout,
+		vals := map[store.Key]int{}
+		for key, e := range map[store.Key]*widget.Entry{store.SetBlinks: blinks, store.SetTimeoutSecs: timeout,
 			store.SetRetentionDays: retention, store.SetCameraIndex: cam} {
 			n, err := strconv.Atoi(strings.TrimSpace(e.Text))
 			if err != nil {
@@ -54,7 +46,7 @@ func (k *Kiosk) ShowSettings() {
 			}
 			vals[key] = n
 		}
-		if err := k.DB.SetIntSettings(ctx, k.actor(), vals, settingBounds); err != nil {
+		if err := k.DB.SetIntSettings(ctx, k.staff, vals); err != nil {
 			msg.SetText(lang.L("settings.bad"))
 			return
 		}
@@ -73,7 +65,7 @@ func (k *Kiosk) ShowSettings() {
 		if on {
 			v = 0
 		}
-		if err := k.DB.SetIntSettings(ctx, k.actor(), map[string]int{store.SetSoundMuted: v}, settingBounds); err != nil {
+		if err := k.DB.SetIntSettings(ctx, k.staff, map[store.Key]int{store.SetSoundMuted: v}); err != nil {
 			msg.SetText(ErrorText(err))
 			return
 		}
