@@ -40,6 +40,7 @@ type Table struct {
 	Note   string
 	Header []string
 	Rows   [][]string
+	Total  int // rows in the whole list (Rows may be its first few)
 }
 
 // DueWindow is the list of who is due: the due date within these days.
@@ -65,10 +66,16 @@ func (s *Server) List(ctx context.Context, name string, m certkiosk.Month, today
 
 // BuildList is List for callers without a Server (centrald report).
 func BuildList(ctx context.Context, st Store, name string, m certkiosk.Month, today certkiosk.Date, cutoffDay int) (*Table, error) {
+	return BuildListHead(ctx, st, name, m, today, cutoffDay, 0)
+}
+
+// BuildListHead is BuildList keeping only the first limit rows (all when
+// limit ≤ 0); Total still counts them all.
+func BuildListHead(ctx context.Context, st Store, name string, m certkiosk.Month, today certkiosk.Date, cutoffDay, limit int) (*Table, error) {
 	t := &Table{Name: name}
 	switch name {
 	case ListSuspensions:
-		rows, err := st.Suspensions(ctx, m)
+		rows, err := st.Suspensions(ctx, m, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +86,7 @@ func BuildList(ctx context.Context, st Store, name string, m certkiosk.Month, to
 			t.Rows = append(t.Rows, []string{r.ID, r.Name, r.Since.String(), r.Last.String(), r.Due.String(), r.Certified.String(), r.Phone})
 		}
 	case ListResumptions:
-		rows, err := st.Resumptions(ctx, m)
+		rows, err := st.Resumptions(ctx, m, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +101,7 @@ func BuildList(ctx context.Context, st Store, name string, m certkiosk.Month, to
 		}
 	case ListDue:
 		from, to := DueRange(m, today)
-		rows, err := st.Due(ctx, from, to)
+		rows, err := st.Due(ctx, from, to, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +114,15 @@ func BuildList(ctx context.Context, st Store, name string, m certkiosk.Month, to
 		}
 	default:
 		return nil, fmt.Errorf("unknown list %q", name)
+	}
+	t.Total = len(t.Rows)
+	if limit > 0 && t.Total == limit {
+		from, to := DueRange(m, today)
+		susp, res, due, err := st.ListCounts(ctx, m, from, to)
+		if err != nil {
+			return nil, err
+		}
+		t.Total = map[string]int{ListSuspensions: susp, ListResumptions: res, ListDue: due}[name]
 	}
 	return t, nil
 }

@@ -242,9 +242,12 @@ type Store interface {
 	FindRetirees(ctx context.Context, query string, limit int) ([]Retiree, error)
 	Episodes(ctx context.Context, retireeID string) ([]Episode, error)
 
-	Suspensions(ctx context.Context, m certkiosk.Month) ([]Row, error)
-	Resumptions(ctx context.Context, m certkiosk.Month) ([]Row, error)
-	Due(ctx context.Context, from, to certkiosk.Date) ([]Row, error)
+	// The lists, whole (limit 0) or their first limit rows.
+	Suspensions(ctx context.Context, m certkiosk.Month, limit int) ([]Row, error)
+	Resumptions(ctx context.Context, m certkiosk.Month, limit int) ([]Row, error)
+	Due(ctx context.Context, from, to certkiosk.Date, limit int) ([]Row, error)
+	// ListCounts tells how many rows each list has.
+	ListCounts(ctx context.Context, m certkiosk.Month, from, to certkiosk.Date) (suspensions, resumptions, due int, err error)
 
 	Terminals(ctx context.Context) ([]TerminalInfo, error)
 	EnableTerminal(ctx context.Context, id string) error

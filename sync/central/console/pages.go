@@ -399,7 +399,7 @@ func (s *Server) lists(w http.ResponseWriter, r *http.Request) {
 	}
 	var tables []*Table
 	for _, name := range ListNames {
-		t, err := s.List(r.Context(), name, m, s.today())
+		t, err := BuildListHead(r.Context(), s.Store, name, m, s.today(), s.CutoffDay, PreviewRows)
 		if err != nil {
 			s.internal(w, r, err)
 			return

@@ -83,7 +83,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // Reset empties every table (benchmarks start from a clean slate).
 func (s *Store) Reset(ctx context.Context) error {
 	_, err := s.DB().ExecContext(ctx, `TRUNCATE evidence, record, conflict, nonce, terminal, roster, audit_head, audit_alarm,
-		console_user, console_audit, review_case, pension_state, pension_episode, pension_roster_cert, terminal_report;
+		console_user, console_audit, review_case, pension_state, pension_episode, pension_roster_cert, terminal_report, daily_count;
 		UPDATE counter SET value = 0`)
 	if err != nil {
 		return fmt.Errorf("postgres reset: %w", err)

@@ -379,8 +379,9 @@ func (s *Store) Episodes(ctx context.Context, retireeID string) ([]console.Episo
 	return out, rows.Err()
 }
 
-// listRows reads rows of (retiree ID, entry, last day, due day, since
-// month, certified day, resume month, contactColumns), sorted by ID.
+// listRows reads rows of (retiree ID, name, phone, address, last day,
+// due day, since month, certified day, resume month, contactColumns), in
+// the order the query gives.
 func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.Row, error) {
 	rows, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
@@ -389,15 +390,11 @@ func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.
 	defer rows.Close()
 	var out []console.Row
 	for rows.Next() {
-		var id, entry, phone, address string
-		var rel certkiosk.Relative
+		var r console.Row
+		var phone, address string
 		var last, due, since, cert, resume int
-		if err := rows.Scan(&id, &entry, &last, &due, &since, &cert, &resume,
-			&phone, &address, &rel.Name, &rel.Relation, &rel.Mobile); err != nil {
-			return nil, err
-		}
-		r, err := parseEntry(id, entry)
-		if err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &r.Address, &last, &due, &since, &cert, &resume,
+			&phone, &address, &r.Relative.Name, &r.Relative.Relation, &r.Relative.Mobile); err != nil {
 			return nil, err
 		}
 		// What a counter checked with the retiree beats the roster file.
@@ -407,67 +404,88 @@ func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.
 		if address != "" {
 			r.Address = address
 		}
-		rel.Consent = rel.Mobile != ""
-		out = append(out, console.Row{ID: id, Name: r.Name, Phone: r.Phone, Address: r.Address, Relative: rel,
-			Last: intDay(last), Due: intDay(due), Since: intMonth(since), Certified: intDay(cert), Resume: intMonth(resume)})
+		r.Relative.Consent = r.Relative.Mobile != ""
+		r.Last, r.Due, r.Since, r.Certified, r.Resume = intDay(last), intDay(due), intMonth(since), intDay(cert), intMonth(resume)
+		if r.Due.IsZero() && !r.Last.IsZero() {
+			r.Due = certkiosk.DueDate(r.Last)
+		}
+		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	return out, rows.Err()
 }
+
+// limitClause orders a list and, for limit > 0, cuts it.
+func limitClause(order string, limit int) (string, []any) {
+	if limit <= 0 {
+		return " ORDER BY " + order, nil
+	}
+	return " ORDER BY " + order + " LIMIT ?", []any{limit}
+}
+
+// The lists' queries, by what they select (suspensionsSQL needs m three
+// times, resumptionsSQL once, dueSQL the first and last day).
+const (
+	suspensionsSQL = `SELECT p.retiree_id, p.name, p.phone, p.address, p.last_day, p.due_day, p.susp_month, 0, 0` + contactColumns + `
+		FROM pension_state p LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id WHERE p.susp_month <= ?
+		UNION ALL
+		SELECT e.retiree_id, e.name, e.phone, '', e.last_day, 0, e.since_month, e.certified_day, e.resume_month` + contactColumns + `
+		FROM pension_episode e LEFT JOIN retiree_contact c ON c.retiree_id = e.retiree_id
+		WHERE e.until_month >= ? AND e.since_month <= ?`
+	resumptionsSQL = `SELECT e.retiree_id, e.name, e.phone, '', e.last_day, 0, e.since_month, e.certified_day, e.resume_month` +
+		contactColumns + ` FROM pension_episode e LEFT JOIN retiree_contact c ON c.retiree_id = e.retiree_id WHERE e.resume_month = ?`
+	dueSQL = `SELECT p.retiree_id, p.name, p.phone, p.address, p.last_day, p.due_day, 0, 0, 0` + contactColumns + `
+		FROM pension_state p LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id WHERE p.due_day >= ? AND p.due_day <= ?`
+)
 
 // Suspensions implements console.Store: retirees whose payment is
 // suspended in m — still lapsed (their latest certification's suspension
 // month is m or earlier), or lapsed then and certified in m or later (a
-// suspension episode covering m).
-func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month) ([]console.Row, error) {
+// suspension episode covering m). By identity number.
+func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month, limit int) ([]console.Row, error) {
 	mi := monthInt(m)
-	out, err := s.listRows(ctx, `SELECT p.retiree_id, CAST(r.entry AS TEXT), p.last_day, p.due_day, p.susp_month, 0, 0`+contactColumns+`
-		FROM pension_state p JOIN roster r ON r.id = p.retiree_id LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id
-		WHERE p.susp_month <= ?
-		UNION ALL
-		SELECT e.retiree_id, CAST(r.entry AS TEXT), e.last_day, 0, e.since_month, e.certified_day, e.resume_month`+contactColumns+`
-		FROM pension_episode e JOIN roster r ON r.id = e.retiree_id LEFT JOIN retiree_contact c ON c.retiree_id = e.retiree_id
-		WHERE e.until_month >= ? AND e.since_month <= ?`,
-		mi, mi, mi)
+	tail, more := limitClause("1", limit)
+	out, err := s.listRows(ctx, suspensionsSQL+tail, append([]any{mi, mi, mi}, more...)...)
 	if err != nil {
 		return nil, fmt.Errorf("suspensions %s: %w", m, err)
-	}
-	for i := range out {
-		if !out[i].Last.IsZero() {
-			out[i].Due = certkiosk.DueDate(out[i].Last)
-		}
 	}
 	return out, nil
 }
 
 // Resumptions implements console.Store: suspensions that end so payment
-// resumes in m.
-func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month) ([]console.Row, error) {
-	out, err := s.listRows(ctx, `SELECT e.retiree_id, CAST(r.entry AS TEXT), e.last_day, 0, e.since_month, e.certified_day, e.resume_month`+
-		contactColumns+` FROM pension_episode e JOIN roster r ON r.id = e.retiree_id
-		LEFT JOIN retiree_contact c ON c.retiree_id = e.retiree_id WHERE e.resume_month = ?`, monthInt(m))
+// resumes in m. By identity number.
+func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month, limit int) ([]console.Row, error) {
+	tail, more := limitClause("1", limit)
+	out, err := s.listRows(ctx, resumptionsSQL+tail, append([]any{monthInt(m)}, more...)...)
 	if err != nil {
 		return nil, fmt.Errorf("resumptions %s: %w", m, err)
-	}
-	for i := range out {
-		out[i].Due = certkiosk.DueDate(out[i].Last)
 	}
 	return out, nil
 }
 
-// Due implements console.Store: retirees whose due date is from…to.
-func (s *Store) Due(ctx context.Context, from, to certkiosk.Date) ([]console.Row, error) {
-	out, err := s.listRows(ctx, `SELECT p.retiree_id, CAST(r.entry AS TEXT), p.last_day, p.due_day, 0, 0, 0`+contactColumns+`
-		FROM pension_state p JOIN roster r ON r.id = p.retiree_id LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id
-		WHERE p.due_day >= ? AND p.due_day <= ?`,
-		dayInt(from), dayInt(to))
+// Due implements console.Store: retirees whose due date is from…to, the
+// soonest first.
+func (s *Store) Due(ctx context.Context, from, to certkiosk.Date, limit int) ([]console.Row, error) {
+	tail, more := limitClause("6, 1", limit)
+	out, err := s.listRows(ctx, dueSQL+tail, append([]any{dayInt(from), dayInt(to)}, more...)...)
 	if err != nil {
 		return nil, fmt.Errorf("due %s…%s: %w", from, to, err)
 	}
 	return out, nil
+}
+
+// ListCounts implements console.Store: how many rows each list has.
+func (s *Store) ListCounts(ctx context.Context, m certkiosk.Month, from, to certkiosk.Date) (susp, res, due int, err error) {
+	mi := monthInt(m)
+	err = s.row(ctx, s.db, `SELECT
+		(SELECT count(*) FROM pension_state WHERE susp_month <= ?) +
+		(SELECT count(*) FROM pension_episode WHERE until_month >= ? AND since_month <= ?),
+		(SELECT count(*) FROM pension_episode WHERE resume_month = ?),
+		(SELECT count(*) FROM pension_state WHERE due_day >= ? AND due_day <= ?)`,
+		mi, mi, mi, mi, dayInt(from), dayInt(to)).Scan(&susp, &res, &due)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("list counts %s: %w", m, err)
+	}
+	return susp, res, due, nil
 }
 
 // Terminals implements console.Store.
@@ -515,39 +533,40 @@ func (s *Store) ReportTerminal(ctx context.Context, terminal, version string, pe
 	return nil
 }
 
-// Daily implements console.Store: records that ended from…to, counted by
-// China day, terminal and verdict.
+// Daily implements console.Store: records that ended on the China days
+// of from…to (to excluded), by day, terminal and verdict, as counted when
+// they were folded in (RefreshPension).
 func (s *Store) Daily(ctx context.Context, from, to time.Time) ([]console.DayCount, error) {
-	rows, err := s.query(ctx, s.db, `SELECT ended_at, terminal, verdict FROM record WHERE ended_at >= ? AND ended_at < ?`,
-		s.ts(from), s.ts(to))
+	rows, err := s.query(ctx, s.db, `SELECT day, terminal, verdict, n FROM daily_count WHERE day >= ? AND day <= ?`,
+		dayInt(console.DayOf(from)), dayInt(console.DayOf(to.Add(-time.Nanosecond))))
 	if err != nil {
 		return nil, fmt.Errorf("daily counts: %w", err)
 	}
 	defer rows.Close()
 	type key struct {
-		day      certkiosk.Date
+		day      int
 		terminal string
 	}
 	counts := map[key]*console.DayCount{}
 	for rows.Next() {
-		var at time.Time
-		var terminal, verdict string
-		if err := rows.Scan(scanTime{&at}, &terminal, &verdict); err != nil {
+		var k key
+		var verdict string
+		var n int
+		if err := rows.Scan(&k.day, &k.terminal, &verdict, &n); err != nil {
 			return nil, fmt.Errorf("daily counts: %w", err)
 		}
-		k := key{console.DayOf(at), terminal}
 		c := counts[k]
 		if c == nil {
-			c = &console.DayCount{Day: k.day, Terminal: terminal}
+			c = &console.DayCount{Day: intDay(k.day), Terminal: k.terminal}
 			counts[k] = c
 		}
 		switch certkiosk.Verdict(verdict) {
 		case certkiosk.VerdictPass:
-			c.Pass++
+			c.Pass += n
 		case certkiosk.VerdictFail:
-			c.Fail++
+			c.Fail += n
 		default:
-			c.Manual++
+			c.Manual += n
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -53,9 +53,9 @@ func (s *Store) refreshRecords(ctx context.Context) (int, error) {
 			return err
 		}
 		type rec struct {
-			id, terminal, retiree string
-			ended                 time.Time
-			isCase                bool
+			id, terminal, retiree, verdict string
+			ended                          time.Time
+			isCase                         bool
 		}
 		var recs []rec
 		for rows.Next() {
@@ -77,6 +77,7 @@ func (s *Store) refreshRecords(ctx context.Context) (int, error) {
 			}
 			// Load-test records never reach the queue or the pension state.
 			r.retiree, r.isCase = b.RetireeID, !synthetic && console.IsCase(b.Verdict, review, b.Attempt)
+			r.verdict = b.Verdict
 			recs = append(recs, r)
 		}
 		rows.Close()
@@ -103,6 +104,23 @@ func (s *Store) refreshRecords(ctx context.Context) (int, error) {
 		}
 		if err := s.recompute(ctx, tx, ids); err != nil {
 			return err
+		}
+		// The dashboard's counts, each record counted once: in the
+		// transaction that marks it done.
+		type dayKey struct {
+			day               int
+			terminal, verdict string
+		}
+		perDay := map[dayKey]int{}
+		for _, r := range recs {
+			perDay[dayKey{dayInt(console.DayOf(r.ended)), r.terminal, r.verdict}]++
+		}
+		for k, n := range perDay {
+			if _, err := s.exec(ctx, tx, `INSERT INTO daily_count (day, terminal, verdict, n) VALUES (?, ?, ?, ?)
+				ON CONFLICT (day, terminal, verdict) DO UPDATE SET n = daily_count.n + excluded.n`,
+				k.day, k.terminal, k.verdict, n); err != nil {
+				return err
+			}
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE record SET pension_done = TRUE WHERE id IN (`+placeholders(len(recIDs))+`)`,
 			argList(recIDs)...); err != nil {
@@ -179,6 +197,7 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 	in, args := placeholders(len(ids)), argList(ids)
 	days := map[string][]certkiosk.Date{}
 	live := map[string]bool{}
+	who := map[string][3]string{} // name, phone, address: what the lists print
 	var seen [][2]any
 	rows, err := s.query(ctx, tx, `SELECT id, CAST(entry AS TEXT) FROM roster WHERE NOT deleted AND id IN (`+in+`)`, args...)
 	if err != nil {
@@ -192,12 +211,16 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 		}
 		live[id] = true
 		var e struct {
+			Name     string `json:"name"`
+			Phone    string `json:"phone"`
+			Address  string `json:"address"`
 			LastCert string `json:"last_cert"`
 		}
 		if err := json.Unmarshal([]byte(entry), &e); err != nil {
 			rows.Close()
 			return fmt.Errorf("roster entry %s: %w", certkiosk.Mask(id), err)
 		}
+		who[id] = [3]string{e.Name, e.Phone, e.Address}
 		if d, err := certkiosk.ParseDate(e.LastCert); err == nil {
 			seen = append(seen, [2]any{id, dayInt(d)})
 		}
@@ -282,14 +305,16 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 		if last.IsZero() {
 			continue
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO pension_state (retiree_id, last_day, due_day, susp_month) VALUES (?, ?, ?, ?)`,
-			id, dayInt(last), dayInt(certkiosk.DueDate(last)), monthInt(certkiosk.SuspensionMonth(last))); err != nil {
+		w := who[id]
+		if _, err := s.exec(ctx, tx, `INSERT INTO pension_state (retiree_id, last_day, due_day, susp_month, name, phone, address)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, dayInt(last), dayInt(certkiosk.DueDate(last)),
+			monthInt(certkiosk.SuspensionMonth(last)), w[0], w[1], w[2]); err != nil {
 			return err
 		}
 		for _, e := range eps {
 			if _, err := s.exec(ctx, tx, `INSERT INTO pension_episode (retiree_id, since_month, until_month, resume_month,
-				last_day, certified_day) VALUES (?, ?, ?, ?, ?, ?)`, id, monthInt(e.Since), monthInt(e.Until),
-				monthInt(e.Resume), dayInt(e.Last), dayInt(e.Certified)); err != nil {
+				last_day, certified_day, name, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, monthInt(e.Since), monthInt(e.Until),
+				monthInt(e.Resume), dayInt(e.Last), dayInt(e.Certified), w[0], w[1]); err != nil {
 				return err
 			}
 		}
