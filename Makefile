@@ -65,8 +65,11 @@ fuzz-seeds:
 	CERTKIOSK_WRITE_FUZZ_SEEDS=1 $(GO) test -count=1 -run '^TestFuzzSeedsCheckedIn$$' . ./store ./sync
 
 bench: deps
+	# The central's ingest budgets first (issue 16, README "Performance"); the
+	# PostgreSQL one needs CERTKIOSK_PG_URL: export CERTKIOSK_PG_URL=$$(scripts/postgres.sh)
+	$(GO) test -run '^$$' -bench '^BenchmarkCentralIngest' -benchmem ./sync
 	# -p 1: one package at a time, so benchmarks do not compete for the 2 cores.
-	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
+	$(GO) test -p 1 -run '^$$' -skip '^BenchmarkCentralIngest' -bench . -benchmem ./...
 
 # Rewrite the golden renders of the screens (ui/testdata/screens) after a
 # deliberate change of a screen; review the diff and commit it.
