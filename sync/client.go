@@ -38,6 +38,8 @@ func (e *HTTPError) ErrorCode() string {
 	switch {
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		return certkiosk.EUNAUTHORIZED
+	case e.Code == CodeNotFound:
+		return certkiosk.ENOTFOUND
 	case Retryable(e):
 		return certkiosk.EUNAVAILABLE
 	}

@@ -5,9 +5,9 @@
 package central
 
 import (
+	"certkiosk"
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"time"
 
@@ -60,12 +60,15 @@ type AuditAlarm struct {
 	At       time.Time `json:"at"`
 }
 
-// Errors storages return.
+// Errors storages return: the root package's kinds, so the central and
+// the kiosk speak one vocabulary; server.go maps them to wire codes.
 var (
-	ErrNotFound   = errors.New("not found")
-	ErrExists     = errors.New("already exists")
-	ErrBadToken   = errors.New("enrollment token unknown, used or expired")
-	ErrNonceReuse = errors.New("nonce already used")
+	ErrNotFound = &certkiosk.Error{Code: certkiosk.ENOTFOUND, Message: "没有找到", Detail: "not found"}
+	ErrExists   = &certkiosk.Error{Code: certkiosk.ECONFLICT, Message: "已经存在", Detail: "already exists"}
+	ErrBadToken = &certkiosk.Error{Code: certkiosk.EUNAUTHORIZED, Message: "注册码无效、已使用或已过期",
+		Detail: "enrollment token unknown, used or expired"}
+	ErrNonceReuse = &certkiosk.Error{Code: certkiosk.EUNAUTHORIZED, Message: "请求已被使用过",
+		Detail: "nonce already used"}
 )
 
 // Storage keeps the central's state. Implementations must make Ingest
