@@ -153,3 +153,21 @@ func BenchmarkAnalysis(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/33ms-audio")
 }
+
+// ReadWAV takes files from outside (kioskctl --audio): any bytes give a
+// result or an error, never a panic or an allocation past the limit.
+func FuzzReadWAV(f *testing.F) {
+	var b bytes.Buffer
+	if err := WriteWAV(&b, bursts(0.1, 0, 1, 0.2, 0.001)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Add([]byte("RIFF\x00\x00\x00\x00WAVEdata\xff\xff\xff\xff"))
+	f.Add([]byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00\x44\xac\x00\x00\x10\xb1\x02\x00\x04\x00\x10\x00data\x08\x00\x00\x00\x01\x00\x02\x00\x03\x00\x04\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pcm, err := ReadWAV(bytes.NewReader(data))
+		if err == nil && len(pcm) > MaxSeconds*SampleRate+1 {
+			t.Fatalf("%d samples past the limit", len(pcm))
+		}
+	})
+}
