@@ -158,21 +158,7 @@ var screenCases = []screenCase{
 // newScreenKiosk is a demo kiosk in language code with a device view,
 // pinned to testNow.
 func newScreenKiosk(t *testing.T, code string) (*Kiosk, *store.DB) {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	db.KDF = store.KDFParams{Time: 1, Memory: 1024, Threads: 1}
-	db.SetClock(func() time.Time { return testNow })
-	if err := store.SeedDemo(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
-	if err := UseLanguage(code); err != nil {
-		t.Fatal(err)
-	}
-	k := NewKiosk(test.NewTempApp(t), db, Options{Demo: true, Now: func() time.Time { return testNow }})
-	t.Cleanup(k.Window.Close)
+	k, db := newKioskIn(t, code)
 	shell := NewShell(ShellInfo{Demo: true, Version: "v1.0.0-test", DataDir: "/var/lib/certkiosk", RosterCount: 12,
 		Camera: "/dev/video0", Enrolled: true, Pending: 3})
 	k.opt.Device = func() fyne.CanvasObject { return shell.Content }

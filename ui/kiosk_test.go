@@ -20,11 +20,11 @@ import (
 
 var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
-func newTestKiosk(t *testing.T) (*Kiosk, *store.DB) {
+func newTestKiosk(t *testing.T) (*Kiosk, *store.DB) { return newKioskIn(t, "zh") }
+
+// newKioskIn is a demo kiosk in language code, pinned to testNow.
+func newKioskIn(t *testing.T, code string) (*Kiosk, *store.DB) {
 	t.Helper()
-	if err := UseLanguage("zh"); err != nil {
-		t.Fatal(err)
-	}
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "data"))
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +33,9 @@ func newTestKiosk(t *testing.T) (*Kiosk, *store.DB) {
 	db.KDF = store.KDFParams{Time: 1, Memory: 1024, Threads: 1}
 	db.SetClock(func() time.Time { return testNow })
 	if err := store.SeedDemo(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	if err := UseLanguage(code); err != nil {
 		t.Fatal(err)
 	}
 	a := test.NewTempApp(t)
