@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"certkiosk"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // The lists for the payment system, by name (the export file names).
@@ -187,55 +185,6 @@ func (t *Table) WriteCSV(w io.Writer) error {
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write %s.csv: %w", t.Name, err)
-	}
-	return nil
-}
-
-// WriteXLSX writes the table as one worksheet. Every cell is text, so an
-// identity number never turns into a rounded number.
-func (t *Table) WriteXLSX(w io.Writer) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	const sheet = "Sheet1"
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return fmt.Errorf("write %s.xlsx: %w", t.Name, err)
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return fmt.Errorf("write %s.xlsx: %w", t.Name, err)
-	}
-	for i := range t.Header {
-		width := 14.0
-		if i == 0 {
-			width = 22
-		}
-		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-			return fmt.Errorf("write %s.xlsx: %w", t.Name, err)
-		}
-	}
-	head := make([]any, len(t.Header))
-	for i, h := range t.Header {
-		head[i] = excelize.Cell{StyleID: bold, Value: h}
-	}
-	if err := sw.SetRow("A1", head); err != nil {
-		return fmt.Errorf("write %s.xlsx: %w", t.Name, err)
-	}
-	row := make([]any, len(t.Header))
-	for n, r := range t.Rows {
-		for i := range r {
-			row[i] = cell(r[i])
-		}
-		axis, _ := excelize.CoordinatesToCellName(1, n+2)
-		if err := sw.SetRow(axis, row); err != nil {
-			return fmt.Errorf("write %s.xlsx: %w", t.Name, err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("write %s.xlsx: %w", t.Name, err)
-	}
-	if _, err := f.WriteTo(w); err != nil {
-		return fmt.Errorf("write %s.xlsx: %w", t.Name, err)
 	}
 	return nil
 }

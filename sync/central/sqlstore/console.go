@@ -301,11 +301,6 @@ func parseEntry(id, entry string) (console.Retiree, error) {
 		Phone: e.Phone, Address: e.Address, RosterLastCert: e.LastCert}, nil
 }
 
-// contactJoin adds what the terminals last checked (retiree_contact, from
-// issue 12's contact sync) to a list query over p.retiree_id or e.retiree_id.
-const contactColumns = `, coalesce(c.phone, ''), coalesce(c.address, ''), coalesce(c.relative_name, ''),
-	coalesce(c.relation, ''), coalesce(c.relative_mobile, '')`
-
 // Retiree implements console.Store.
 func (s *Store) Retiree(ctx context.Context, id string) (console.Retiree, error) {
 	var entry string
@@ -379,10 +374,11 @@ func (s *Store) Episodes(ctx context.Context, retireeID string) ([]console.Episo
 	return out, rows.Err()
 }
 
-// listRows reads rows of (retiree ID, name, phone, address, last day,
-// due day, since month, certified day, resume month, contactColumns), in
-// the order the query gives.
-func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.Row, error) {
+// listRows runs a list's query and reads each row with scan. Lists are
+// long (80,000 rows at a million retirees), so each query selects only the
+// columns its list prints, with the phone and address a counter checked
+// (retiree_contact) already preferred over the roster's in SQL.
+func (s *Store) listRows(ctx context.Context, q string, args []any, scan func(*sql.Rows, *console.Row) error) ([]console.Row, error) {
 	rows, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
 		return nil, err
@@ -391,23 +387,8 @@ func (s *Store) listRows(ctx context.Context, q string, args ...any) ([]console.
 	var out []console.Row
 	for rows.Next() {
 		var r console.Row
-		var phone, address string
-		var last, due, since, cert, resume int
-		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &r.Address, &last, &due, &since, &cert, &resume,
-			&phone, &address, &r.Relative.Name, &r.Relative.Relation, &r.Relative.Mobile); err != nil {
+		if err := scan(rows, &r); err != nil {
 			return nil, err
-		}
-		// What a counter checked with the retiree beats the roster file.
-		if phone != "" {
-			r.Phone = phone
-		}
-		if address != "" {
-			r.Address = address
-		}
-		r.Relative.Consent = r.Relative.Mobile != ""
-		r.Last, r.Due, r.Since, r.Certified, r.Resume = intDay(last), intDay(due), intMonth(since), intDay(cert), intMonth(resume)
-		if r.Due.IsZero() && !r.Last.IsZero() {
-			r.Due = certkiosk.DueDate(r.Last)
 		}
 		out = append(out, r)
 	}
@@ -422,18 +403,22 @@ func limitClause(order string, limit int) (string, []any) {
 	return " ORDER BY " + order + " LIMIT ?", []any{limit}
 }
 
-// The lists' queries, by what they select (suspensionsSQL needs m three
-// times, resumptionsSQL once, dueSQL the first and last day).
+// checkedPhone prefers what a counter checked with the retiree.
+const checkedPhone = `coalesce(nullif(c.phone, ''), p.phone)`
+
+// The lists' queries (suspensionsSQL needs m three times, resumptionsSQL
+// once, dueSQL the first and last day).
 const (
-	suspensionsSQL = `SELECT p.retiree_id, p.name, p.phone, p.address, p.last_day, p.due_day, p.susp_month, 0, 0` + contactColumns + `
+	suspensionsSQL = `SELECT p.retiree_id, p.name, ` + checkedPhone + `, p.last_day, p.susp_month, 0
 		FROM pension_state p LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id WHERE p.susp_month <= ?
 		UNION ALL
-		SELECT e.retiree_id, e.name, e.phone, '', e.last_day, 0, e.since_month, e.certified_day, e.resume_month` + contactColumns + `
-		FROM pension_episode e LEFT JOIN retiree_contact c ON c.retiree_id = e.retiree_id
-		WHERE e.until_month >= ? AND e.since_month <= ?`
-	resumptionsSQL = `SELECT e.retiree_id, e.name, e.phone, '', e.last_day, 0, e.since_month, e.certified_day, e.resume_month` +
-		contactColumns + ` FROM pension_episode e LEFT JOIN retiree_contact c ON c.retiree_id = e.retiree_id WHERE e.resume_month = ?`
-	dueSQL = `SELECT p.retiree_id, p.name, p.phone, p.address, p.last_day, p.due_day, 0, 0, 0` + contactColumns + `
+		SELECT p.retiree_id, p.name, ` + checkedPhone + `, p.last_day, p.since_month, p.certified_day
+		FROM pension_episode p LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id
+		WHERE p.until_month >= ? AND p.since_month <= ?`
+	resumptionsSQL = `SELECT p.retiree_id, p.name, ` + checkedPhone + `, p.last_day, p.since_month, p.certified_day, p.resume_month
+		FROM pension_episode p LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id WHERE p.resume_month = ?`
+	dueSQL = `SELECT p.retiree_id, p.name, ` + checkedPhone + `, coalesce(nullif(c.address, ''), p.address), p.due_day,
+		coalesce(c.relative_name, ''), coalesce(c.relation, ''), coalesce(c.relative_mobile, '')
 		FROM pension_state p LEFT JOIN retiree_contact c ON c.retiree_id = p.retiree_id WHERE p.due_day >= ? AND p.due_day <= ?`
 )
 
@@ -444,7 +429,15 @@ const (
 func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month, limit int) ([]console.Row, error) {
 	mi := monthInt(m)
 	tail, more := limitClause("1", limit)
-	out, err := s.listRows(ctx, suspensionsSQL+tail, append([]any{mi, mi, mi}, more...)...)
+	out, err := s.listRows(ctx, suspensionsSQL+tail, append([]any{mi, mi, mi}, more...), func(rows *sql.Rows, r *console.Row) error {
+		var last, since, cert int
+		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &last, &since, &cert); err != nil {
+			return err
+		}
+		r.Last, r.Since, r.Certified = intDay(last), intMonth(since), intDay(cert)
+		r.Due = certkiosk.DueDate(r.Last)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("suspensions %s: %w", m, err)
 	}
@@ -455,7 +448,15 @@ func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month, limit int) (
 // resumes in m. By identity number.
 func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month, limit int) ([]console.Row, error) {
 	tail, more := limitClause("1", limit)
-	out, err := s.listRows(ctx, resumptionsSQL+tail, append([]any{monthInt(m)}, more...)...)
+	out, err := s.listRows(ctx, resumptionsSQL+tail, append([]any{monthInt(m)}, more...), func(rows *sql.Rows, r *console.Row) error {
+		var last, since, cert, resume int
+		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &last, &since, &cert, &resume); err != nil {
+			return err
+		}
+		r.Last, r.Since, r.Certified, r.Resume = intDay(last), intMonth(since), intDay(cert), intMonth(resume)
+		r.Due = certkiosk.DueDate(r.Last)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("resumptions %s: %w", m, err)
 	}
@@ -465,8 +466,16 @@ func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month, limit int) (
 // Due implements console.Store: retirees whose due date is from…to, the
 // soonest first.
 func (s *Store) Due(ctx context.Context, from, to certkiosk.Date, limit int) ([]console.Row, error) {
-	tail, more := limitClause("6, 1", limit)
-	out, err := s.listRows(ctx, dueSQL+tail, append([]any{dayInt(from), dayInt(to)}, more...)...)
+	tail, more := limitClause("5, 1", limit)
+	out, err := s.listRows(ctx, dueSQL+tail, append([]any{dayInt(from), dayInt(to)}, more...), func(rows *sql.Rows, r *console.Row) error {
+		var due int
+		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &r.Address, &due, &r.Relative.Name, &r.Relative.Relation,
+			&r.Relative.Mobile); err != nil {
+			return err
+		}
+		r.Due, r.Relative.Consent = intDay(due), r.Relative.Mobile != ""
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("due %s…%s: %w", from, to, err)
 	}

@@ -1,0 +1,6 @@
+-- The due and suspension lists read only these indexes (covering, in
+-- due-date order for the due list): no table visits, no sort.
+CREATE INDEX IF NOT EXISTS pension_state_due_list ON pension_state (due_day, retiree_id, name, phone, address, last_day);
+CREATE INDEX IF NOT EXISTS pension_state_susp_list ON pension_state (susp_month, retiree_id, name, phone, address, last_day, due_day);
+DROP INDEX IF EXISTS pension_state_due;
+DROP INDEX IF EXISTS pension_state_susp;
