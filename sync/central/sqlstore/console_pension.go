@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"certkiosk"
@@ -229,11 +230,13 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	var certRows [][]any
 	for _, x := range seen {
-		if _, err := s.exec(ctx, tx, `INSERT INTO pension_roster_cert (retiree_id, day) VALUES (?, ?)
-			ON CONFLICT DO NOTHING`, x[0], x[1]); err != nil {
-			return err
-		}
+		certRows = append(certRows, []any{x[0], x[1]})
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO pension_roster_cert (retiree_id, day) VALUES `, 2, certRows,
+		` ON CONFLICT DO NOTHING`); err != nil {
+		return err
 	}
 	// Every date the roster has carried (an approval moves it forward).
 	rows, err = s.query(ctx, tx, `SELECT retiree_id, day FROM pension_roster_cert WHERE retiree_id IN (`+in+`)`, args...)
@@ -297,6 +300,7 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 	if _, err := s.exec(ctx, tx, `DELETE FROM pension_state WHERE retiree_id IN (`+in+`)`, args...); err != nil {
 		return err
 	}
+	var states, episodes [][]any
 	for _, id := range ids {
 		if !live[id] {
 			continue
@@ -306,18 +310,43 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 			continue
 		}
 		w := who[id]
-		if _, err := s.exec(ctx, tx, `INSERT INTO pension_state (retiree_id, last_day, due_day, susp_month, name, phone, address)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, dayInt(last), dayInt(certkiosk.DueDate(last)),
-			monthInt(certkiosk.SuspensionMonth(last)), w[0], w[1], w[2]); err != nil {
+		states = append(states, []any{id, dayInt(last), dayInt(certkiosk.DueDate(last)),
+			monthInt(certkiosk.SuspensionMonth(last)), w[0], w[1], w[2]})
+		for _, e := range eps {
+			episodes = append(episodes, []any{id, monthInt(e.Since), monthInt(e.Until), monthInt(e.Resume),
+				dayInt(e.Last), dayInt(e.Certified), w[0], w[1]})
+		}
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO pension_state (retiree_id, last_day, due_day, susp_month, name, phone, address)
+		VALUES `, 7, states, ""); err != nil {
+		return err
+	}
+	return s.insertRows(ctx, tx, `INSERT INTO pension_episode (retiree_id, since_month, until_month, resume_month,
+		last_day, certified_day, name, phone) VALUES `, 8, episodes, "")
+}
+
+// insertRows inserts rows of n columns with multi-row VALUES, a few
+// hundred rows per statement: one round trip instead of one per row.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, n int, rows [][]any, tail string) error {
+	const perStatement = 200
+	one := "(" + placeholders(n) + ")"
+	for len(rows) > 0 {
+		k := min(len(rows), perStatement)
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, k*n)
+		for i, r := range rows[:k] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+			args = append(args, r...)
+		}
+		b.WriteString(tail)
+		if _, err := s.exec(ctx, tx, b.String(), args...); err != nil {
 			return err
 		}
-		for _, e := range eps {
-			if _, err := s.exec(ctx, tx, `INSERT INTO pension_episode (retiree_id, since_month, until_month, resume_month,
-				last_day, certified_day, name, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, monthInt(e.Since), monthInt(e.Until),
-				monthInt(e.Resume), dayInt(e.Last), dayInt(e.Certified), w[0], w[1]); err != nil {
-				return err
-			}
-		}
+		rows = rows[k:]
 	}
 	return nil
 }
