@@ -54,6 +54,10 @@ shot settings settings
 shot certify certify 6
 shot certify-digits certify-digits 4
 shot pass certify 16
+shot contacts contacts
+# The retiree certified just now comes back: the pass's best frame stands
+# beside the live face as the reference photo.
+shot certify-reference certify-again 6
 # A failure: the held-photo attack clip (it never blinks) as the camera.
 "$(dirname "$bin")/kioskctl" fixture --out "$data/clips" --only photo >/dev/null
 SHOT_ARGS="--video $data/clips/photo.avi" shot fail certify 17

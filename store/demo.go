@@ -43,7 +43,11 @@ func DemoRoster(n int, seed int64, today certkiosk.Date) ([]certkiosk.Retiree, e
 			name += string(demoGivenChars[rng.Intn(len(demoGivenChars))])
 		}
 		r := certkiosk.Retiree{ID: id, Name: name, Female: id.Female(), Birth: birth,
-			Category: demoCategories[rng.Intn(len(demoCategories))]}
+			Category: demoCategories[rng.Intn(len(demoCategories))],
+			// Invented contacts, made from the number so the random draws
+			// (and with them every other demo retiree) stay as they were.
+			Phone:   "139" + string(id[6:14]),
+			Address: fmt.Sprintf("幸福路 %d 号 %d 单元", 1+seq%97, 1+seq%6)}
 		switch rng.Intn(5) {
 		case 0: // never certified
 		case 1: // overdue by up to a year

@@ -73,12 +73,14 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 	if !v.refLoaded {
 		v.ref, v.refLoaded = k.loadReference(v.retiree.ID), true
 	}
-	preview = v.ref.withReference(preview)
 	head := container.NewVBox(
 		NewText(lang.L("certify.title", map[string]any{"Name": v.retiree.Name}), theme.SizeNameSubHeadingText, true),
 		NewText(lang.L("certify.attempt", map[string]any{"N": v.attempts}), theme.SizeNameText, false))
 	side := container.NewVBox(taskLabel, prompt, countdown)
-	k.frame("certify", container.NewBorder(head, container.NewHBox(cancelButton), nil, nil,
+	// The reference photo, when there is one, at the top right: beside
+	// the live face without pushing the prompt off the screen.
+	k.frame("certify", container.NewBorder(container.NewBorder(nil, nil, nil, v.ref.panel(), head),
+		container.NewHBox(cancelButton, v.ref.tickBox()), nil, nil,
 		container.NewGridWithColumns(2, preview, side)), nil)
 	k.Window.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
 		if e.Name == fyne.KeyEscape {
@@ -223,9 +225,10 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	title.TextStyle.Bold = true
 	detail := NewParagraph(lang.L("result.pass.detail", map[string]any{"Name": r.Name, "Due": due.String()}), SizeNameRetireeText, false)
 	sentence := PassSentence(c, due)
-	if !c.Resume.IsZero() {
+	if !c.Resume.IsZero() { // what the retiree asks first: when is my pension paid again
 		detail = NewParagraph(sentence, SizeNameRetireeText, true)
 	}
+	left := container.NewVBox(title, detail)
 	receipt := NewText(lang.L("result.receipt")+"  "+string(c.Receipt), SizeNameRetireeText, true)
 	right := container.NewVBox()
 	if key, err := k.DB.TerminalKey(k.ctx()); err == nil {
@@ -260,8 +263,10 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	contacts := NewBigButton(lang.L("result.contacts"), theme.AccountIcon(), func() { k.ShowContacts(r.ID, back) })
 	relative := NewBigButton(lang.L("card.relative.button"), theme.ContentAddIcon(), func() { k.ShowRelative(r.ID, back) })
 	k.passSentence = sentence
+	left.Add(receipt)
+	left.Add(printMsg)
 	k.frame("pass", container.NewBorder(nil, container.NewHBox(done, printButton, contacts, relative), nil, nil,
-		container.NewGridWithColumns(2, container.NewVBox(title, detail, receipt, printMsg), right)), done)
+		container.NewGridWithColumns(2, left, right)), done)
 	k.escTo(func() { k.visit = nil; k.ShowHome() })
 }
 

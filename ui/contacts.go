@@ -162,3 +162,13 @@ func (k *Kiosk) ShowRelative(id certkiosk.ResidentID, next func()) {
 		buttons, nil, nil, container.NewVScroll(container.NewVBox(form, f.consent, f.msg))), f.name)
 	k.escTo(next)
 }
+
+// ShowCardContacts opens the contact check for the retiree on the card,
+// coming back to the card (screenshots and keyboard users).
+func (k *Kiosk) ShowCardContacts() {
+	if k.visit == nil {
+		return
+	}
+	r := k.visit.retiree
+	k.ShowContacts(r.ID, func() { k.ShowRetiree(r) })
+}

@@ -47,6 +47,9 @@ type Options struct {
 	// made here carries it. Unset, records say "file": never claim a
 	// camera that was not named.
 	FrameSource certkiosk.FrameSource
+	// OnSignIn runs on the UI goroutine after each successful sign-in
+	// (the kiosk starts loading the landmark model then; nil: nothing).
+	OnSignIn func()
 }
 
 // SyncControl is what the UI needs of the sync worker.
@@ -181,6 +184,9 @@ func (k *Kiosk) submitLogin() {
 		return
 	}
 	k.staff = st
+	if k.opt.OnSignIn != nil {
+		k.opt.OnSignIn()
+	}
 	k.ShowHome()
 }
 
@@ -327,11 +333,11 @@ func (k *Kiosk) ShowRetiree(r certkiosk.Retiree) {
 		widget.NewFormItem(lang.L("card.last"), big(orNone(r.LastCert))),
 		widget.NewFormItem(lang.L("card.due"), big(orNone(due))),
 		widget.NewFormItem(lang.L("card.status"), status),
-		widget.NewFormItem(lang.L("card.pension"), NewParagraph(PensionText(r.PensionOn(k.today())), SizeNameRetireeText, true)),
 	)
-	for _, it := range k.contactRows(r) {
-		form.AppendItem(it)
-	}
+	// The pension and the contacts beside the identity, so the card shows
+	// everything without scrolling.
+	side := widget.NewForm(append([]*widget.FormItem{widget.NewFormItem(lang.L("card.pension"),
+		NewParagraph(PensionText(r.PensionOn(k.today())), SizeNameRetireeText, true))}, k.contactRows(r)...)...)
 	if k.visit == nil || k.visit.retiree.ID != r.ID {
 		k.visit = &visit{retiree: r}
 	}
@@ -354,7 +360,7 @@ func (k *Kiosk) ShowRetiree(r certkiosk.Retiree) {
 		focus = blink
 	}
 	k.frame("retiree", container.NewBorder(NewText(lang.L("card.title"), theme.SizeNameSubHeadingText, true),
-		buttons, nil, nil, container.NewVScroll(form)), focus)
+		buttons, nil, nil, container.NewVScroll(container.NewGridWithColumns(2, form, side))), focus)
 	k.escTo(func() { k.visit = nil; k.ShowHome() })
 }
 

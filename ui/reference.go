@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"image"
+
 	"certkiosk"
 	"certkiosk/check"
+	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -15,6 +18,7 @@ import (
 // reference is the photo shown beside the live face during a visit, and
 // staff's answer to 「本人与照片一致」.
 type reference struct {
+	img    image.Image
 	photo  *canvas.Image
 	source string
 	tick   *widget.Check
@@ -31,24 +35,28 @@ func (k *Kiosk) loadReference(id certkiosk.ResidentID) *reference {
 	if img == nil {
 		return nil
 	}
-	ref := &reference{photo: canvas.NewImageFromImage(img), source: p.Source}
-	ref.photo.FillMode = canvas.ImageFillContain
-	ref.photo.ScaleMode = canvas.ImageScaleSmooth
-	ref.photo.SetMinSize(fyne.NewSize(240, 300))
+	ref := &reference{img: img, photo: referenceImage(img, fyne.NewSize(180, 135)), source: p.Source}
 	ref.tick = widget.NewCheck(lang.L("reference.match"), nil)
 	return ref
 }
 
-// withReference puts the reference photo, its source and the tick beside
-// the live preview.
-func (r *reference) withReference(live fyne.CanvasObject) fyne.CanvasObject {
+// panel is the reference photo and its source, for the column beside the
+// live preview (an empty box when there is no photo).
+func (r *reference) panel() fyne.CanvasObject {
 	if r == nil {
-		return live
+		return container.NewVBox()
 	}
-	r.tick.SetChecked(false) // every attempt is judged afresh
-	side := container.NewBorder(NewText(lang.L("reference.title."+r.source), theme.SizeNameText, true),
-		r.tick, nil, nil, r.photo)
-	return container.NewBorder(nil, nil, nil, side, live)
+	return container.NewHBox(NewText(lang.L("reference.title."+r.source), theme.SizeNameText, true), r.photo)
+}
+
+// tickBox is the 「本人与照片一致」 tick for the bar under the check,
+// cleared for every attempt (an empty box when there is no photo).
+func (r *reference) tickBox() fyne.CanvasObject {
+	if r == nil {
+		return container.NewHBox()
+	}
+	r.tick.SetChecked(false)
+	return r.tick
 }
 
 // answer is staff's answer for the record: nil when no photo was shown.
@@ -70,8 +78,16 @@ func (k *Kiosk) askReference(v *visit, save func(match bool)) {
 	yes.Importance = widget.HighImportance
 	no := NewBigButton(lang.L("reference.no"), theme.CancelIcon(), func() { save(false) })
 	k.frame("reference-ask", container.NewBorder(container.NewVBox(title, ask), container.NewHBox(yes, no), nil, nil,
-		v.ref.photo), yes)
+		referenceImage(v.ref.img, fyne.NewSize(240, 300))), yes)
 	k.refAsk = [2]*BigButton{yes, no}
+}
+
+func referenceImage(img image.Image, min fyne.Size) *canvas.Image {
+	c := canvas.NewImageFromImage(img)
+	c.FillMode = canvas.ImageFillContain
+	c.ScaleMode = canvas.ImageScaleSmooth
+	c.SetMinSize(min)
+	return c
 }
 
 // photoMismatch is the manual-review record for a pass whose face staff
@@ -90,4 +106,19 @@ func (k *Kiosk) showReviewDone(why string) {
 	k.frame("review", container.NewBorder(nil, container.NewHBox(done), nil, nil, container.NewVBox(
 		NewParagraph(why, SizeNameRetireeText, false),
 		NewParagraph(lang.L("result.review.done"), SizeNameRetireeText, true))), done)
+}
+
+// ShowLastCertified opens the card of the retiree certified last (a second
+// visit, for screenshots of the reference photo); false when none was.
+func (k *Kiosk) ShowLastCertified() bool {
+	list, err := k.DB.ListCertifications(k.ctx(), store.CertFilter{Verdict: certkiosk.VerdictPass, Limit: 1})
+	if err != nil || len(list) == 0 {
+		return false
+	}
+	r, err := k.DB.FindRetiree(k.ctx(), list[0].RetireeID)
+	if err != nil {
+		return false
+	}
+	k.ShowRetiree(r)
+	return true
 }

@@ -44,6 +44,14 @@ func signIn(k *ui.Kiosk, staff string, pins io.Reader, screen string) error {
 		k.StartCertification(certkiosk.MethodDigits)
 	case "retiree":
 		k.ShowFirstDue()
+	case "contacts":
+		k.ShowFirstDue()
+		k.ShowCardContacts()
+	case "certify-again": // the last retiree certified: their reference photo beside the live face
+		if !k.ShowLastCertified() {
+			return fmt.Errorf("--screen certify-again: no pass on record yet")
+		}
+		k.StartCertification(certkiosk.MethodBlink)
 	default:
 		return fmt.Errorf("unknown screen %q", screen)
 	}
