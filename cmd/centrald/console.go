@@ -47,8 +47,8 @@ func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, lo
 	return mux
 }
 
-// consoleCommand runs console-user and report.
-func consoleCommand(ctx context.Context, st central.Storage, args []string, stdout, stderr io.Writer) error {
+// consoleCommand runs console-user and report (cutoffDay: --cutoff-day).
+func consoleCommand(ctx context.Context, st central.Storage, args []string, cutoffDay int, stdout, stderr io.Writer) error {
 	cst, ok := st.(console.Store)
 	if !ok {
 		return fmt.Errorf("%s: this storage has no console", args[0])
@@ -57,7 +57,7 @@ func consoleCommand(ctx context.Context, st central.Storage, args []string, stdo
 	case "console-user":
 		return cmdConsoleUser(ctx, cst, args[1:], stdout, stderr)
 	case "report":
-		return cmdReport(ctx, cst, args[1:], stdout, stderr)
+		return cmdReport(ctx, cst, args[1:], cutoffDay, stdout, stderr)
 	}
 	return errUsage
 }
@@ -142,7 +142,7 @@ func cliActor() string {
 
 // cmdReport prints a list for the payment system, exactly as the console
 // exports it: centrald report suspensions|resumptions|due --month YYYY-MM --csv.
-func cmdReport(ctx context.Context, st console.Store, args []string, stdout, stderr io.Writer) error {
+func cmdReport(ctx context.Context, st console.Store, args []string, cutoffDay int, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return errUsage
 	}
@@ -151,7 +151,7 @@ func cmdReport(ctx context.Context, st console.Store, args []string, stdout, std
 	fs.SetOutput(stderr)
 	month := fs.String("month", "", "YYYY-MM (default: this month)")
 	asCSV := fs.Bool("csv", false, "CSV (UTF-8 with BOM) on stdout")
-	cutoff := fs.Int("cutoff-day", certkiosk.DefaultBackpayCutoffDay, "back pay one month later when certified after this day")
+	cutoff := fs.Int("cutoff-day", cutoffDay, "back pay one month later when certified after this day (default: centrald --cutoff-day)")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
 		return errUsage
 	}

@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	defer st.Close()
 	switch rest[0] {
 	case "console-user", "report":
-		return consoleCommand(ctx, st, rest, stdout, stderr)
+		return consoleCommand(ctx, st, rest, o.cutoffDay, stdout, stderr)
 	case "terminal":
 		return cmdTerminal(ctx, st, rest[1:], stdout, stderr)
 	case "stats":
