@@ -422,7 +422,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusBadRequest, "月份格式应为 年-月，例如 2026-12", nil)
 		return
 	}
-	if err := s.refresh(r.Context()); err != nil {
+	if err := s.refreshAll(r.Context()); err != nil {
 		s.internal(w, r, err)
 		return
 	}

@@ -175,8 +175,31 @@ func (s *Server) audit(ctx context.Context, user, action, subject, detail string
 	return err
 }
 
-// refresh folds what arrived since the last page into the pension state.
+// RefreshBudget is how long a page waits for what arrived since the last
+// refresh to be folded into the pension state; a larger backlog (a new
+// roster of a million people) is left to the background refresh (Run).
+const RefreshBudget = 150 * time.Millisecond
+
+// refresh folds what arrived since the last page into the pension state,
+// within RefreshBudget; while the background refresh runs, a page shows
+// what is folded in so far.
 func (s *Server) refresh(ctx context.Context) error {
+	if !s.refreshMu.TryLock() {
+		return nil
+	}
+	defer s.refreshMu.Unlock()
+	rctx, cancel := context.WithTimeout(ctx, RefreshBudget)
+	defer cancel()
+	_, err := s.Store.RefreshPension(rctx)
+	if err != nil && rctx.Err() != nil && ctx.Err() == nil {
+		return nil // budget spent; each step is its own transaction, so nothing is half done
+	}
+	return err
+}
+
+// refreshAll folds in everything before a list for the payment system is
+// exported: an export must not miss a record the central holds.
+func (s *Server) refreshAll(ctx context.Context) error {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
 	_, err := s.Store.RefreshPension(ctx)
@@ -193,7 +216,7 @@ func (s *Server) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.refresh(ctx); err != nil && ctx.Err() == nil {
+			if err := s.refreshAll(ctx); err != nil && ctx.Err() == nil {
 				s.Log.Printf("console refresh: %v", err)
 			}
 			s.sessions.sweep(s.Now(), s.IdleTimeout)
