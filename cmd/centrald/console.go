@@ -171,7 +171,7 @@ func cmdReport(ctx context.Context, st console.Store, args []string, cutoffDay i
 		return certkiosk.Errorf(certkiosk.EINVALID, "名单只有 suspensions、resumptions、due 三种", "report: %v", err)
 	}
 	if err := st.ConsoleAudit(ctx, console.AuditEntry{At: time.Now(), User: cliActor(), Action: "export",
-		Subject: name + ".csv", Detail: fmt.Sprintf("month %s, %d rows (command line)", m, len(t.Rows))}); err != nil {
+		Subject: name + ".csv", Detail: fmt.Sprintf("%s，%d 人（命令行）", m, len(t.Rows))}); err != nil {
 		return err
 	}
 	if *asCSV {

@@ -184,7 +184,7 @@ func TestReviewDecisionAuditAndRoster(t *testing.T) {
 	if resp, _ = c.post("/console/review/"+f, url.Values{"decision": {"reject"}, "reason": {"x"}, "csrf": {tok}}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("second decision: %d", resp.StatusCode)
 	}
-	if got := e.auditRows("decide"); len(got) != 1 || got[0].Subject != f || !strings.HasPrefix(got[0].Detail, "approve") {
+	if got := e.auditRows("decide"); len(got) != 1 || got[0].Subject != f || !strings.HasPrefix(got[0].Detail, "通过") {
 		t.Errorf("decide audit: %+v", got)
 	}
 	// The approval reaches terminals with the next roster download.

@@ -217,7 +217,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r.Context(), user, "decide", v.RecordID, decision+": "+reason)
+	word := map[string]string{Approve: "通过", Reject: "驳回"}[decision]
+	s.audit(r.Context(), user, "decide", v.RecordID, word+"："+reason)
 	http.Redirect(w, r, "/console/review?done="+v.RecordID, http.StatusSeeOther)
 }
 
@@ -431,7 +432,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if err := s.audit(r.Context(), sessionOf(r).user.ID, "export", file, fmt.Sprintf("month %s, %d rows", m, len(t.Rows))); err != nil {
+	if err := s.audit(r.Context(), sessionOf(r).user.ID, "export", file, fmt.Sprintf("%s，%d 人", m, len(t.Rows))); err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -487,7 +488,7 @@ func (s *Server) addTerminal(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r.Context(), sessionOf(r).user.ID, "terminal_token", id, "new terminal")
+	s.audit(r.Context(), sessionOf(r).user.ID, "terminal_token", id, "新终端")
 	s.showTerminals(w, r, http.StatusOK, map[string]any{"Token": token, "TokenFor": id, "TTL": "24 小时"})
 }
 

@@ -414,7 +414,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	u, hash, err := s.Store.ConsoleUser(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		CheckPIN(pin, s.dummyHash)
-		s.audit(ctx, id, "login_failed", id, "unknown account")
+		s.audit(ctx, id, "login_failed", id, "账号不存在")
 		s.showLogin(w, r, http.StatusUnauthorized, wrong)
 		return
 	}
@@ -424,7 +424,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.Now()
 	if now.Before(u.LockedUntil) {
-		s.audit(ctx, id, "login_failed", id, "locked")
+		s.audit(ctx, id, "login_failed", id, "账号已锁定")
 		mins := int(u.LockedUntil.Sub(now).Minutes()) + 1
 		s.showLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("密码错误次数过多，账号已锁定，请 %d 分钟后再试", mins))
 		return
@@ -445,7 +445,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.internal(w, r, err)
 			return
 		}
-		s.audit(ctx, id, "login_failed", id, "wrong PIN")
+		s.audit(ctx, id, "login_failed", id, "密码错误")
 		s.showLogin(w, r, http.StatusUnauthorized, msg)
 		return
 	}
