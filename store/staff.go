@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,9 +43,21 @@ func hashPIN(pin string, p KDFParams) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("hash PIN: %w", err)
 	}
-	key := argon2.IDKey([]byte(pin), salt, p.Time, p.Memory, p.Threads, 32)
+	key := idKey([]byte(pin), salt, p, 32)
 	b64 := base64.RawStdEncoding.EncodeToString
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads, b64(salt), b64(key)), nil
+}
+
+// idKey is argon2id. Its work area (64 MiB by default) is garbage once it
+// returns; a large one is handed back to the system at once, or the kiosk
+// would keep it resident after every sign-in until the runtime's
+// scavenger slowly returns it.
+func idKey(pin, salt []byte, p KDFParams, n uint32) []byte {
+	key := argon2.IDKey(pin, salt, p.Time, p.Memory, p.Threads, n)
+	if p.Memory >= 16*1024 { // tests use tiny costs: no forced collection
+		debug.FreeOSMemory()
+	}
+	return key
 }
 
 // checkPIN compares pin with a PHC-format argon2id hash in constant time.
@@ -66,7 +79,7 @@ func checkPIN(pin, encoded string) (bool, error) {
 	if err1 != nil || err2 != nil {
 		return false, errors.New("bad PIN hash encoding")
 	}
-	got := argon2.IDKey([]byte(pin), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := idKey([]byte(pin), salt, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
