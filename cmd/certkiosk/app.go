@@ -102,12 +102,6 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 	if cfg.Demo {
 		demoClip = func() (string, error) { return fixture.EnsureDemoClip(filepath.Join(cfg.DataDir, "demo")) }
 	}
-	model := face.Preload("") // ≈ 0.4 s, in the background while the window opens
-	go func() {
-		if err := <-model; err != nil {
-			log.Printf("liveness: %v", err) // a check then says so when it starts
-		}
-	}()
 	src, info, err := camera.Choose(device, cfg.Video, demoClip)
 	if err != nil {
 		log.Printf("camera: %v", err) // the device screen says so in Chinese
@@ -151,7 +145,7 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 	}}
 	opt := ui.Options{Demo: cfg.Demo, Version: certkiosk.Version, Device: func() fyne.CanvasObject { return ka.shell.Content },
 		Preview: ka.shell.Preview, Speaker: speaker, ReceiptDir: filepath.Join(cfg.DataDir, "receipts"), Print: printPDF,
-		FrameSource: frameSource(cfg.Video, info)}
+		FrameSource: frameSource(cfg.Video, info), OnSignIn: preloadModel}
 	if src != nil {
 		opt.Checker = ka.checker
 	}
@@ -173,6 +167,18 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 		}
 	}
 	return ka, nil
+}
+
+// preloadModel starts loading the landmark model (≈ 100 MB, ≈ 0.4 s) in the
+// background when staff sign in, so the sign-in screen stays small and the
+// model is ready by the time a retiree is found (issue 16). Later calls
+// find it loaded.
+func preloadModel() {
+	go func() {
+		if _, err := face.LoadLandmarker(""); err != nil {
+			log.Printf("liveness: %v", err) // a check then says so when it starts
+		}
+	}()
 }
 
 // syncProgress shows the worker's progress on the sync screen.
