@@ -16,7 +16,7 @@ FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken 
 	./store:FuzzParseRoster \
 	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders
 
-.PHONY: all deps build run test package bench fuzz fuzz-seeds golden screenshots font voices clean
+.PHONY: all deps build run test package bench perf fuzz fuzz-seeds golden screenshots font voices clean
 
 all: build
 
@@ -75,6 +75,11 @@ bench: deps
 # deliberate change of a screen; review the diff and commit it.
 golden:
 	$(GO) test -count=1 -run '^TestScreensMatchGoldens$$' ./ui -update-golden
+
+# The kiosk's time to the sign-in window and resident memory at sign-in,
+# during a check and after PERF_CHECKS (20) checks, under Xvfb in demo mode.
+perf: build
+	scripts/perf.sh $(BIN)/certkiosk
 
 # PNGs of the screens, rendered under Xvfb in demo mode.
 screenshots: build

@@ -39,8 +39,15 @@ func main() {
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ka, err := newApp(ctx, app.NewWithID("cn.certkiosk.kiosk"), c)
+	checks, measure, err := perfChecks()
+	var ka *kioskApp
 	if err == nil {
+		ka, err = newApp(ctx, app.NewWithID("cn.certkiosk.kiosk"), c)
+	}
+	if err == nil {
+		if measure { // scripts/perf.sh
+			go ka.measure(ctx, checks)
+		}
 		err = ka.run(ctx)
 	}
 	if err != nil {

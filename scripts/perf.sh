@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# perf.sh — the kiosk's performance figures (issue 16), in demo mode under
+# Xvfb with a throw-away data directory:
+#   - time from start to the sign-in window (first start, then warm starts:
+#     the window counts once X reports it viewable, polled every 10 ms);
+#   - resident memory at the sign-in screen, during a check and after
+#     PERF_CHECKS blink checks on the demo clip, one after another.
+# The checks are run by the kiosk itself (CERTKIOSK_PERF_CHECKS, a
+# measurement-only switch refused outside demo mode; cmd/certkiosk/perf.go).
+#
+#   scripts/perf.sh [path/to/certkiosk]     PERF_CHECKS=20 PERF_STARTS=5
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-build/certkiosk}
+checks=${PERF_CHECKS:-20}
+starts=${PERF_STARTS:-5}
+display=:${PERF_DISPLAY:-96}
+title=养老金领取资格认证 # app.title in zh_Hans.json
+data=$(mktemp -d)
+log=$(mktemp)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$data" "$log"
+}
+trap cleanup EXIT
+
+for tool in Xvfb xwininfo; do
+  command -v "$tool" >/dev/null || { echo "perf.sh: $tool is missing (apt-get install xvfb x11-utils)" >&2; exit 1; }
+done
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+  [ -S "/tmp/.X11-unix/X${display#:}" ] && break
+  sleep 0.1
+done
+
+kiosk() { # args… ; starts the kiosk in the background, its pid in $kpid
+  DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 \
+    "$bin" --demo --data "$data" --camera -1 "$@" >"$log" 2>&1 &
+  kpid=$!
+}
+
+# window_time [linger]: seconds from the kiosk's start until its window is
+# viewable; the kiosk is stopped linger seconds later (the first start lets
+# its background work — database, demo clip — finish).
+window_time() {
+  local t0 t1 linger=${1:-0}
+  t0=$(date +%s.%N)
+  kiosk
+  for _ in $(seq 3000); do
+    if xwininfo -display "$display" -name "$title" 2>/dev/null | grep -q 'IsViewable'; then
+      t1=$(date +%s.%N)
+      sleep "$linger"
+      kill "$kpid"; wait "$kpid" 2>/dev/null || true
+      echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}'
+      return
+    fi
+    if ! kill -0 "$kpid" 2>/dev/null; then
+      echo "perf.sh: the kiosk exited before showing its window; its log:" >&2; cat "$log" >&2; exit 1
+    fi
+    sleep 0.01
+  done
+  echo "perf.sh: no window after 30 s" >&2; kill "$kpid"; exit 1
+}
+
+first=$(window_time 15)
+warm=()
+for _ in $(seq "$starts"); do
+  warm+=("$(window_time)")
+  sleep 1
+done
+median=$(printf '%s\n' "${warm[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "time to window: first start ${first} s; warm starts ${warm[*]} s (median ${median} s)"
+
+CERTKIOSK_PERF_CHECKS=$checks kiosk
+if ! wait "$kpid"; then
+  echo "perf.sh: the measuring kiosk failed; its log:" >&2; cat "$log" >&2; exit 1
+fi
+grep '^perf: ' "$log" | sed 's/^perf: /  /'
+if grep -q '^perf: error' "$log" || ! grep -q '^perf: done' "$log"; then
+  echo "perf.sh: the measurement did not finish; the kiosk's log:" >&2; cat "$log" >&2; exit 1
+fi
+awk -v starts="$median" -v n="$checks" '
+  function field(name,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } }
+  /^perf: signin/ { signin = field("rss_mb") }
+  /^perf: check/  { d = field("peak_rss_mb"); if (d > during) during = d; if ($3 == "1") first = field("rss_mb") }
+  /^perf: done/   { after = field("rss_mb") }
+  END {
+    printf "summary: warm start to window %.2f s | RSS at sign-in %.0f MB | during a check (peak) %.0f MB | after check 1 %.0f MB | after %d checks %.0f MB\n",
+      starts, signin, during, first, n, after
+  }' "$log"
