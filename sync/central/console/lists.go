@@ -70,48 +70,16 @@ func BuildList(ctx context.Context, st Store, name string, m certkiosk.Month, to
 // BuildListHead is BuildList keeping only the first limit rows (all when
 // limit ≤ 0); Total still counts them all.
 func BuildListHead(ctx context.Context, st Store, name string, m certkiosk.Month, today certkiosk.Date, cutoffDay, limit int) (*Table, error) {
-	t := &Table{Name: name}
-	switch name {
-	case ListSuspensions:
-		rows, err := st.Suspensions(ctx, m, limit)
-		if err != nil {
-			return nil, err
-		}
-		t.Title = m.Chinese() + "暂停发放名单"
-		t.Note = "本月处于暂停发放状态的人员：应认证日期已过而未认证，从应认证日期之后的第一个月起暂停发放。"
-		t.Header = []string{"身份证号", "姓名", "暂停发放起始月份", "上次认证日期", "应认证日期", "已认证日期（如有）", "联系电话"}
-		for _, r := range rows {
-			t.Rows = append(t.Rows, []string{r.ID, r.Name, r.Since.String(), r.Last.String(), r.Due.String(), r.Certified.String(), r.Phone})
-		}
-	case ListResumptions:
-		rows, err := st.Resumptions(ctx, m, limit)
-		if err != nil {
-			return nil, err
-		}
-		t.Title = m.Chinese() + "恢复发放名单"
-		t.Note = fmt.Sprintf("暂停发放后已认证、本月恢复发放的人员；停发的月份补发，认证日在 %d 日以后的，补发再推迟一个月。", cutoffOr(cutoffDay))
-		t.Header = []string{"身份证号", "姓名", "暂停发放起始月份", "认证日期", "恢复发放月份", "补发月数", "补发月份", "联系电话"}
-		for _, r := range rows {
-			e := Episode{Since: r.Since, Until: certkiosk.MonthOf(r.Certified), Resume: r.Resume, Last: r.Last, Certified: r.Certified}
-			n, bm := e.Backpay(cutoffDay)
-			t.Rows = append(t.Rows, []string{r.ID, r.Name, r.Since.String(), r.Certified.String(), r.Resume.String(),
-				strconv.Itoa(n), bm.String(), r.Phone})
-		}
-	case ListDue:
-		from, to := DueRange(m, today)
-		rows, err := st.Due(ctx, from, to, limit)
-		if err != nil {
-			return nil, err
-		}
-		t.Title = fmt.Sprintf("即将到期名单（应认证日期 %s 至 %s）", from, to)
-		t.Note = "请提醒这些人员按时认证；登记了亲情联系人的，也可联系亲属。"
-		t.Header = []string{"身份证号", "姓名", "应认证日期", "剩余天数", "联系电话", "住址", "亲情联系人", "关系", "亲情联系人手机"}
-		for _, r := range rows {
-			t.Rows = append(t.Rows, []string{r.ID, r.Name, r.Due.String(), strconv.Itoa(today.DaysUntil(r.Due)), r.Phone, r.Address,
-				r.Relative.Name, r.Relative.Relation, r.Relative.Mobile})
-		}
-	default:
-		return nil, fmt.Errorf("unknown list %q", name)
+	t, err := NewTable(name, m, today, cutoffDay)
+	if err != nil {
+		return nil, err
+	}
+	err = EachRow(ctx, st, name, m, today, cutoffDay, limit, func(r []string) error {
+		t.Rows = append(t.Rows, append([]string(nil), r...))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	t.Total = len(t.Rows)
 	if limit > 0 && t.Total == limit {
@@ -124,6 +92,96 @@ func BuildListHead(ctx context.Context, st Store, name string, m certkiosk.Month
 	}
 	return t, nil
 }
+
+// NewTable is list name for month m without its rows: title, note and
+// the Chinese column headers, the identity number first.
+func NewTable(name string, m certkiosk.Month, today certkiosk.Date, cutoffDay int) (*Table, error) {
+	t := &Table{Name: name}
+	switch name {
+	case ListSuspensions:
+		t.Title = m.Chinese() + "暂停发放名单"
+		t.Note = "本月处于暂停发放状态的人员：应认证日期已过而未认证，从应认证日期之后的第一个月起暂停发放。"
+		t.Header = []string{"身份证号", "姓名", "暂停发放起始月份", "上次认证日期", "应认证日期", "已认证日期（如有）", "联系电话"}
+	case ListResumptions:
+		t.Title = m.Chinese() + "恢复发放名单"
+		t.Note = fmt.Sprintf("暂停发放后已认证、本月恢复发放的人员；停发的月份补发，认证日在 %d 日以后的，补发再推迟一个月。", cutoffOr(cutoffDay))
+		t.Header = []string{"身份证号", "姓名", "暂停发放起始月份", "认证日期", "恢复发放月份", "补发月数", "补发月份", "联系电话"}
+	case ListDue:
+		from, to := DueRange(m, today)
+		t.Title = fmt.Sprintf("即将到期名单（应认证日期 %s 至 %s）", from, to)
+		t.Note = "请提醒这些人员按时认证；登记了亲情联系人的，也可联系亲属。"
+		t.Header = []string{"身份证号", "姓名", "应认证日期", "剩余天数", "联系电话", "住址", "亲情联系人", "关系", "亲情联系人手机"}
+	default:
+		return nil, fmt.Errorf("unknown list %q", name)
+	}
+	return t, nil
+}
+
+// EachRow streams list name for month m, row by row in the list's order,
+// as text in NewTable's columns: a list of 80,000 people is never held
+// whole. emit must not keep the slice it is given.
+func EachRow(ctx context.Context, st Store, name string, m certkiosk.Month, today certkiosk.Date, cutoffDay, limit int,
+	emit func([]string) error) error {
+	var row []string
+	switch name {
+	case ListSuspensions:
+		row = make([]string, 7)
+		return st.Suspensions(ctx, m, limit, func(r *Row) error {
+			row[0], row[1], row[2], row[3], row[4], row[5], row[6] = r.ID, r.Name, monthText(r.Since), dayText(r.Last),
+				dayText(r.Due), dayText(r.Certified), r.Phone
+			return emit(row)
+		})
+	case ListResumptions:
+		row = make([]string, 8)
+		return st.Resumptions(ctx, m, limit, func(r *Row) error {
+			e := Episode{Since: r.Since, Until: certkiosk.MonthOf(r.Certified), Resume: r.Resume, Last: r.Last, Certified: r.Certified}
+			n, bm := e.Backpay(cutoffDay)
+			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = r.ID, r.Name, monthText(r.Since),
+				dayText(r.Certified), monthText(r.Resume), strconv.Itoa(n), monthText(bm), r.Phone
+			return emit(row)
+		})
+	case ListDue:
+		from, to := DueRange(m, today)
+		row = make([]string, 9)
+		return st.Due(ctx, from, to, limit, func(r *Row) error {
+			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8] = r.ID, r.Name, dayText(r.Due),
+				strconv.Itoa(today.DaysUntil(r.Due)), r.Phone, r.Address, r.Relative.Name, r.Relative.Relation, r.Relative.Mobile
+			return emit(row)
+		})
+	}
+	return fmt.Errorf("unknown list %q", name)
+}
+
+// dayText and monthText are Date.String and Month.String without fmt:
+// a long list formats hundreds of thousands of them.
+func dayText(d certkiosk.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	var b [10]byte
+	put4(b[0:4], d.Year)
+	b[4] = '-'
+	put2(b[5:7], int(d.Month))
+	b[7] = '-'
+	put2(b[8:10], d.Day)
+	return string(b[:])
+}
+
+func monthText(m certkiosk.Month) string {
+	if m.IsZero() {
+		return ""
+	}
+	var b [7]byte
+	put4(b[0:4], m.Year)
+	b[4] = '-'
+	put2(b[5:7], int(m.Month))
+	return string(b[:])
+}
+
+func put4(b []byte, n int) {
+	b[0], b[1], b[2], b[3] = byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10)
+}
+func put2(b []byte, n int) { b[0], b[1] = byte('0'+n/10%10), byte('0'+n%10) }
 
 func cutoffOr(d int) int {
 	if d <= 0 {
@@ -165,26 +223,54 @@ func cell(s string) string {
 // WriteCSV writes the table as UTF-8 CSV with a byte-order mark, which
 // Excel and WPS need to read Chinese text as UTF-8.
 func (t *Table) WriteCSV(w io.Writer) error {
-	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+	cw, err := NewCSV(w, t.Header)
+	if err != nil {
 		return fmt.Errorf("write %s.csv: %w", t.Name, err)
 	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	if err := cw.Write(t.Header); err != nil {
-		return fmt.Errorf("write %s.csv: %w", t.Name, err)
-	}
-	row := make([]string, len(t.Header))
 	for _, r := range t.Rows {
-		for i := range r {
-			row[i] = cell(r[i])
-		}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(r); err != nil {
 			return fmt.Errorf("write %s.csv: %w", t.Name, err)
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := cw.Close(); err != nil {
 		return fmt.Errorf("write %s.csv: %w", t.Name, err)
 	}
 	return nil
+}
+
+// RowWriter writes a list row by row (CSV or XLSX).
+type RowWriter interface {
+	Write(row []string) error
+	Close() error
+}
+
+type csvWriter struct {
+	cw  *csv.Writer
+	row []string
+}
+
+// NewCSV starts a CSV list: the byte-order mark, then the header. Cells a
+// spreadsheet would run as formulas are defused (cell).
+func NewCSV(w io.Writer, header []string) (RowWriter, error) {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return nil, err
+	}
+	c := &csvWriter{cw: csv.NewWriter(w), row: make([]string, len(header))}
+	c.cw.UseCRLF = true
+	if err := c.cw.Write(header); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *csvWriter) Write(r []string) error {
+	for i := range r {
+		c.row[i] = cell(r[i])
+	}
+	return c.cw.Write(c.row[:len(r)])
+}
+
+func (c *csvWriter) Close() error {
+	c.cw.Flush()
+	return c.cw.Error()
 }

@@ -242,10 +242,11 @@ type Store interface {
 	FindRetirees(ctx context.Context, query string, limit int) ([]Retiree, error)
 	Episodes(ctx context.Context, retireeID string) ([]Episode, error)
 
-	// The lists, whole (limit 0) or their first limit rows.
-	Suspensions(ctx context.Context, m certkiosk.Month, limit int) ([]Row, error)
-	Resumptions(ctx context.Context, m certkiosk.Month, limit int) ([]Row, error)
-	Due(ctx context.Context, from, to certkiosk.Date, limit int) ([]Row, error)
+	// The lists, whole (limit 0) or their first limit rows, one row at a
+	// time to fn (which must not keep the *Row).
+	Suspensions(ctx context.Context, m certkiosk.Month, limit int, fn func(*Row) error) error
+	Resumptions(ctx context.Context, m certkiosk.Month, limit int, fn func(*Row) error) error
+	Due(ctx context.Context, from, to certkiosk.Date, limit int, fn func(*Row) error) error
 	// ListCounts tells how many rows each list has.
 	ListCounts(ctx context.Context, m certkiosk.Month, from, to certkiosk.Date) (suspensions, resumptions, due int, err error)
 

@@ -374,25 +374,28 @@ func (s *Store) Episodes(ctx context.Context, retireeID string) ([]console.Episo
 	return out, rows.Err()
 }
 
-// listRows runs a list's query and reads each row with scan. Lists are
-// long (80,000 rows at a million retirees), so each query selects only the
-// columns its list prints, with the phone and address a counter checked
-// (retiree_contact) already preferred over the roster's in SQL.
-func (s *Store) listRows(ctx context.Context, q string, args []any, scan func(*sql.Rows, *console.Row) error) ([]console.Row, error) {
+// listRows runs a list's query and reads each row with scan into one
+// reused Row handed to fn. Lists are long (80,000 rows at a million
+// retirees), so each query selects only the columns its list prints, with
+// the phone and address a counter checked (retiree_contact) preferred over
+// the roster's in SQL, and rows are streamed, never held together.
+func (s *Store) listRows(ctx context.Context, q string, args []any, scan func(*sql.Rows, *console.Row) error, fn func(*console.Row) error) error {
 	rows, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []console.Row
+	var r console.Row
 	for rows.Next() {
-		var r console.Row
+		r = console.Row{}
 		if err := scan(rows, &r); err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, r)
+		if err := fn(&r); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // limitClause orders a list and, for limit > 0, cuts it.
@@ -426,10 +429,10 @@ const (
 // suspended in m — still lapsed (their latest certification's suspension
 // month is m or earlier), or lapsed then and certified in m or later (a
 // suspension episode covering m). By identity number.
-func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month, limit int) ([]console.Row, error) {
+func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month, limit int, fn func(*console.Row) error) error {
 	mi := monthInt(m)
 	tail, more := limitClause("1", limit)
-	out, err := s.listRows(ctx, suspensionsSQL+tail, append([]any{mi, mi, mi}, more...), func(rows *sql.Rows, r *console.Row) error {
+	err := s.listRows(ctx, suspensionsSQL+tail, append([]any{mi, mi, mi}, more...), func(rows *sql.Rows, r *console.Row) error {
 		var last, since, cert int
 		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &last, &since, &cert); err != nil {
 			return err
@@ -437,18 +440,18 @@ func (s *Store) Suspensions(ctx context.Context, m certkiosk.Month, limit int) (
 		r.Last, r.Since, r.Certified = intDay(last), intMonth(since), intDay(cert)
 		r.Due = certkiosk.DueDate(r.Last)
 		return nil
-	})
+	}, fn)
 	if err != nil {
-		return nil, fmt.Errorf("suspensions %s: %w", m, err)
+		return fmt.Errorf("suspensions %s: %w", m, err)
 	}
-	return out, nil
+	return nil
 }
 
 // Resumptions implements console.Store: suspensions that end so payment
 // resumes in m. By identity number.
-func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month, limit int) ([]console.Row, error) {
+func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month, limit int, fn func(*console.Row) error) error {
 	tail, more := limitClause("1", limit)
-	out, err := s.listRows(ctx, resumptionsSQL+tail, append([]any{monthInt(m)}, more...), func(rows *sql.Rows, r *console.Row) error {
+	err := s.listRows(ctx, resumptionsSQL+tail, append([]any{monthInt(m)}, more...), func(rows *sql.Rows, r *console.Row) error {
 		var last, since, cert, resume int
 		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &last, &since, &cert, &resume); err != nil {
 			return err
@@ -456,18 +459,18 @@ func (s *Store) Resumptions(ctx context.Context, m certkiosk.Month, limit int) (
 		r.Last, r.Since, r.Certified, r.Resume = intDay(last), intMonth(since), intDay(cert), intMonth(resume)
 		r.Due = certkiosk.DueDate(r.Last)
 		return nil
-	})
+	}, fn)
 	if err != nil {
-		return nil, fmt.Errorf("resumptions %s: %w", m, err)
+		return fmt.Errorf("resumptions %s: %w", m, err)
 	}
-	return out, nil
+	return nil
 }
 
 // Due implements console.Store: retirees whose due date is from…to, the
 // soonest first.
-func (s *Store) Due(ctx context.Context, from, to certkiosk.Date, limit int) ([]console.Row, error) {
+func (s *Store) Due(ctx context.Context, from, to certkiosk.Date, limit int, fn func(*console.Row) error) error {
 	tail, more := limitClause("5, 1", limit)
-	out, err := s.listRows(ctx, dueSQL+tail, append([]any{dayInt(from), dayInt(to)}, more...), func(rows *sql.Rows, r *console.Row) error {
+	err := s.listRows(ctx, dueSQL+tail, append([]any{dayInt(from), dayInt(to)}, more...), func(rows *sql.Rows, r *console.Row) error {
 		var due int
 		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &r.Address, &due, &r.Relative.Name, &r.Relative.Relation,
 			&r.Relative.Mobile); err != nil {
@@ -475,11 +478,11 @@ func (s *Store) Due(ctx context.Context, from, to certkiosk.Date, limit int) ([]
 		}
 		r.Due, r.Relative.Consent = intDay(due), r.Relative.Mobile != ""
 		return nil
-	})
+	}, fn)
 	if err != nil {
-		return nil, fmt.Errorf("due %s…%s: %w", from, to, err)
+		return fmt.Errorf("due %s…%s: %w", from, to, err)
 	}
-	return out, nil
+	return nil
 }
 
 // ListCounts implements console.Store: how many rows each list has.
