@@ -92,17 +92,17 @@ func (c *Checker) Start(method certkiosk.Method) (string, <-chan check.Update, f
 		} else {
 			mic = newMicFeed(src)
 			cfg.Speech = mic.av
-			// The kiosk reads the prompt and the digits aloud first; the
-			// person answers after it, so the time starts then.
-			if cfg.TimeLimit > 0 {
-				cfg.TimeLimit += voiceLength(challengeVoice(method, code))
-			}
 		}
 	}
 	cfg, err := liveness.Live(cfg)
 	if err != nil {
 		mic.stop()
 		return "", nil, nil, fmt.Errorf("start check: %w", err)
+	}
+	if mic != nil {
+		// The kiosk reads the prompt and the digits aloud first; the
+		// person answers after it, so their time starts then.
+		cfg.TimeLimit += voiceLength(challengeVoice(method, code))
 	}
 	j, err := face.NewJudge(c.Pipeline, cfg, true)
 	if err != nil {

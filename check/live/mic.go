@@ -105,9 +105,10 @@ func (m *micFeed) stop() {
 }
 
 // voiceLength is how long the voice prompts keys take to say, from their
-// WAV files (assets/voice); a missing one counts a second.
+// WAV files (assets/voice) and the speaker's 0.1 s pause after each (ui's
+// Sequence); a missing one counts a second.
 func voiceLength(keys []string) time.Duration {
-	var d time.Duration
+	d := time.Duration(len(keys)) * 100 * time.Millisecond
 	for _, k := range keys {
 		b, err := assets.Voices.ReadFile("voice/" + k + ".wav")
 		if err != nil {

@@ -110,3 +110,15 @@ func TestCheckerWithoutMicrophone(t *testing.T) {
 		t.Fatal("a check started with a failed microphone")
 	}
 }
+
+// The kiosk's own voice is measured from the prompts it plays, pauses
+// included: the read-digits prompt and four digits take seconds.
+func TestVoiceLength(t *testing.T) {
+	d := voiceLength(challengeVoice(certkiosk.MethodDigits, "4821"))
+	if d < 3*time.Second || d > 10*time.Second {
+		t.Fatalf("the digits prompt takes %v", d)
+	}
+	if voiceLength([]string{"no_such_prompt"}) != 1100*time.Millisecond {
+		t.Fatal("a missing prompt is not counted as a second")
+	}
+}
