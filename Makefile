@@ -12,9 +12,9 @@ MATPROFILE_PKGS := ./camera/... ./check/... ./liveness/face/... ./liveness/fixtu
 # Fuzz targets, package:target; `make fuzz` runs each for FUZZTIME,
 # `make test` (go test) runs their checked-in seeds in testdata/fuzz.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken \
+FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken .:FuzzParsePhone .:FuzzCleanRelative \
 	./store:FuzzParseRoster \
-	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders
+	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders ./sync:FuzzContactsRequest
 
 .PHONY: all deps build run test package bench perf fuzz fuzz-seeds golden screenshots font voices clean
 

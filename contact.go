@@ -9,7 +9,7 @@ import (
 // social-insurance office can call: an 11-digit mobile (1[3-9]…), or a
 // landline with its area code (010-12345678, 0571-1234567), optionally with
 // an extension. They are stored in one canonical form: a mobile as 11
-// digits, a landline as AREA-NUMBER[-EXT].
+// digits, a landline as AREA-NUMBER[转EXT].
 
 // PhoneKind says what a phone number is.
 type PhoneKind string
@@ -79,7 +79,7 @@ func ParsePhone(s string) (string, PhoneKind, error) {
 	}
 	out := d[:area] + "-" + local
 	if ext != "" {
-		out += "-" + ext
+		out += "转" + ext
 	}
 	return out, PhoneLandline, nil
 }
@@ -118,8 +118,9 @@ func MaskPhone(p string) string {
 		case PhoneMobile:
 			return c[:3] + "****" + c[7:]
 		case PhoneLandline:
-			parts := strings.SplitN(c, "-", 3)
-			return parts[0] + "-" + strings.Repeat("*", len(parts[1])-4) + parts[1][len(parts[1])-4:]
+			c, _, _ = strings.Cut(c, "转")
+			area, local, _ := strings.Cut(c, "-")
+			return area + "-" + strings.Repeat("*", len(local)-4) + local[len(local)-4:]
 		}
 	}
 	r := []rune(p)

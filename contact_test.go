@@ -13,7 +13,7 @@ func TestParsePhone(t *testing.T) {
 		{"008619912345678", "19912345678", PhoneMobile},
 		{"010-62345678", "010-62345678", PhoneLandline},
 		{"(0571)8234567", "0571-8234567", PhoneLandline},
-		{"021 6123 4567 转 801", "021-61234567-801", PhoneLandline},
+		{"021 6123 4567 转 801", "021-61234567转801", PhoneLandline},
 		{"0755-23456789", "0755-23456789", PhoneLandline},
 	}
 	for _, g := range good {

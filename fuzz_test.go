@@ -95,4 +95,6 @@ func TestFuzzSeedsCheckedIn(t *testing.T) {
 	fuzzseed.Write(t, "FuzzParseResidentID", idSeeds...)
 	fuzzseed.Write(t, "FuzzParseReceiptCode", receiptSeeds...)
 	fuzzseed.Write(t, "FuzzReceiptToken", tokenSeeds()...)
+	fuzzseed.Write(t, "FuzzParsePhone", phoneSeeds...)
+	fuzzseed.Write(t, "FuzzCleanRelative", relativeSeeds...)
 }

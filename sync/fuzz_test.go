@@ -219,5 +219,6 @@ func TestFuzzSeedsCheckedIn(t *testing.T) {
 	}
 	fuzzseed.Write(t, "FuzzBundleBody", bodies...)
 	fuzzseed.Write(t, "FuzzRosterUpdate", rosterSeeds()...)
+	fuzzseed.Write(t, "FuzzContactsRequest", contactSeeds()...)
 	fuzzseed.Write(t, "FuzzSignedHeaders", headerSeeds()...)
 }
