@@ -129,6 +129,14 @@ func (s *Shell) SetCameraError(message string) {
 	fyne.Do(func() { s.camera.SetText(text) })
 }
 
+// SetCameraPreparing says the camera source is still being prepared (the
+// demo clip, rendered in the background on a first start);
+// SetCameraError("") shows the normal camera line again. Call it from any
+// goroutine but the UI's own.
+func (s *Shell) SetCameraPreparing() {
+	fyne.Do(func() { s.camera.SetText(lang.L("shell.camera.preparing")) })
+}
+
 // SetSyncStatus shows the outbox: pending count, or all uploaded at a
 // time, or why uploading fails now. Call it from any goroutine but the UI's.
 func (s *Shell) SetSyncStatus(pending int, done time.Time, failure string) {

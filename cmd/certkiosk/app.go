@@ -51,6 +51,7 @@ type kioskApp struct {
 	kiosk    *ui.Kiosk
 	customer *ui.CustomerView
 	worker   *ksync.Worker // nil when not enrolled, or in demo mode
+	clip     *clipRender   // the demo clip rendering on a first start (src is nil until it is done)
 }
 
 // newApp opens the data directory and the camera and builds the screens.
@@ -99,10 +100,15 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 		device, _ = db.IntSetting(ctx, store.SetCameraIndex, device)
 	}
 	var demoClip func() (string, error)
+	clipDir := filepath.Join(cfg.DataDir, "demo")
 	if cfg.Demo {
-		demoClip = func() (string, error) { return fixture.EnsureDemoClip(filepath.Join(cfg.DataDir, "demo")) }
+		demoClip = func() (string, error) { return demoClipNow(clipDir) }
 	}
 	src, info, err := camera.Choose(device, cfg.Video, demoClip)
+	if errors.Is(err, errClipPending) { // a first start: render it while the window opens
+		ka.clip = renderDemoClip(clipDir)
+		info, err = camera.Choice{Name: filepath.Join(clipDir, fixture.DemoClipName), Demo: true}, nil
+	}
 	if err != nil {
 		log.Printf("camera: %v", err) // the device screen says so in Chinese
 	}
@@ -148,6 +154,8 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 		FrameSource: frameSource(cfg.Video, info), OnSignIn: preloadModel}
 	if src != nil {
 		opt.Checker = ka.checker
+	} else if ka.clip != nil {
+		opt.Checker = clipStation{ka.checker, ka.clip}
 	}
 	if cfg.Customer {
 		ka.customer = ui.NewCustomerView(a)
@@ -201,12 +209,23 @@ func (ka *kioskApp) start(ctx context.Context) (wait func() error) {
 	if ka.worker != nil {
 		g.Go(func() error { ka.worker.Run(ctx); return nil })
 	}
-	if ka.src != nil {
+	if ka.src != nil || ka.clip != nil {
 		var mirror live.Sink
 		if ka.customer != nil {
 			mirror = ka.customer.Preview
 		}
 		g.Go(func() error {
+			if ka.src == nil { // Close, after this ends, closes what it opens
+				src, err := ka.clip.open(ctx, ka.shell)
+				if src == nil {
+					if err != nil {
+						log.Printf("camera: %v", err)
+						ka.checker.Fail(err) // a check started meanwhile
+					}
+					return nil
+				}
+				ka.src = src
+			}
 			if err := live.Feed(ctx, ka.src, ka.shell.Preview, ka.checker, ka.shell.SetCameraError, mirror); err != nil {
 				log.Printf("camera: %v", err) // the device screen shows it; the kiosk goes on without
 			}
