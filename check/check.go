@@ -76,7 +76,7 @@ var IssueVoice = map[string]string{
 }
 
 // ReasonVoice is the voice prompt that explains a failed read-digits
-// check heard through the microphone (issue 15), said with the verdict;
+// check heard through the microphone (issue 15), said after 「认证没有通过」;
 // nil for other reasons.
 func ReasonVoice(reason string) []string {
 	switch reason {

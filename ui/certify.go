@@ -209,8 +209,8 @@ func (k *Kiosk) saveAttempt(v *visit, method certkiosk.Method, code string, r ch
 		return
 	}
 	k.opt.Customer.SetPrompt(lang.L("customer.fail"))
-	if k.opt.Speaker != nil {
-		k.opt.Speaker.Say("fail")
+	if k.opt.Speaker != nil { // and why, when the microphone check has a prompt for it
+		k.opt.Speaker.Say(append([]string{"fail"}, check.ReasonVoice(r.Reason)...)...)
 	}
 	k.showFailure(r, method)
 }

@@ -210,3 +210,36 @@ func testFrameJPEG() []byte {
 	jpeg.Encode(&b, img, nil)
 	return b.Bytes()
 }
+
+// said records what the kiosk says.
+type said struct {
+	mu   sync.Mutex
+	keys [][]string
+}
+
+func (s *said) Say(keys ...string) { s.mu.Lock(); s.keys = append(s.keys, keys); s.mu.Unlock() }
+func (s *said) SetMuted(bool)      {}
+
+// Issue 15: a failure the microphone heard is explained aloud after the
+// verdict, in one sentence the speaker does not cut off.
+func TestFailureSaysWhyAloud(t *testing.T) {
+	k, db := newTestKiosk(t)
+	ui := serialise(k)
+	sp := &said{}
+	k.opt.Speaker = sp
+	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictFail, Reason: "no_voice",
+		Metrics: []byte(`{}`), Started: testNow, Ended: testNow.Add(12 * time.Second), SpeechCheck: "lips_voice"}}}
+	openCard(t, k, db)
+	ui.run(func() { k.StartCertification(certkiosk.MethodDigits) })
+	waitScreen(t, k, ui, "fail")
+	var text string
+	ui.run(func() { text = screenText(k) })
+	if !strings.Contains(text, "没有听到读数字的声音") {
+		t.Errorf("reason not shown in plain words: %s", text)
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if n := len(sp.keys); n == 0 || strings.Join(sp.keys[n-1], " ") != "fail no_voice" {
+		t.Fatalf("said %v, want the verdict then the reason", sp.keys)
+	}
+}

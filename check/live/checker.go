@@ -238,7 +238,7 @@ func (r *run) frame(m gocv.Mat, t time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("liveness metrics: %w", err)
 	}
-	r.send(check.Update{Done: true, Voice: check.ReasonVoice(res.Reason), Result: check.Result{Verdict: res.Verdict, Reason: res.Reason, Metrics: metrics,
+	r.send(check.Update{Done: true, Result: check.Result{Verdict: res.Verdict, Reason: res.Reason, Metrics: metrics,
 		Best: best, Started: r.started, Ended: r.started.Add(t), SpeechCheck: res.SpeechCheck}})
 	r.close()
 	return nil
