@@ -14,7 +14,8 @@ MATPROFILE_PKGS := ./camera/... ./check/... ./liveness/face/... ./liveness/fixtu
 FUZZTIME ?= 30s
 FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken .:FuzzParsePhone .:FuzzCleanRelative \
 	./store:FuzzParseRoster \
-	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders ./sync:FuzzContactsRequest
+	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders ./sync:FuzzContactsRequest \
+	./liveness/voice:FuzzReadWAV
 
 .PHONY: all deps build run test package bench perf fuzz fuzz-seeds golden screenshots font voices clean
 
