@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"os"
 	"os/exec"
@@ -148,10 +149,17 @@ func TestProcessesEndToEnd(t *testing.T) {
 	// The roster, published centrally and pulled by the terminal.
 	csv := filepath.Join(t.TempDir(), "roster.csv")
 	os.WriteFile(csv, []byte("身份证号,姓名,性别,出生日期\n11010519491231002X,王秀英,女,1949-12-31\n310104195507311235,李建国,男,1955-07-31\n"), 0o600)
-	if out, e, code := runBin(t, "", "centrald", "--data", cdata, "roster", "import", csv); code != 0 || !strings.Contains(out, "roster v1") {
+	// With a reference photo for one of them, which the pull fetches.
+	photos := t.TempDir()
+	var photo bytes.Buffer
+	jpeg.Encode(&photo, image.NewGray(image.Rect(0, 0, 30, 40)), nil)
+	os.WriteFile(filepath.Join(photos, "11010519491231002X.jpg"), photo.Bytes(), 0o600)
+	if out, e, code := runBin(t, "", "centrald", "--data", cdata, "roster", "import", csv, "--photos", photos); code != 0 ||
+		!strings.Contains(out, "roster v1") || !strings.Contains(out, "reference photos: 1 stored") {
 		t.Fatalf("centrald roster import: %q %s", out, e)
 	}
-	if out, e, code := runBin(t, "", "kioskctl", "--data", kdata, "roster", "pull"); code != 0 || !strings.Contains(out, "roster v1 (full snapshot): 2 upserted") {
+	if out, e, code := runBin(t, "", "kioskctl", "--data", kdata, "roster", "pull"); code != 0 ||
+		!strings.Contains(out, "roster v1 (full snapshot): 2 upserted") || !strings.Contains(out, "reference photos: 1 fetched") {
 		t.Fatalf("kioskctl roster pull: %q %s", out, e)
 	}
 	if out, _, code := runBin(t, "", "kioskctl", "--data", kdata, "roster", "find", "310104195507311235"); code != 0 || !strings.Contains(out, "李建国") {

@@ -71,6 +71,9 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 		total.Acked += res.Acked
 		total.Conflicts += res.Conflicts
 		total.Pending = res.Pending
+		total.Contacts.Sent += res.Contacts.Sent
+		total.Contacts.Acked += res.Contacts.Acked
+		total.Contacts.Refused += res.Contacts.Refused
 		if err == nil || !ksync.Retryable(err) || attempt >= *retries {
 			if !*asJSON {
 				fmt.Fprintln(e.stderr)
