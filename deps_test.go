@@ -16,7 +16,9 @@ func TestDependencyDirections(t *testing.T) {
 	}{
 		{"certkiosk/cmd/centrald", []string{"fyne.io/", "gocv.io/", "certkiosk/camera", "certkiosk/liveness", "certkiosk/ui"}},
 		{"certkiosk/cmd/kioskctl", []string{"fyne.io/", "certkiosk/ui"}},
-		{"certkiosk/liveness", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
+		{"certkiosk/liveness", []string{"fyne.io/", "gocv.io/", "certkiosk/ui", "certkiosk/audio"}},
+		// The sound's analysis is plain Go (no cgo at all); capture is audio's.
+		{"certkiosk/liveness/voice", []string{"runtime/cgo", "certkiosk/audio", "certkiosk/ui", "certkiosk/liveness/face"}},
 		// The UI renders the check's state and sends it commands; the
 		// camera loop and the detector are the check service's.
 		{"certkiosk/ui", []string{"gocv.io/", "certkiosk/camera", "certkiosk/liveness/face", "certkiosk/check/live"}},
