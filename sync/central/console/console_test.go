@@ -126,8 +126,11 @@ func TestReviewerIsNotAdmin(t *testing.T) {
 	}
 }
 
-func TestReviewDecisionAuditAndRoster(t *testing.T) {
-	e := newEnv(t)
+func TestReviewDecisionAuditAndRoster(t *testing.T) { reviewDecision(t, newEnv(t)) }
+
+func TestReviewDecisionPostgres(t *testing.T) { reviewDecision(t, newPostgresEnv(t)) }
+
+func reviewDecision(t *testing.T, e *env) {
 	e.loadFixture()
 	c := e.client()
 	c.mustLogin("R001", "135790")
@@ -222,8 +225,13 @@ func listKeys(t *testing.T, e *env, name, month string) string {
 
 // TestListsExactly checks the lists against the fixture's known dates, no
 // more and no fewer, before and after F's manual review is approved.
-func TestListsExactly(t *testing.T) {
-	e := newEnv(t)
+func TestListsExactly(t *testing.T) { listsExactly(t, newEnv(t)) }
+
+// TestListsExactlyPostgres runs the same lists on PostgreSQL, where the
+// same queries meet another planner and other column types.
+func TestListsExactlyPostgres(t *testing.T) { listsExactly(t, newPostgresEnv(t)) }
+
+func listsExactly(t *testing.T, e *env) {
 	e.loadFixture()
 	ctx := context.Background()
 	if _, err := e.st.RefreshPension(ctx); err != nil {
@@ -496,8 +504,11 @@ func TestTerminalReports(t *testing.T) {
 
 // TestDueListHasContacts: the due list carries the phone a counter
 // checked and the relative's contact terminals sent (issue 12).
-func TestDueListHasContacts(t *testing.T) {
-	e := newEnv(t)
+func TestDueListHasContacts(t *testing.T) { dueListHasContacts(t, newEnv(t)) }
+
+func TestDueListHasContactsPostgres(t *testing.T) { dueListHasContacts(t, newPostgresEnv(t)) }
+
+func dueListHasContacts(t *testing.T, e *env) {
 	e.loadFixture()
 	ctx := context.Background()
 	at := e.clock.Now().Add(-time.Hour)
