@@ -35,7 +35,7 @@ func (k *Kiosk) contactRows(r certkiosk.Retiree) []*widget.FormItem {
 	}
 	rel := lang.L("contact.relative.none")
 	if x, ok, err := k.DB.Relative(k.ctx(), r.ID); err == nil && ok {
-		rel = lang.L("contact.relative.line", map[string]any{"Name": x.Name, "Relation": x.Relation,
+		rel = lang.L("contact.relative.line", map[string]any{"Name": x.Name, "Relation": RelationText(x.Relation),
 			"Mobile": certkiosk.MaskPhone(x.Mobile)})
 	}
 	checked := lang.L("contact.checked.never")
@@ -114,7 +114,13 @@ func (k *Kiosk) ShowRelative(id certkiosk.ResidentID, next func()) {
 		return
 	}
 	f := &contactForm{name: widget.NewEntry(), mobile: widget.NewEntry(), msg: NewParagraph("", SizeNameRetireeText, true)}
-	f.relation = widget.NewSelect(certkiosk.Relations, nil)
+	// Shown in the interface's language, stored as the canonical Chinese
+	// word (certkiosk.Relations) the central receives.
+	labels := make([]string, len(certkiosk.Relations))
+	for i, r := range certkiosk.Relations {
+		labels[i] = RelationText(r)
+	}
+	f.relation = widget.NewSelect(labels, nil)
 	f.relation.PlaceHolder = lang.L("relative.relation.hint")
 	f.consent = widget.NewCheck(lang.L("relative.consent"), nil)
 	f.mobile.SetPlaceHolder(lang.L("relative.mobile.hint"))
@@ -125,12 +131,16 @@ func (k *Kiosk) ShowRelative(id certkiosk.ResidentID, next func()) {
 	}
 	if ok {
 		f.name.SetText(had.Name)
-		f.relation.SetSelected(had.Relation)
+		f.relation.SetSelected(RelationText(had.Relation))
 		f.mobile.SetText(had.Mobile)
 	}
 	f.save = NewBigButton(lang.L("relative.save"), theme.DocumentSaveIcon(), func() {
+		relation := ""
+		if i := f.relation.SelectedIndex(); i >= 0 {
+			relation = certkiosk.Relations[i]
+		}
 		_, err := k.DB.SetRelative(k.ctx(), k.staff.ID, id, certkiosk.Relative{Name: f.name.Text,
-			Relation: f.relation.Selected, Mobile: f.mobile.Text, Consent: f.consent.Checked})
+			Relation: relation, Mobile: f.mobile.Text, Consent: f.consent.Checked})
 		if err != nil {
 			f.msg.SetText(ErrorText(err))
 			return
@@ -171,4 +181,13 @@ func (k *Kiosk) ShowCardContacts() {
 	}
 	r := k.visit.retiree
 	k.ShowContacts(r.ID, func() { k.ShowRetiree(r) })
+}
+
+// RelationText is a relation (certkiosk.Relations) in the interface's
+// language.
+func RelationText(r string) string {
+	if t := lang.L("relation." + r); t != "relation."+r {
+		return t
+	}
+	return r
 }

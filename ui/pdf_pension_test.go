@@ -63,4 +63,10 @@ func TestReceiptCarriesTheResumption(t *testing.T) {
 	if s := PassSentence(c, certkiosk.Date{}); !strings.Contains(s, "1/2027") || !strings.Contains(s, "2 months") {
 		t.Fatalf("English sentence = %q", s)
 	}
+	if s := PensionText(certkiosk.Pension{Status: certkiosk.PensionSuspended, SuspendedSince: certkiosk.Month{Year: 2026, Month: 12}}); s != "Suspended since 12/2026" {
+		t.Fatalf("English status = %q", s)
+	}
+	if s := RelationText("子女"); s != "Son or daughter" {
+		t.Fatalf("English relation = %q", s)
+	}
 }
