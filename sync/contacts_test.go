@@ -261,3 +261,41 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 		t.Fatal("a withdrawn photo is still shown")
 	}
 }
+
+// Staff's answer to the reference photo travels with the record; records
+// without one keep the hash they always had.
+func TestPhotoMatchTravelsWithTheRecord(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	yes := true
+	c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: r.roster[0].ID, StaffID: "A001",
+		Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
+		Started: time.Now().Add(-5 * time.Second), Ended: time.Now(), Attempt: 1, PhotoMatch: &yes}
+	if err := r.kiosk.SaveCertification(ctx, "staff:A001", c, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.kiosk.Outbox(ctx, 10, 1<<20)
+	if err != nil || len(out) != 1 {
+		t.Fatalf("outbox: %v", err)
+	}
+	rec := ksync.ToRecord(out[0])
+	if rec.PhotoMatch == nil || !*rec.PhotoMatch {
+		t.Fatalf("wire record photo_match = %v", rec.PhotoMatch)
+	}
+	without := rec
+	without.PhotoMatch = nil
+	no := false
+	other := rec
+	other.PhotoMatch = &no
+	if rec.ContentHash() == without.ContentHash() || rec.ContentHash() == other.ContentHash() {
+		t.Fatal("the content hash ignores photo_match")
+	}
+	b, _ := json.Marshal(without)
+	if strings.Contains(string(b), "photo_match") {
+		t.Fatalf("a record with no photo shown sends photo_match: %s", b)
+	}
+	res, err := (&ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
+	if err != nil || res.Acked != 1 {
+		t.Fatalf("sync: %+v %v", res, err)
+	}
+}

@@ -105,7 +105,8 @@ func ToRecord(o store.OutboxRecord) Record {
 	r := Record{ID: c.ID, RetireeID: string(c.RetireeID), StaffID: c.StaffID, Terminal: c.Terminal,
 		Method: string(c.Method), Challenge: c.Challenge, Verdict: string(c.Verdict), Reason: c.Reason,
 		Metrics: c.Metrics, Started: c.Started, Ended: c.Ended, Attempt: c.Attempt, Receipt: string(c.Receipt),
-		Synthetic: c.Synthetic, FrameSource: string(c.FrameSource), SpeechCheck: string(c.SpeechCheck)}
+		Synthetic: c.Synthetic, FrameSource: string(c.FrameSource), SpeechCheck: string(c.SpeechCheck),
+		PhotoMatch: c.PhotoMatch}
 	for _, e := range o.Evidence {
 		r.Evidence = append(r.Evidence, Evidence{Kind: e.Kind, SHA256: e.SHA256, Ciphertext: e.Ciphertext})
 	}

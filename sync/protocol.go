@@ -106,8 +106,11 @@ type Record struct {
 	// SpeechCheck says which read-digits check judged: lips (the kiosk
 	// had no microphone) or lips_voice. Empty for blink records and those
 	// saved before the field existed.
-	SpeechCheck string     `json:"speech_check,omitempty"`
-	Evidence    []Evidence `json:"evidence"`
+	SpeechCheck string `json:"speech_check,omitempty"`
+	// PhotoMatch is staff's answer to 「本人与照片一致」 when a reference
+	// photo was shown beside the live face; absent when none was.
+	PhotoMatch *bool      `json:"photo_match,omitempty"`
+	Evidence   []Evidence `json:"evidence"`
 }
 
 // Frame sources a record can carry. The central stores non-synthetic
@@ -135,6 +138,9 @@ func (r Record) ContentHash() string {
 	}
 	if r.SpeechCheck != "" { // likewise
 		parts = append(parts, "speech_check="+r.SpeechCheck)
+	}
+	if r.PhotoMatch != nil { // likewise
+		parts = append(parts, "photo_match="+strconv.FormatBool(*r.PhotoMatch))
 	}
 	for _, e := range r.Evidence {
 		parts = append(parts, e.Kind, e.SHA256)
