@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"certkiosk"
@@ -235,6 +236,10 @@ func (ka *kioskApp) start(ctx context.Context) (wait func() error) {
 	return g.Wait
 }
 
+// startupTrim is when, after start, the kiosk returns its start-up
+// garbage to the system.
+const startupTrim = 3 * time.Second
+
 // run shows the window until it is closed, then stops the background
 // work before anything it uses is closed.
 func (ka *kioskApp) run(ctx context.Context) error {
@@ -252,6 +257,10 @@ func (ka *kioskApp) run(ctx context.Context) error {
 		ka.customer.Window.Show()
 		ka.customer.Window.SetFullScreen(true)
 	}
+	// Start-up leaves garbage (fonts parsed, screens laid out, the
+	// database opened); hand it back once the window stands (issue 16).
+	trim := time.AfterFunc(startupTrim, debug.FreeOSMemory)
+	defer trim.Stop()
 	ka.kiosk.Window.ShowAndRun()
 	close(closed)
 	cancel()
