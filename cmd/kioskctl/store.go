@@ -224,8 +224,13 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 		if !r.LastCert.IsZero() {
 			due = certkiosk.DueDate(r.LastCert).String()
 		}
-		fmt.Fprintf(e.stdout, "%s\t%s\t%s\tlast %s\tdue %s\t%s\n", r.ID.Masked(), r.Name, r.Category,
-			orDash(r.LastCert.String()), due, certkiosk.CycleStatus(r.LastCert, today))
+		p := r.PensionOn(today)
+		pension := p.Status.Chinese()
+		if p.Status == certkiosk.PensionSuspended {
+			pension += " since " + p.SuspendedSince.String()
+		}
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\tlast %s\tdue %s\t%s\t%s\n", r.ID.Masked(), r.Name, r.Category,
+			orDash(r.LastCert.String()), due, certkiosk.CycleStatus(r.LastCert, today), pension)
 		return nil
 	}
 	return errUsage
