@@ -70,8 +70,9 @@ func TestCheckerHearsTheMicrophone(t *testing.T) {
 		}
 		stop()
 		cancel()
+		err = <-fed // the capture loop has let go of the file
 		src.Close()
-		if err := <-fed; err != nil {
+		if err != nil {
 			t.Fatal(err)
 		}
 		var m map[string]any
