@@ -136,13 +136,8 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 	}
 	ka.shell = ui.NewShell(ui.ShellInfo{Demo: cfg.Demo, Version: certkiosk.Version, DataDir: cfg.DataDir, NoMicrophone: noMic,
 		RosterCount: n, Camera: info.Name, CameraDemo: info.Demo, Enrolled: notEnrolled == nil, Pending: counts.Pending})
-	speaker, err := ui.NewSpeaker()
-	if err != nil {
-		log.Printf("sound: %v (prompts will be shown, not spoken)", err)
-	}
-	if muted, _ := db.IntSetting(ctx, store.SetSoundMuted, 0); muted == 1 {
-		speaker.SetMuted(true)
-	}
+	muted, _ := db.IntSetting(ctx, store.SetSoundMuted, 0)
+	speaker := openSpeaker(ui.NewSpeaker, muted == 1)
 	ka.checker = &live.Checker{Microphone: mic, Settings: check.Settings{
 		Blinks: func() int { n, _ := db.IntSetting(ctx, store.SetBlinks, store.DefaultBlinks); return n },
 		TimeLimit: func() time.Duration {
