@@ -258,6 +258,10 @@ func PullPhotos(ctx context.Context, db *store.DB, c *Client, actor string) (Pho
 		}
 		n++
 		p, err := c.Photo(ctx, id)
+		var he *HTTPError
+		if errors.As(err, &he) && he.Status == http.StatusNotFound {
+			continue // listed but not held at the central: the others still come
+		}
 		if err != nil {
 			return res, fmt.Errorf("photo of %s: %w", id.Masked(), err)
 		}

@@ -238,6 +238,14 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 	if res, _ := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); res.Fetched != 0 {
 		t.Fatalf("an unchanged photo was fetched again: %+v", res)
 	}
+	// A photo listed but missing at the central holds up none of the others.
+	entries[1].PhotoSHA256 = central.PhotoSHA256(frame(9))
+	r.store.PutRoster(ctx, entries)
+	ksync.PullRoster(ctx, r.kiosk, c, "sync")
+	if res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Fetched != 0 || res.Left != 1 {
+		t.Fatalf("a missing photo: %+v %v", res, err)
+	}
+	entries[1].PhotoSHA256 = ""
 	// The central's copy changes behind the roster's back: refused.
 	if err := ps.PutPhotos(ctx, map[string][]byte{entries[0].ID: frame(7)}); err != nil {
 		t.Fatal(err)
