@@ -91,15 +91,21 @@ func NewXLSX(w io.Writer, header []string) (RowWriter, error) {
 	return x, nil
 }
 
+const cellOpen = `<c t="inlineStr"><is><t`
+
 // row writes one row. Cell references are optional in SpreadsheetML (a
 // cell without one is the next in its row) and would be a third of a
 // long list's bytes, so there are none.
 func (x *xlsxWriter) row(cells []string, style string) {
 	x.n++
 	b := x.b
+	open := cellOpen
+	if style != "" {
+		open = `<c t="inlineStr"` + style + `><is><t`
+	}
 	b.WriteString(`<row>`)
 	for _, c := range cells {
-		b.WriteString(`<c t="inlineStr"` + style + `><is><t`)
+		b.WriteString(open)
 		if strings.TrimSpace(c) != c {
 			b.WriteString(` xml:space="preserve"`)
 		}
