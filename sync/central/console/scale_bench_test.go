@@ -258,7 +258,7 @@ func BenchmarkConsoleScale(b *testing.B) {
 			b.StopTimer()
 			// The console's own CPU per page (the database's is not in it):
 			// on a loaded machine wall time also measures the neighbours.
-			cpuMS := float64((cpuTime()-cpu0).Microseconds()) / 1000 / float64(b.N)
+			cpuMS := float64((cpuTime() - cpu0).Microseconds()) / 1000 / float64(b.N)
 			b.ReportMetric(cpuMS, "cpu_ms")
 			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 			p95 := times[len(times)*95/100]
