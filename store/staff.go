@@ -2,33 +2,23 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"certkiosk"
-
-	"golang.org/x/crypto/argon2"
+	"certkiosk/internal/pinhash"
 )
 
-// KDFParams is an argon2id cost.
-type KDFParams struct {
-	Time    uint32
-	Memory  uint32 // KiB
-	Threads uint8
-}
+// KDFParams is an argon2id cost (package pinhash hashes and checks).
+type KDFParams = pinhash.Params
 
-// DefaultKDF follows RFC 9106's second recommended option (64 MiB, 3
-// passes), with 2 lanes for a 2-core counter PC: about a tenth of a second
-// per login, far too slow for guessing a 6-digit PIN offline at scale.
-var DefaultKDF = KDFParams{Time: 3, Memory: 64 * 1024, Threads: 2}
+// DefaultKDF is pinhash's default cost: about a tenth of a second per
+// login on a 2-core counter PC.
+var DefaultKDF = pinhash.Default
 
 // Lockout policy: MaxFailedLogins wrong PINs in a row lock an account for
 // LockoutDuration.
@@ -38,50 +28,9 @@ const (
 	MinPINLength    = 6
 )
 
-func hashPIN(pin string, p KDFParams) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("hash PIN: %w", err)
-	}
-	key := idKey([]byte(pin), salt, p, 32)
-	b64 := base64.RawStdEncoding.EncodeToString
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads, b64(salt), b64(key)), nil
-}
+func hashPIN(pin string, p KDFParams) (string, error) { return pinhash.Hash(pin, p) }
 
-// idKey is argon2id. Its work area (64 MiB by default) is garbage once it
-// returns; a large one is handed back to the system at once, or the kiosk
-// would keep it resident after every sign-in until the runtime's
-// scavenger slowly returns it.
-func idKey(pin, salt []byte, p KDFParams, n uint32) []byte {
-	key := argon2.IDKey(pin, salt, p.Time, p.Memory, p.Threads, n)
-	if p.Memory >= 16*1024 { // tests use tiny costs: no forced collection
-		debug.FreeOSMemory()
-	}
-	return key
-}
-
-// checkPIN compares pin with a PHC-format argon2id hash in constant time.
-func checkPIN(pin, encoded string) (bool, error) {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, errors.New("unknown PIN hash format")
-	}
-	var v int
-	var p KDFParams
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return false, errors.New("unknown argon2 version")
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return false, fmt.Errorf("bad PIN hash parameters: %w", err)
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
-		return false, errors.New("bad PIN hash encoding")
-	}
-	got := idKey([]byte(pin), salt, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
-}
+func checkPIN(pin, encoded string) (bool, error) { return pinhash.Check(pin, encoded) }
 
 func validPIN(pin string) error {
 	if utf8.RuneCountInString(pin) < MinPINLength {
