@@ -23,7 +23,10 @@ import (
 // number, central.ReadPhotoDir) are stored first and their digests put in
 // the roster entries, so terminals fetch them with the next download. A
 // photo of someone not on the roster refuses the import; files that are
-// not such photos are listed and left out.
+// not such photos are listed and left out. Without photoDir every entry
+// keeps the photo the central already holds: the entries replace the
+// previous ones whole, and an empty digest would make every terminal
+// withdraw its reference photo.
 func importRoster(ctx context.Context, st central.Storage, path, encoding, photoDir string, stdout, stderr io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -72,6 +75,14 @@ func importRoster(ctx context.Context, st central.Storage, path, encoding, photo
 			entries[onRoster[id]].PhotoSHA256 = central.PhotoSHA256(b)
 		}
 		fmt.Fprintf(stdout, "reference photos: %d stored, %d skipped\n", len(photos), len(skipped))
+	} else if ps, ok := st.(central.PhotoStorage); ok {
+		held, err := ps.PhotoDigests(ctx)
+		if err != nil {
+			return fmt.Errorf("roster import: %w", err)
+		}
+		for i := range entries {
+			entries[i].PhotoSHA256 = held[entries[i].ID]
+		}
 	}
 	v, changed, deleted, err := st.PutRoster(ctx, entries)
 	if err != nil {

@@ -66,6 +66,30 @@ func TestRosterImportWithPhotos(t *testing.T) {
 			t.Fatalf("entry %s photo_sha256 %q, want %q", e.ID[:6], e.PhotoSHA256, want)
 		}
 	}
+	// The same roster again without --photos: nothing changes, so no
+	// terminal withdraws the photo it holds.
+	out.Reset()
+	if err := run(ctx, []string{"--data", data, "roster", "import", rf}, &out, io.Discard, nil); err != nil {
+		t.Fatalf("import without photos: %v", err)
+	}
+	if !strings.Contains(out.String(), ": 0 changed, 0 removed") {
+		t.Fatalf("import without photos changed the roster: %q", out.String())
+	}
+	st, err = sqlitestore.Open(ctx, filepath.Join(data, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err = st.RosterSince(ctx, 0)
+	got, perr := st.Photo(ctx, "11010519491231002X")
+	st.Close()
+	if err != nil || perr != nil || !bytes.Equal(got, photo) {
+		t.Fatalf("after an import without photos: %v, photo %v", err, perr)
+	}
+	for _, e := range u.Retirees {
+		if e.ID == "11010519491231002X" && e.PhotoSHA256 != central.PhotoSHA256(photo) {
+			t.Fatalf("import without photos withdrew the photo: %q", e.PhotoSHA256)
+		}
+	}
 	// A photo of someone not on the roster: the whole import is refused.
 	stranger, err := certkiosk.CompleteResidentID("11010519500101001")
 	if err != nil {

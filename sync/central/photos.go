@@ -22,6 +22,9 @@ type PhotoStorage interface {
 	PutPhotos(ctx context.Context, photos map[string][]byte) error
 	// Photo returns a retiree's photo; ErrNotFound when there is none.
 	Photo(ctx context.Context, retireeID string) ([]byte, error)
+	// PhotoDigests returns the digest of every photo held, by identity
+	// number, so a roster import without photos keeps them.
+	PhotoDigests(ctx context.Context) (map[string]string, error)
 }
 
 // PhotoSHA256 is the digest roster entries carry for a photo.

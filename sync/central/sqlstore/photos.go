@@ -41,3 +41,24 @@ func (s *Store) Photo(ctx context.Context, retireeID string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// PhotoDigests implements central.PhotoStorage.
+func (s *Store) PhotoDigests(ctx context.Context) (map[string]string, error) {
+	rows, err := s.query(ctx, s.db, `SELECT retiree_id, sha256 FROM roster_photo`)
+	if err != nil {
+		return nil, fmt.Errorf("photo digests: %w", err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var id, sum string
+		if err := rows.Scan(&id, &sum); err != nil {
+			return nil, fmt.Errorf("photo digests: %w", err)
+		}
+		m[id] = sum
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("photo digests: %w", err)
+	}
+	return m, nil
+}
