@@ -23,6 +23,15 @@ const PathContacts = "/v1/contacts"
 // MaxContactChanges caps the changes of one request.
 const MaxContactChanges = 500
 
+// MaxContactClockSkew is how far in the future a change may be dated (a
+// terminal's clock a little ahead). The newest change wins at the central,
+// so one dated years ahead would pin a retiree's contact for good.
+const MaxContactClockSkew = 24 * time.Hour
+
+// EarliestContactChange bounds a change's date below: contact changes
+// did not exist before it, so an older date is a broken clock.
+var EarliestContactChange = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Contact change kinds on the wire (as store names them).
 const (
 	ContactConfirmed       = store.ContactConfirmed
@@ -75,8 +84,9 @@ func (c ContactChange) ContentHash() string {
 
 // Validate checks a change as the central must before storing it: a real
 // identity number, a known kind, a valid phone in canonical form, a
-// relative with consent and a mobile, bounded text.
-func (c ContactChange) Validate() error {
+// relative with consent and a mobile, bounded text, and a date between
+// EarliestContactChange and now plus MaxContactClockSkew.
+func (c ContactChange) Validate(now time.Time) error {
 	for name, v := range map[string]string{"id": c.ID, "retiree_id": c.RetireeID, "staff_id": c.StaffID, "kind": c.Kind,
 		"phone": c.Phone, "address": c.Address} {
 		if len(v) > 4*certkiosk.MaxAddressRunes || !utf8.ValidString(v) {
@@ -85,6 +95,10 @@ func (c ContactChange) Validate() error {
 	}
 	if c.ID == "" || len(c.ID) > 64 || c.StaffID == "" || c.At.IsZero() {
 		return errors.New("id, staff_id and at are required")
+	}
+	if c.At.After(now.Add(MaxContactClockSkew)) || c.At.Before(EarliestContactChange) {
+		return fmt.Errorf("at %s is in the future or before %s; check the terminal's clock",
+			c.At.UTC().Format(time.RFC3339), EarliestContactChange.Format("2006-01-02"))
 	}
 	if _, err := certkiosk.ParseResidentID(c.RetireeID); err != nil || len(c.RetireeID) != 18 {
 		return errors.New("retiree_id is not a valid 18-digit identity number")

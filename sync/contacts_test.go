@@ -93,6 +93,11 @@ func TestContactChangesAreChecked(t *testing.T) {
 		{ID: "x3", RetireeID: good.RetireeID, StaffID: "A001", Kind: ksync.ContactRelativeSet, At: now,
 			Relative: &ksync.RelativeContact{Name: "李娜", Relation: "子女", Mobile: "13900002222"}}, // no consent
 		{ID: "x4", RetireeID: good.RetireeID, StaffID: "A001", Kind: "delete_everything", At: now},
+		// Dated in 2099: it would pin the retiree's contact for good.
+		{ID: "x5", RetireeID: good.RetireeID, StaffID: "A001", Kind: ksync.ContactCorrected, Phone: "13900009999",
+			At: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{ID: "x6", RetireeID: good.RetireeID, StaffID: "A001", Kind: ksync.ContactCorrected, Phone: "13900009999",
+			At: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}
 	out, err := c.SendContacts(ctx, append([]ksync.ContactChange{good}, bad...))
 	if err != nil {
@@ -105,6 +110,21 @@ func TestContactChangesAreChecked(t *testing.T) {
 		if res.Status != ksync.StatusInvalid || res.Code != 422 {
 			t.Fatalf("bad change %s: %+v", res.ID, res)
 		}
+	}
+	// A change from a clock a few hours ahead is taken, but as made now:
+	// the correction a minute later still wins.
+	ahead := good
+	ahead.ID, ahead.Phone, ahead.At = "0193a1b2-0000-7000-8000-000000000002", "13900001111", now.Add(20*time.Hour)
+	later := good
+	later.ID, later.Kind, later.Phone, later.At = "0193a1b2-0000-7000-8000-000000000003", ksync.ContactCorrected, "13900002222", now.Add(time.Minute)
+	for _, ch := range []ksync.ContactChange{ahead, later} {
+		if out, err := c.SendContacts(ctx, []ksync.ContactChange{ch}); err != nil || out.Results[0].Status != ksync.StatusAccepted {
+			t.Fatalf("change %s: %v %+v", ch.ID, err, out)
+		}
+	}
+	rc, err := r.store.(central.ContactStorage).RetireeContact(ctx, good.RetireeID)
+	if err != nil || rc.Phone != "13900002222" {
+		t.Fatalf("contact after a change from a clock ahead: %+v %v", rc, err)
 	}
 	many := make([]ksync.ContactChange, ksync.MaxContactChanges+1)
 	for i := range many {

@@ -22,7 +22,7 @@ func (s *Store) PutContacts(ctx context.Context, terminal string, chs []sync.Con
 	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
 		for i, c := range chs {
 			out[i] = sync.RecordResult{ID: c.ID}
-			if err := c.Validate(); err != nil {
+			if err := c.Validate(now); err != nil {
 				out[i].Status, out[i].Error = sync.StatusInvalid, err.Error()
 				continue
 			}
@@ -69,7 +69,12 @@ func (s *Store) putContact(ctx context.Context, tx *sql.Tx, terminal string, c s
 		return "", err
 	}
 	// Fold into the current contact: details and relative each keep the
-	// newest change of their own.
+	// newest change of their own. A change dated ahead of the central's
+	// clock (Validate allows a little skew) counts as made now, so it does
+	// not outrank the changes of the next hours.
+	if c.At.After(now) {
+		c.At = now
+	}
 	var checked, relAt time.Time
 	err = s.row(ctx, tx, `SELECT checked_at, relative_at FROM retiree_contact WHERE retiree_id = ?`+s.d.ForUpdate, c.RetireeID).
 		Scan(scanTime{&checked}, scanTime{&relAt})
