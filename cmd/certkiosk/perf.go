@@ -143,14 +143,16 @@ func heapProfile(name string) {
 }
 
 // memLine is the process's memory now: resident set (and its anonymous,
-// file-backed and shared parts) and the Go heap.
+// file-backed and shared parts), the Go heap in use and all the Go
+// runtime holds.
 func memLine() string {
 	f := statusKB("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return fmt.Sprintf("rss_mb=%.1f anon_mb=%.1f file_mb=%.1f shmem_mb=%.1f hwm_mb=%.1f goheap_mb=%.1f gosys_mb=%.1f",
+	// gomem: what the Go runtime holds from the system (not yet returned).
+	return fmt.Sprintf("rss_mb=%.1f anon_mb=%.1f file_mb=%.1f shmem_mb=%.1f hwm_mb=%.1f goheap_mb=%.1f gomem_mb=%.1f",
 		mb(f["VmRSS"]), mb(f["RssAnon"]), mb(f["RssFile"]), mb(f["RssShmem"]), mb(f["VmHWM"]),
-		float64(ms.HeapInuse)/(1<<20), float64(ms.Sys)/(1<<20))
+		float64(ms.HeapInuse)/(1<<20), float64(ms.Sys-ms.HeapReleased)/(1<<20))
 }
 
 func rssKB() int64 { return statusKB("VmRSS")["VmRSS"] }
