@@ -55,7 +55,7 @@ func ReadPhotoDir(dir string) (photos map[string][]byte, skipped []string, err e
 		ext = strings.ToLower(ext)
 		id, perr := certkiosk.ParseResidentID(base)
 		if !e.Type().IsRegular() || perr != nil || (ext != "jpg" && ext != "jpeg") {
-			skipped = append(skipped, name+": not a regular file named by an 18-digit identity number with .jpg")
+			skipped = append(skipped, maskFileName(name)+": not a regular file named by an 18-digit identity number with .jpg")
 			continue
 		}
 		info, err := e.Info()
@@ -78,4 +78,17 @@ func ReadPhotoDir(dir string) (photos map[string][]byte, skipped []string, err e
 		photos[string(id)] = b
 	}
 	return photos, skipped, nil
+}
+
+// maskFileName masks a file name that holds digits: it is most often an
+// identity number with a typo, which must not appear whole in a listing.
+func maskFileName(name string) string {
+	if !strings.ContainsAny(name, "0123456789") {
+		return name
+	}
+	base, ext, dot := strings.Cut(name, ".")
+	if !dot {
+		return certkiosk.Mask(name)
+	}
+	return certkiosk.Mask(base) + "." + ext
 }
