@@ -140,6 +140,16 @@ func cliActor() string {
 	return "centrald"
 }
 
+// checkCutoffDay checks a back-pay cut-off day (--cutoff-day of serve and
+// of report): a day of the month.
+func checkCutoffDay(d int) error {
+	if d < 1 || d > 31 {
+		return certkiosk.Errorf(certkiosk.EINVALID, "补发截止日应为 1 到 31 之间的日期",
+			"--cutoff-day %d: want a day of the month, 1 to 31", d)
+	}
+	return nil
+}
+
 // cmdReport prints a list for the payment system, exactly as the console
 // exports it: centrald report suspensions|resumptions|due --month YYYY-MM --csv.
 func cmdReport(ctx context.Context, st console.Store, args []string, cutoffDay int, stdout, stderr io.Writer) error {
@@ -154,6 +164,9 @@ func cmdReport(ctx context.Context, st console.Store, args []string, cutoffDay i
 	cutoff := fs.Int("cutoff-day", cutoffDay, "back pay one month later when certified after this day (default: centrald --cutoff-day)")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
 		return errUsage
+	}
+	if err := checkCutoffDay(*cutoff); err != nil {
+		return err
 	}
 	today := console.DayOf(time.Now())
 	m := certkiosk.MonthOf(today)

@@ -70,6 +70,14 @@ func TestConsoleUserServeAndReport(t *testing.T) {
 			t.Errorf("report %s --csv:\n%s", list, out.String())
 		}
 	}
+	for _, day := range []string{"0", "32", "-3"} {
+		for _, args := range [][]string{{"--data", data, "report", "due", "--cutoff-day", day},
+			{"--data", data, "--cutoff-day", day, "report", "due"}} {
+			if err := run(ctx, args, io.Discard, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "1 to 31") {
+				t.Errorf("%v: %v", args, err)
+			}
+		}
+	}
 	if err := run(ctx, []string{"--data", data, "report", "everyone"}, io.Discard, io.Discard, nil); err == nil {
 		t.Error("report of an unknown list succeeded")
 	}

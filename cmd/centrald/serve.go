@@ -53,8 +53,8 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 		return fmt.Errorf("listen: %w", err)
 	}
 	logger := log.New(stderr, "centrald: ", log.LstdFlags)
-	if o.cutoffDay < 1 || o.cutoffDay > 31 {
-		return fmt.Errorf("--cutoff-day %d: want a day of the month, 1 to 31", o.cutoffDay)
+	if err := checkCutoffDay(o.cutoffDay); err != nil {
+		return err
 	}
 	api := (&central.Server{Store: st, Keys: keys, Log: logger, BackpayCutoffDay: o.cutoffDay}).Handler()
 	srv := &http.Server{Handler: withConsole(ctx, st, keys, logger, api, !o.insecure, o.cutoffDay),
