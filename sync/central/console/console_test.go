@@ -289,6 +289,16 @@ func listsExactly(t *testing.T, e *env) {
 	if len(tb.Rows) != 1 || tb.Rows[0][6] != "2026-12" {
 		t.Errorf("E's back pay with cut-off 20: %v", tb.Rows)
 	}
+	// The dashboard's counts: everyone but I (never certified) has a state;
+	// on 2026-12-10 B and C are due within 30 days; A, H and N are
+	// suspended and not yet certified (F's approval ended F's).
+	c, err := e.st.PensionCounts(ctx, console.DayOf(e.clock.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retirees != len(fixture)-1 || c.DueSoon != 2 || c.Suspended != 3 || c.Overdue != 0 || c.OpenCases != 2 {
+		t.Errorf("counts %+v", c)
+	}
 	// Every month from 2025-01 to 2028-12 agrees with the rules applied
 	// directly to each person's certification days.
 	oracle(t, e)

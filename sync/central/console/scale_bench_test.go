@@ -94,7 +94,8 @@ var scaleSQL = []string{
 	`UPDATE pension_episode e SET name = r.entry->>'name', phone = r.entry->>'phone' FROM roster r WHERE r.id = e.retiree_id`,
 	`INSERT INTO daily_count (day, terminal, verdict, n)
 	SELECT to_char(ended_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')::int, terminal, verdict, count(*) FROM record GROUP BY 1, 2, 3`,
-	`UPDATE counter SET value = 1 WHERE name = 'bench_built'`,
+	`UPDATE counter SET value = (SELECT count(*) FROM pension_state) WHERE name = 'pension_retirees'`,
+		`UPDATE counter SET value = 1 WHERE name = 'bench_built'`,
 }
 
 // openScale opens (building it on the first run: several minutes) the

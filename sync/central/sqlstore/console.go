@@ -604,7 +604,7 @@ func (s *Store) PensionCounts(ctx context.Context, today certkiosk.Date) (consol
 	var c console.Counts
 	m := certkiosk.MonthOf(today)
 	err := s.row(ctx, s.db, `SELECT
-		(SELECT count(*) FROM pension_state),
+		(SELECT value FROM counter WHERE name = 'pension_retirees'),
 		(SELECT count(*) FROM pension_state WHERE due_day >= ? AND due_day <= ?),
 		(SELECT count(*) FROM pension_state WHERE due_day >= ? AND due_day < ?),
 		(SELECT count(*) FROM pension_state WHERE susp_month <= ?),

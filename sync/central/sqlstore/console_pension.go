@@ -297,7 +297,8 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 	if _, err := s.exec(ctx, tx, `DELETE FROM pension_episode WHERE retiree_id IN (`+in+`)`, args...); err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, tx, `DELETE FROM pension_state WHERE retiree_id IN (`+in+`)`, args...); err != nil {
+	removed, err := s.execN(ctx, tx, `DELETE FROM pension_state WHERE retiree_id IN (`+in+`)`, args...)
+	if err != nil {
 		return err
 	}
 	var states, episodes [][]any
@@ -320,6 +321,11 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 	if err := s.insertRows(ctx, tx, `INSERT INTO pension_state (retiree_id, last_day, due_day, susp_month, name, phone, address)
 		VALUES `, 7, states, ""); err != nil {
 		return err
+	}
+	if delta := int64(len(states)) - removed; delta != 0 {
+		if _, err := s.exec(ctx, tx, `UPDATE counter SET value = value + ? WHERE name = 'pension_retirees'`, delta); err != nil {
+			return err
+		}
 	}
 	return s.insertRows(ctx, tx, `INSERT INTO pension_episode (retiree_id, since_month, until_month, resume_month,
 		last_day, certified_day, name, phone) VALUES `, 8, episodes, "")
