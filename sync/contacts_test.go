@@ -224,6 +224,17 @@ func TestRosterCarriesPensionStatusAndCutoff(t *testing.T) {
 	}
 }
 
+// sealPhoto seals a photo to the rig central's identity, as centrald's
+// roster import does.
+func sealPhoto(t *testing.T, r *rig, id string, jpeg []byte) map[string]central.SealedPhoto {
+	t.Helper()
+	m, err := central.SealPhotos(r.keys.Recipient(), map[string][]byte{id: jpeg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // A reference photo the office imported reaches the terminal with the
 // roster, stored encrypted to the terminal's own key; a photo that does not
 // match the roster's digest is refused; a withdrawn one is deleted.
@@ -237,7 +248,7 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 		entries = append(entries, ksync.ToEntry(x))
 	}
 	entries[0].PhotoSHA256 = central.PhotoSHA256(photo)
-	if err := ps.PutPhotos(ctx, map[string][]byte{entries[0].ID: photo}); err != nil {
+	if err := ps.PutPhotos(ctx, sealPhoto(t, r, entries[0].ID, photo)); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
@@ -267,7 +278,7 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 	}
 	entries[1].PhotoSHA256 = ""
 	// The central's copy changes behind the roster's back: refused.
-	if err := ps.PutPhotos(ctx, map[string][]byte{entries[0].ID: frame(7)}); err != nil {
+	if err := ps.PutPhotos(ctx, sealPhoto(t, r, entries[0].ID, frame(7))); err != nil {
 		t.Fatal(err)
 	}
 	entries[0].PhotoSHA256 = central.PhotoSHA256(frame(8))

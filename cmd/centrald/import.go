@@ -20,14 +20,15 @@ import (
 // nothing, every bad line listed) and publishes it as the next version.
 //
 // With photoDir, the reference photos in it (JPEGs named by identity
-// number, central.ReadPhotoDir) are stored first and their digests put in
+// number, central.ReadPhotoDir) are sealed to the central's evidence
+// identity and stored first, and their digests put in
 // the roster entries, so terminals fetch them with the next download. A
 // photo of someone not on the roster refuses the import; files that are
 // not such photos are listed and left out. Without photoDir every entry
 // keeps the photo the central already holds: the entries replace the
 // previous ones whole, and an empty digest would make every terminal
 // withdraw its reference photo.
-func importRoster(ctx context.Context, st central.Storage, path, encoding, photoDir string, stdout, stderr io.Writer) error {
+func importRoster(ctx context.Context, st central.Storage, keys *central.Keys, path, encoding, photoDir string, stdout, stderr io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("roster import: %w", err)
@@ -68,7 +69,11 @@ func importRoster(ctx context.Context, st central.Storage, path, encoding, photo
 				return fmt.Errorf("roster rejected, nothing imported: a photo of %s, who is not on the roster", certkiosk.Mask(id))
 			}
 		}
-		if err := ps.PutPhotos(ctx, photos); err != nil {
+		sealed, err := central.SealPhotos(keys.Recipient(), photos)
+		if err != nil {
+			return fmt.Errorf("roster import: %w", err)
+		}
+		if err := ps.PutPhotos(ctx, sealed); err != nil {
 			return fmt.Errorf("roster import: %w", err)
 		}
 		for id, b := range photos {

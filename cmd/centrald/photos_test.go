@@ -49,9 +49,26 @@ func TestRosterImportWithPhotos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.Photo(ctx, "11010519491231002X")
-	if err != nil || !bytes.Equal(got, photo) {
+	keys, err := central.LoadOrCreateKeys(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := st.Photo(ctx, "11010519491231002X")
+	if err != nil {
 		t.Fatalf("stored photo: %v", err)
+	}
+	if got, err := keys.OpenPhoto(sealed); err != nil || !bytes.Equal(got, photo) || sealed.SHA256 != central.PhotoSHA256(photo) {
+		t.Fatalf("stored photo does not open to the imported one: %v", err)
+	}
+	// Sealed to the central: no JPEG in the database's files.
+	for _, f := range []string{"central.db", "central.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(data, f))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte{0xFF, 0xD8, 0xFF}) {
+			t.Fatalf("%s holds JPEG magic bytes: a photo in clear", f)
+		}
 	}
 	u, err := st.RosterSince(ctx, 0)
 	st.Close()
@@ -81,9 +98,9 @@ func TestRosterImportWithPhotos(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, err = st.RosterSince(ctx, 0)
-	got, perr := st.Photo(ctx, "11010519491231002X")
+	sealed, perr := st.Photo(ctx, "11010519491231002X")
 	st.Close()
-	if err != nil || perr != nil || !bytes.Equal(got, photo) {
+	if err != nil || perr != nil || sealed.SHA256 != central.PhotoSHA256(photo) {
 		t.Fatalf("after an import without photos: %v, photo %v", err, perr)
 	}
 	for _, e := range u.Retirees {

@@ -143,7 +143,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		if err := rf.Parse(rest[3:]); err != nil || rf.NArg() != 0 {
 			return errUsage
 		}
-		return importRoster(ctx, st, rest[2], *encoding, *photos, stdout, stderr)
+		return importRoster(ctx, st, keys, rest[2], *encoding, *photos, stdout, stderr)
 	case "import":
 		imf := flag.NewFlagSet("import", flag.ContinueOnError)
 		receipt := imf.String("receipt", "", "where to write the receipt (default: FILE.receipt.json)")

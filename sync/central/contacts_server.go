@@ -78,13 +78,17 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, ksync.CodeNotFound, "this central keeps no photos")
 		return
 	}
-	b, err := ps.Photo(r.Context(), string(id))
+	sealed, err := ps.Photo(r.Context(), string(id))
 	if errors.Is(err, ErrNotFound) {
 		s.fail(w, http.StatusNotFound, ksync.CodeNotFound, "no photo of this retiree")
 		return
 	}
+	var b []byte
+	if err == nil {
+		b, err = s.Keys.OpenPhoto(sealed) // in memory only
+	}
 	if err != nil {
-		s.Log.Printf("photo: %v", err)
+		s.Log.Printf("photo of %s: %v", id.Masked(), err)
 		s.fail(w, http.StatusServiceUnavailable, ksync.CodeInternal, "photo unavailable; retry")
 		return
 	}

@@ -1,14 +1,18 @@
 package central
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"strings"
+
+	"filippo.io/age"
 
 	"certkiosk"
 	ksync "certkiosk/sync"
@@ -16,15 +20,66 @@ import (
 
 // PhotoStorage keeps the reference photos the office imports with the
 // roster (a JPEG per retiree), which terminals fetch and show to staff
-// beside the live face.
+// beside the live face. Photos are kept sealed (SealPhotos): a face is
+// never on the central's disk in clear.
 type PhotoStorage interface {
-	// PutPhotos stores photos by identity number, replacing those held.
-	PutPhotos(ctx context.Context, photos map[string][]byte) error
-	// Photo returns a retiree's photo; ErrNotFound when there is none.
-	Photo(ctx context.Context, retireeID string) ([]byte, error)
+	// PutPhotos stores sealed photos by identity number, replacing those held.
+	PutPhotos(ctx context.Context, photos map[string]SealedPhoto) error
+	// Photo returns a retiree's sealed photo; ErrNotFound when there is none.
+	Photo(ctx context.Context, retireeID string) (SealedPhoto, error)
 	// PhotoDigests returns the digest of every photo held, by identity
 	// number, so a roster import without photos keeps them.
 	PhotoDigests(ctx context.Context) (map[string]string, error)
+}
+
+// SealedPhoto is a reference photo as the central stores it: the JPEG
+// age-encrypted to the central's evidence identity, and the SHA-256 of the
+// JPEG (the digest roster entries carry).
+type SealedPhoto struct {
+	SHA256     string
+	Ciphertext []byte
+}
+
+// SealPhotos encrypts photos to the age recipient (Keys.Recipient), as
+// terminals encrypt evidence.
+func SealPhotos(recipient string, photos map[string][]byte) (map[string]SealedPhoto, error) {
+	rcpt, err := age.ParseX25519Recipient(recipient)
+	if err != nil {
+		return nil, fmt.Errorf("seal photos: %w", err)
+	}
+	out := make(map[string]SealedPhoto, len(photos))
+	for id, b := range photos {
+		var ct bytes.Buffer
+		w, err := age.Encrypt(&ct, rcpt)
+		if err != nil {
+			return nil, fmt.Errorf("seal photo %s: %w", certkiosk.Mask(id), err)
+		}
+		if _, err := w.Write(b); err != nil {
+			return nil, fmt.Errorf("seal photo %s: %w", certkiosk.Mask(id), err)
+		}
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("seal photo %s: %w", certkiosk.Mask(id), err)
+		}
+		out[id] = SealedPhoto{SHA256: PhotoSHA256(b), Ciphertext: ct.Bytes()}
+	}
+	return out, nil
+}
+
+// OpenPhoto decrypts a sealed photo in memory with the current or a
+// retired evidence identity, reading at most ksync.MaxPhotoBytes.
+func (k *Keys) OpenPhoto(p SealedPhoto) ([]byte, error) {
+	rd, err := age.Decrypt(bytes.NewReader(p.Ciphertext), k.Identities()...)
+	if err != nil {
+		return nil, fmt.Errorf("open photo: %w", err)
+	}
+	b, err := io.ReadAll(io.LimitReader(rd, ksync.MaxPhotoBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("open photo: %w", err)
+	}
+	if len(b) > ksync.MaxPhotoBytes {
+		return nil, fmt.Errorf("open photo: larger than %d bytes", ksync.MaxPhotoBytes)
+	}
+	return b, nil
 }
 
 // PhotoSHA256 is the digest roster entries carry for a photo.

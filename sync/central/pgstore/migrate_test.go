@@ -121,3 +121,34 @@ func TestConcurrentFirstOpen(t *testing.T) {
 		}
 	}
 }
+
+// A central that kept reference photos in clear loses them on upgrade:
+// they are sealed from then on.
+func TestMigratePlainPhotosAway(t *testing.T) {
+	ctx := context.Background()
+	url := emptyDB(t)
+	s, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE name LIKE '%roster_photo_sealed.sql';
+		DROP TABLE roster_photo;
+		CREATE TABLE roster_photo (retiree_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, jpeg BYTEA NOT NULL);
+		INSERT INTO roster_photo VALUES ('11010519491231002X', 'x', '\xffd8ffe0'::bytea)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM roster_photo WHERE ciphertext IS NOT NULL`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after the upgrade: %d photos, %v", n, err)
+	}
+	var cols int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_name = 'roster_photo' AND column_name = 'jpeg'`).Scan(&cols); err != nil || cols != 0 {
+		t.Fatalf("the jpeg column is still there (%d, %v)", cols, err)
+	}
+}

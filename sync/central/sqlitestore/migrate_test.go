@@ -1,10 +1,12 @@
 package sqlitestore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -93,5 +95,46 @@ func TestSchemaTooNew(t *testing.T) {
 			s.Close()
 		}
 		t.Fatalf("open of a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// A central that kept reference photos in clear loses them on upgrade, and
+// not a byte of them stays in the file: they are sealed from then on.
+func TestMigratePlainPhotosAway(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "central.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before the sealing migration, with a photo in clear.
+	jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte("face"), 2000)...)
+	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE name LIKE '%roster_photo_sealed.sql';
+		DROP TABLE roster_photo;
+		CREATE TABLE roster_photo (retiree_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, jpeg BLOB NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`INSERT INTO roster_photo VALUES ('11010519491231002X', 'x', ?)`, jpeg); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, jpeg[:8]) {
+		t.Fatal("the photo in clear did not reach the file; the test proves nothing")
+	}
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM roster_photo WHERE ciphertext IS NOT NULL`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after the upgrade: %d photos, %v", n, err)
+	}
+	s.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte{0xFF, 0xD8, 0xFF}) {
+		t.Fatal("the file still holds JPEG bytes after the upgrade")
 	}
 }

@@ -12,12 +12,12 @@ import (
 var _ central.PhotoStorage = (*Store)(nil)
 
 // PutPhotos implements central.PhotoStorage, in one transaction.
-func (s *Store) PutPhotos(ctx context.Context, photos map[string][]byte) error {
+func (s *Store) PutPhotos(ctx context.Context, photos map[string]central.SealedPhoto) error {
 	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
-		for id, b := range photos {
-			if _, err := s.exec(ctx, tx, `INSERT INTO roster_photo (retiree_id, sha256, jpeg) VALUES (?, ?, ?)
-				ON CONFLICT (retiree_id) DO UPDATE SET sha256 = excluded.sha256, jpeg = excluded.jpeg`,
-				id, central.PhotoSHA256(b), b); err != nil {
+		for id, p := range photos {
+			if _, err := s.exec(ctx, tx, `INSERT INTO roster_photo (retiree_id, sha256, ciphertext) VALUES (?, ?, ?)
+				ON CONFLICT (retiree_id) DO UPDATE SET sha256 = excluded.sha256, ciphertext = excluded.ciphertext`,
+				id, p.SHA256, p.Ciphertext); err != nil {
 				return err
 			}
 		}
@@ -30,16 +30,16 @@ func (s *Store) PutPhotos(ctx context.Context, photos map[string][]byte) error {
 }
 
 // Photo implements central.PhotoStorage.
-func (s *Store) Photo(ctx context.Context, retireeID string) ([]byte, error) {
-	var b []byte
-	err := s.row(ctx, s.db, `SELECT jpeg FROM roster_photo WHERE retiree_id = ?`, retireeID).Scan(&b)
+func (s *Store) Photo(ctx context.Context, retireeID string) (central.SealedPhoto, error) {
+	var p central.SealedPhoto
+	err := s.row(ctx, s.db, `SELECT sha256, ciphertext FROM roster_photo WHERE retiree_id = ?`, retireeID).Scan(&p.SHA256, &p.Ciphertext)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, central.ErrNotFound
+		return p, central.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("photo: %w", err)
+		return p, fmt.Errorf("photo: %w", err)
 	}
-	return b, nil
+	return p, nil
 }
 
 // PhotoDigests implements central.PhotoStorage.

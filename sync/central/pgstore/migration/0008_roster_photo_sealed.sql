@@ -1,0 +1,8 @@
+-- Reference photos were stored in clear (jpeg); a face must never be on disk
+-- in clear, so they are now kept age-encrypted to the central's evidence
+-- identity (ciphertext). SQL cannot encrypt, so the photos held in clear are
+-- dropped (DROP TABLE removes the table's files): import the roster again
+-- with --photos. Terminals keep the photos they hold (encrypted to their own
+-- key); until then the central answers 404 for the others.
+DROP TABLE IF EXISTS roster_photo;
+CREATE TABLE roster_photo (retiree_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, ciphertext BYTEA NOT NULL);
