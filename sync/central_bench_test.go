@@ -153,7 +153,9 @@ func pgBenchURL(b *testing.B) string {
 		if os.Getenv("CI") != "" {
 			b.Fatal("CI=true but CERTKIOSK_PG_URL is not set: start PostgreSQL (scripts/postgres.sh)")
 		}
-		b.Skip("!!! PostgreSQL benchmark NOT RUN: set CERTKIOSK_PG_URL (scripts/postgres.sh)")
+		const msg = "!!! PostgreSQL benchmark NOT RUN: set CERTKIOSK_PG_URL (scripts/postgres.sh)"
+		fmt.Fprintln(os.Stderr, msg) // go test shows a benchmark's skip only with -v
+		b.Skip(msg)
 	}
 	return url
 }
