@@ -235,29 +235,61 @@ func (s *DB) PurgeReferencePhotos(ctx context.Context, actor string) (int, error
 	return int(n), nil
 }
 
-// PhotosWanted returns up to limit retirees whose reference photo at the
-// central (by the last roster download) is not the one held here, with
-// the SHA-256 wanted. A central photo withdrawn from the roster is
-// deleted here at once (DropWithdrawnPhotos).
-func (s *DB) PhotosWanted(ctx context.Context, limit int) (map[certkiosk.ResidentID]string, error) {
+// WantedPhoto is a retiree whose reference photo at the central (by the
+// last roster download) is not the one held here, with the SHA-256 wanted.
+type WantedPhoto struct {
+	ID     certkiosk.ResidentID
+	SHA256 string
+}
+
+// PhotosWanted returns up to limit wanted photos of retirees whose
+// identity number comes after after, in identity-number order, so a caller
+// pages through them with a cursor. A central photo withdrawn from the
+// roster is deleted here at once (DropWithdrawnPhotos).
+func (s *DB) PhotosWanted(ctx context.Context, after certkiosk.ResidentID, limit int) ([]WantedPhoto, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.photo_sha256 FROM retiree r
 		LEFT JOIN reference_photo p ON p.retiree_id = r.id
-		WHERE r.photo_sha256 <> '' AND (p.sha256 IS NULL OR p.sha256 <> r.photo_sha256 OR p.source <> 'central')
-		ORDER BY r.id LIMIT ?`, limit)
+		WHERE r.photo_sha256 <> '' AND r.id > ? AND (p.sha256 IS NULL OR p.sha256 <> r.photo_sha256 OR p.source <> 'central')
+		ORDER BY r.id LIMIT ?`, string(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("photos wanted: %w", err)
 	}
 	defer rows.Close()
-	out := map[certkiosk.ResidentID]string{}
+	var out []WantedPhoto
 	for rows.Next() {
-		var id certkiosk.ResidentID
-		var sum string
-		if err := rows.Scan(&id, &sum); err != nil {
+		var w WantedPhoto
+		if err := rows.Scan(&w.ID, &w.SHA256); err != nil {
 			return nil, fmt.Errorf("photos wanted: %w", err)
 		}
-		out[id] = sum
+		out = append(out, w)
 	}
 	return out, rows.Err()
+}
+
+// CountPhotosWanted counts the wanted photos (PhotosWanted).
+func (s *DB) CountPhotosWanted(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM retiree r
+		LEFT JOIN reference_photo p ON p.retiree_id = r.id
+		WHERE r.photo_sha256 <> '' AND (p.sha256 IS NULL OR p.sha256 <> r.photo_sha256 OR p.source <> 'central')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count photos wanted: %w", err)
+	}
+	return n, nil
+}
+
+// SetPhotoCursor is the identity number a photo download last tried, so
+// the next one goes on after it and photos the central cannot give hold
+// up none of the others (bookkeeping: not audited, like the sync time).
+const SetPhotoCursor Key = "photo_cursor"
+
+// NotePhotoCursor records the photo download's cursor (SetPhotoCursor).
+func (s *DB) NotePhotoCursor(ctx context.Context, id certkiosk.ResidentID) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO setting (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, SetPhotoCursor, string(id)); err != nil {
+		return fmt.Errorf("note photo cursor: %w", err)
+	}
+	return nil
 }
 
 // DropWithdrawnPhotos deletes central reference photos the central no

@@ -241,55 +241,98 @@ func (c *Client) Photo(ctx context.Context, id certkiosk.ResidentID) (PhotoAnswe
 
 // PhotosResult sums up a photo download.
 type PhotosResult struct {
-	Fetched int `json:"fetched"`
-	Dropped int `json:"dropped"`
-	Left    int `json:"left"` // still wanted after this run
+	Fetched    int `json:"fetched"`
+	Dropped    int `json:"dropped"`
+	Missing    int `json:"missing"`    // listed, but the central has none (404)
+	Mismatched int `json:"mismatched"` // not the photo the roster lists, or not a JPEG
+	Left       int `json:"left"`       // still wanted after this run
+	// Problems says which photos were missing or refused, identity
+	// numbers masked, for the operator's log.
+	Problems []string `json:"problems,omitempty"`
 }
 
-// MaxPhotosPerRun bounds the photos fetched in one sync run, so a roster
+// MaxPhotosPerRun bounds the photos asked for in one sync run, so a roster
 // with many new photos arrives over several runs without holding one up.
 const MaxPhotosPerRun = 200
 
+// photoPage is how many wanted photos are read from the store at a time.
+const photoPage = 50
+
 // PullPhotos fetches the reference photos the last roster download listed
-// and this terminal does not hold, at most MaxPhotosPerRun, and stores
-// each encrypted to this terminal's own key. A photo that does not match
-// its listed digest or is not a JPEG is refused; central photos withdrawn
-// from the roster are deleted.
-func PullPhotos(ctx context.Context, db *store.DB, c *Client, actor string) (PhotosResult, error) {
-	var res PhotosResult
-	var err error
+// and this terminal does not hold, and stores each encrypted to this
+// terminal's own key. It asks for at most MaxPhotosPerRun, going on in
+// identity-number order from where the last run stopped (SetPhotoCursor)
+// and around, so photos the central cannot give (404) or that do not
+// match their listed digest are skipped, counted apart, and hold up none
+// of the others. Central photos withdrawn from the roster are deleted.
+func PullPhotos(ctx context.Context, db *store.DB, c *Client, actor string) (res PhotosResult, err error) {
 	if res.Dropped, err = db.DropWithdrawnPhotos(ctx, actor); err != nil {
 		return res, err
 	}
-	want, err := db.PhotosWanted(ctx, MaxPhotosPerRun+1)
+	start, err := db.Setting(ctx, store.SetPhotoCursor, "")
 	if err != nil {
 		return res, err
 	}
-	n := 0
-	for id, sum := range want {
-		if n == MaxPhotosPerRun {
-			break
+	cursor, wrapped, asked := certkiosk.ResidentID(start), start == "", 0
+	defer func() {
+		if asked > 0 {
+			if nerr := db.NotePhotoCursor(context.WithoutCancel(ctx), cursor); nerr != nil && err == nil {
+				err = nerr
+			}
 		}
-		n++
-		p, err := c.Photo(ctx, id)
-		var he *HTTPError
-		if errors.As(err, &he) && he.Status == http.StatusNotFound {
-			continue // listed but not held at the central: the others still come
-		}
+	}()
+pages:
+	for asked < MaxPhotosPerRun {
+		page, err := db.PhotosWanted(ctx, cursor, min(photoPage, MaxPhotosPerRun-asked))
 		if err != nil {
-			return res, fmt.Errorf("photo of %s: %w", id.Masked(), err)
-		}
-		h := sha256.Sum256(p.JPEG)
-		if p.ID != string(id) || hex.EncodeToString(h[:]) != sum || len(p.JPEG) > MaxPhotoBytes {
-			return res, fmt.Errorf("photo of %s: does not match the roster's digest", id.Masked())
-		}
-		if err := db.PutReferencePhoto(ctx, actor, id, store.RefCentral, p.JPEG); err != nil {
 			return res, err
 		}
-		res.Fetched++
+		if len(page) == 0 {
+			if wrapped {
+				break
+			}
+			cursor, wrapped = "", true // around to the first
+			continue
+		}
+		for _, w := range page {
+			if wrapped && start != "" && string(w.ID) > start {
+				break pages // every wanted photo has been asked for once
+			}
+			p, err := c.Photo(ctx, w.ID)
+			var he *HTTPError
+			switch {
+			case errors.As(err, &he) && he.Status == http.StatusNotFound:
+				res.Missing++
+				res.Problems = append(res.Problems, w.ID.Masked()+": the central has no photo")
+			case err != nil:
+				return res, fmt.Errorf("photo of %s: %w", w.ID.Masked(), err)
+			case p.ID != string(w.ID) || len(p.JPEG) > MaxPhotoBytes || photoDigest(p.JPEG) != w.SHA256:
+				res.Mismatched++
+				res.Problems = append(res.Problems, w.ID.Masked()+": does not match the roster's digest")
+			default:
+				if err := db.PutReferencePhoto(ctx, actor, w.ID, store.RefCentral, p.JPEG); err != nil {
+					if certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
+						return res, err
+					}
+					res.Mismatched++ // not a JPEG
+					res.Problems = append(res.Problems, w.ID.Masked()+": not a JPEG")
+				} else {
+					res.Fetched++
+				}
+			}
+			asked++
+			cursor = w.ID
+		}
 	}
-	res.Left = len(want) - res.Fetched
+	if res.Left, err = db.CountPhotosWanted(ctx); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+func photoDigest(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 func isHexDigest(s string) bool {

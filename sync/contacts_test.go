@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"certkiosk"
+	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
 )
@@ -284,8 +287,8 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 	entries[0].PhotoSHA256 = central.PhotoSHA256(frame(8))
 	r.store.PutRoster(ctx, entries)
 	ksync.PullRoster(ctx, r.kiosk, c, "sync")
-	if _, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); err == nil {
-		t.Fatal("a photo that does not match its digest was stored")
+	if res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Mismatched != 1 || res.Fetched != 0 {
+		t.Fatalf("a photo that does not match its digest: %+v %v", res, err)
 	}
 	// Withdrawn from the roster: gone from the terminal.
 	entries[0].PhotoSHA256 = ""
@@ -298,6 +301,77 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 	}
 	if _, ok, _ := r.kiosk.ReferencePhoto(ctx, "A001", r.roster[0].ID); ok {
 		t.Fatal("a withdrawn photo is still shown")
+	}
+}
+
+// Photos the central cannot give, more than one run asks for, and one that
+// does not match its digest hold up none of the others: the download goes
+// on from where the last run stopped and counts them apart.
+func TestPhotoDownloadSkipsMissingAndMismatched(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	people, err := store.DemoRoster(260, 7, certkiosk.Date{Year: 2026, Month: 11, Day: 27})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.kiosk.PutRetirees(ctx, people, true); err != nil {
+		t.Fatal(err)
+	}
+	entries := make([]ksync.RosterEntry, len(people))
+	for i, x := range people {
+		entries[i] = ksync.ToEntry(x)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
+	held := map[string][]byte{}
+	for i := range entries {
+		entries[i].PhotoSHA256 = central.PhotoSHA256(frame(i)) // the first 230 are not at the central
+		if i >= 230 {
+			held[entries[i].ID] = frame(i)
+		}
+	}
+	held[entries[100].ID] = frame(1000) // not the photo the roster lists
+	sealed, err := central.SealPhotos(r.keys.Recipient(), held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.(central.PhotoStorage).PutPhotos(ctx, sealed); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	c := r.client(t, "")
+	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	var runs []ksync.PhotosResult
+	for run := 0; run < 2; run++ {
+		res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync")
+		if err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+		if n := res.Fetched + res.Missing + res.Mismatched; n > ksync.MaxPhotosPerRun {
+			t.Fatalf("run %d asked for %d photos", run+1, n)
+		}
+		for _, p := range res.Problems {
+			if regexp.MustCompile(`\d{17}`).MatchString(p) {
+				t.Fatalf("problem names a whole identity number: %q", p)
+			}
+		}
+		runs = append(runs, res)
+	}
+	// The first run asks for the first 200 (199 missing, 1 not matching),
+	// the second goes on from there: the 30 held ones come.
+	if g := runs[0]; g.Fetched != 0 || g.Missing != 199 || g.Mismatched != 1 || g.Left != 260 || len(g.Problems) != 200 {
+		t.Fatalf("first run: %+v", g)
+	}
+	if g := runs[1]; g.Fetched != 30 || g.Left != 230 {
+		t.Fatalf("second run: %+v", g)
+	}
+	for i := 230; i < len(entries); i++ {
+		if _, ok, err := r.kiosk.ReferencePhoto(ctx, "A001", certkiosk.ResidentID(entries[i].ID)); err != nil || !ok {
+			t.Fatalf("photo %d not fetched: %v", i, err)
+		}
 	}
 }
 

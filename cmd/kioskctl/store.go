@@ -184,8 +184,12 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		for _, p := range ph.Problems {
+			fmt.Fprintf(e.stderr, "  reference photo %s\n", p)
+		}
 		if ph.Fetched+ph.Dropped+ph.Left > 0 {
-			fmt.Fprintf(e.stdout, "reference photos: %d fetched, %d withdrawn, %d still to fetch\n", ph.Fetched, ph.Dropped, ph.Left)
+			fmt.Fprintf(e.stdout, "reference photos: %d fetched, %d withdrawn, %d missing at the central, %d not matching, %d still to fetch\n",
+				ph.Fetched, ph.Dropped, ph.Missing, ph.Mismatched, ph.Left)
 		}
 		return nil
 	case "find":
