@@ -14,6 +14,10 @@ type Date struct {
 	Day   int
 }
 
+// China is the time zone pension dates are counted in: UTC+8, all year
+// (no daylight saving), whatever zone the machine is set to.
+var China = time.FixedZone("CST", 8*3600)
+
 // DateOf returns the civil date of t in t's own location.
 func DateOf(t time.Time) Date {
 	y, m, d := t.Date()

@@ -78,7 +78,7 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 				enc = append(enc, EncryptedEvidence{c.ID, e.Kind, recipient, sha256Hex(ct), ct})
 			}
 		}
-		day := certkiosk.DateOf(c.Ended.In(chinaTime))
+		day := certkiosk.DateOf(c.Ended.In(certkiosk.China))
 		c.Resume, c.BackpayMonths, c.BackpayMonth = certkiosk.Month{}, 0, certkiosk.Month{}
 		if c.Verdict == certkiosk.VerdictPass {
 			if err := s.resumption(ctx, tx, c, day); err != nil {
@@ -138,10 +138,6 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 	}
 	return nil
 }
-
-// chinaTime is the zone certification days are counted in (UTC+8, no DST),
-// fixed so a kiosk with a wrong zone setting still dates records right.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // CertFilter selects certifications; zero fields select everything.
 type CertFilter struct {
@@ -311,7 +307,7 @@ func (s *DB) markState(ctx context.Context, actor string, ids []string, to certk
 // DayCounts counts the certifications that ended on day (China time), by
 // verdict, for the home screen.
 func (s *DB) DayCounts(ctx context.Context, day certkiosk.Date) (map[certkiosk.Verdict]int, error) {
-	start := time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, chinaTime)
+	start := time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, certkiosk.China)
 	rows, err := s.db.QueryContext(ctx, `SELECT verdict, count(*) FROM certification WHERE ended_at >= ? AND ended_at < ?
 		GROUP BY verdict`, start.UTC().Format(timeFormat), start.AddDate(0, 0, 1).UTC().Format(timeFormat))
 	if err != nil {

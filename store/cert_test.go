@@ -68,7 +68,7 @@ func TestSaveCertificationWithEncryptedEvidence(t *testing.T) {
 		t.Fatal("sha256 does not match the ciphertext")
 	}
 	r, _ := s.FindRetiree(ctx, c.RetireeID)
-	if r.LastCert != certkiosk.DateOf(c.Ended.In(chinaTime)) {
+	if r.LastCert != certkiosk.DateOf(c.Ended.In(certkiosk.China)) {
 		t.Fatalf("last certification %s, want %s", r.LastCert, certkiosk.DateOf(c.Ended))
 	}
 }

@@ -72,7 +72,7 @@ func (s *DB) CheckContact(ctx context.Context, staff string, id certkiosk.Reside
 			ch.Kind = ContactCorrected
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE retiree SET phone = ?, address = ?, contact_checked = ? WHERE id = ?`,
-			p, a, certkiosk.DateOf(ch.At.In(chinaTime)).String(), string(id)); err != nil {
+			p, a, certkiosk.DateOf(ch.At.In(certkiosk.China)).String(), string(id)); err != nil {
 			return err
 		}
 		if err := s.queueContact(ctx, tx, &ch); err != nil {

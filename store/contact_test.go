@@ -140,7 +140,7 @@ func TestContactChecksAreAuditedQueuedAndKept(t *testing.T) {
 		t.Fatalf("correction = %+v", ch2)
 	}
 	r, _ = f.s.FindRetiree(ctx, id)
-	if r.Phone != "010-62345678" || r.ContactChecked != certkiosk.DateOf(f.clock.In(chinaTime)) {
+	if r.Phone != "010-62345678" || r.ContactChecked != certkiosk.DateOf(f.clock.In(certkiosk.China)) {
 		t.Fatalf("retiree after correction: %+v", r)
 	}
 	// A roster from the central made before it heard of the correction

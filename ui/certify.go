@@ -233,7 +233,7 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	right := container.NewVBox()
 	if key, err := k.DB.TerminalKey(k.ctx()); err == nil {
 		tok := certkiosk.ReceiptToken{Receipt: c.Receipt, Terminal: c.Terminal, Retiree: c.RetireeID.Masked(),
-			Date: certkiosk.DateOf(c.Ended.In(chinaZone)).String(), Verdict: c.Verdict}.Sign(key)
+			Date: certkiosk.DateOf(c.Ended.In(certkiosk.China)).String(), Verdict: c.Verdict}.Sign(key)
 		k.lastToken = tok
 		if img, err := ReceiptQR(tok, 280); err == nil {
 			qr := canvas.NewImageFromImage(img)
@@ -256,7 +256,7 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	done.Importance = widget.HighImportance
 	printMsg := NewParagraph("", theme.SizeNameText, false)
 	info := ReceiptInfo{Name: r.Name, MaskedID: r.ID.Masked(), Method: c.Method, Verdict: c.Verdict,
-		Time: c.Ended.In(chinaZone).Format("2006-01-02 15:04"), Terminal: c.Terminal, Due: due.String(),
+		Time: c.Ended.In(certkiosk.China).Format("2006-01-02 15:04"), Terminal: c.Terminal, Due: due.String(),
 		Receipt: c.Receipt, Token: k.lastToken, Pension: sentence}
 	printButton := NewBigButton(lang.L("result.print"), theme.DocumentPrintIcon(), func() { printMsg.SetText(k.printReceipt(info)) })
 	back := func() { k.showPass(v, c, best) }

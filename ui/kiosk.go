@@ -203,9 +203,7 @@ func (k *Kiosk) Login(id, pin string) {
 	k.submitLogin()
 }
 
-func (k *Kiosk) today() certkiosk.Date { return certkiosk.DateOf(k.opt.Now().In(chinaZone)) }
-
-var chinaZone = time.FixedZone("CST", 8*3600)
+func (k *Kiosk) today() certkiosk.Date { return certkiosk.DateOf(k.opt.Now().In(certkiosk.China)) }
 
 // ShowHome shows search, today's counts, the due list and navigation.
 func (k *Kiosk) ShowHome() {
@@ -407,7 +405,7 @@ func (k *Kiosk) SetSyncProgress(p SyncProgress) {
 	case p.Failure != "":
 		text = lang.L("shell.sync.error", map[string]any{"Message": p.Failure})
 	case p.Pending == 0 && !p.Done.IsZero():
-		text = lang.L("shell.sync.done.time", map[string]any{"Time": p.Done.In(chinaZone).Format("15:04")})
+		text = lang.L("shell.sync.done.time", map[string]any{"Time": p.Done.In(certkiosk.China).Format("15:04")})
 	}
 	fyne.Do(func() {
 		k.syncLine.SetText(text)

@@ -70,7 +70,7 @@ func (k *Kiosk) ShowRecords() {
 	dates := []string{all, lang.L("records.date.today"), lang.L("records.date.week"), lang.L("records.date.month")}
 	dateSel := widget.NewSelect(dates, func(s string) {
 		today := k.today()
-		start := time.Date(today.Year, today.Month, today.Day, 0, 0, 0, 0, chinaZone)
+		start := time.Date(today.Year, today.Month, today.Day, 0, 0, 0, 0, certkiosk.China)
 		filter.Since = time.Time{}
 		switch s {
 		case dates[1]:
@@ -98,7 +98,7 @@ func (k *Kiosk) ShowRecords() {
 }
 
 func recordLine(c certkiosk.Certification) string {
-	return fmt.Sprintf("%s  %s  %s  %s", c.Ended.In(chinaZone).Format("01-02 15:04"), c.RetireeID.Masked(),
+	return fmt.Sprintf("%s  %s  %s  %s", c.Ended.In(certkiosk.China).Format("01-02 15:04"), c.RetireeID.Masked(),
 		lang.L("verdict."+string(c.Verdict)), lang.L("sync."+string(c.Sync)))
 }
 
@@ -111,7 +111,7 @@ func recordDetail(c certkiosk.Certification) string {
 		lang.L("card.id") + "：" + c.RetireeID.Masked(),
 		lang.L("records.verdict") + "：" + lang.L("verdict."+string(c.Verdict)) + reasonSuffix(c.Reason),
 		fmt.Sprintf("%s · #%d · %s", lang.L("method."+string(c.Method)), c.Attempt, c.Receipt),
-		c.Started.In(chinaZone).Format("2006-01-02 15:04:05") + " – " + c.Ended.In(chinaZone).Format("15:04:05") +
+		c.Started.In(certkiosk.China).Format("2006-01-02 15:04:05") + " – " + c.Ended.In(certkiosk.China).Format("15:04:05") +
 			fmt.Sprintf("（%s）", c.Ended.Sub(c.Started).Round(time.Second)),
 		lang.L("records.state") + "：" + lang.L("sync."+string(c.Sync)) + " · " + c.Terminal + " · " + c.StaffID,
 		lang.L("records.metrics") + "：", pretty.String(),

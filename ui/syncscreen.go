@@ -21,12 +21,12 @@ func (k *Kiosk) ShowSync() {
 			"Refused": counts.Refused}), theme.SizeNameText, false))
 	last, _ := k.DB.Setting(k.ctx(), store.SetLastSync, "")
 	if t, err := time.Parse(time.RFC3339, last); err == nil {
-		info.Add(NewText(lang.L("syncscreen.last", map[string]any{"Time": t.In(chinaZone).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
+		info.Add(NewText(lang.L("syncscreen.last", map[string]any{"Time": t.In(certkiosk.China).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
 	} else {
 		info.Add(NewText(lang.L("syncscreen.never"), theme.SizeNameText, false))
 	}
 	if v, at, _ := k.DB.RosterVersion(k.ctx()); v > 0 {
-		info.Add(NewText(lang.L("syncscreen.roster", map[string]any{"Version": v, "Time": at.In(chinaZone).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
+		info.Add(NewText(lang.L("syncscreen.roster", map[string]any{"Version": v, "Time": at.In(certkiosk.China).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
 	} else {
 		info.Add(NewText(lang.L("syncscreen.roster.none"), theme.SizeNameText, false))
 	}

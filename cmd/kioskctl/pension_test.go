@@ -21,7 +21,7 @@ import (
 // here with plain calendar arithmetic, not with the code under test.
 func TestPensionStatusAndResumptionAsOfToday(t *testing.T) {
 	dir := initData(t)
-	now := time.Now().In(chinaZone)
+	now := time.Now().In(certkiosk.China)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	day := func(t time.Time) string { return t.Format("2006-01-02") }
 	month := func(t time.Time) string { return t.Format("2006-01") }

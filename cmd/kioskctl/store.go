@@ -220,7 +220,7 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		today := certkiosk.DateOf(time.Now().In(chinaZone))
+		today := certkiosk.DateOf(time.Now().In(certkiosk.China))
 		if *asJSON {
 			return json.NewEncoder(e.stdout).Encode(retireeOf(r, today))
 		}
@@ -491,10 +491,6 @@ func writeSecretFile(path string, data []byte) error {
 	}
 	return f.Close()
 }
-
-// chinaZone is the zone pension days and months are counted in (UTC+8, no
-// DST), whatever the machine's zone setting.
-var chinaZone = time.FixedZone("CST", 8*3600)
 
 // retireeJSON is a retiree as `roster find --json` prints it: the identity
 // number and phone masked, the pension standing as of today.
