@@ -95,7 +95,7 @@ var scaleSQL = []string{
 	`INSERT INTO daily_count (day, terminal, verdict, n)
 	SELECT to_char(ended_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')::int, terminal, verdict, count(*) FROM record GROUP BY 1, 2, 3`,
 	`UPDATE counter SET value = (SELECT count(*) FROM pension_state) WHERE name = 'pension_retirees'`,
-		`UPDATE counter SET value = 1 WHERE name = 'bench_built'`,
+	`UPDATE counter SET value = 1 WHERE name = 'bench_built'`,
 }
 
 // openScale opens (building it on the first run: several minutes) the
