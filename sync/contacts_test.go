@@ -80,6 +80,77 @@ func TestContactChangesReachTheCentral(t *testing.T) {
 	}
 }
 
+// A phone corrected at the counter survives the central's acknowledgement:
+// the next roster downloads (delta and full, this terminal and another)
+// bring the corrected phone, not the office's old one, even after the
+// office imports its old roster again.
+func TestCorrectedContactIsNotUndoneByTheRoster(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	var entries []ksync.RosterEntry
+	for _, x := range r.roster[:3] {
+		e := ksync.ToEntry(x)
+		e.Phone, e.Address = "13800000001", "北京市东城区旧址 1 号"
+		entries = append(entries, e)
+	}
+	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	c := r.client(t, "")
+	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	// Another terminal has the roster from before the correction.
+	r2 := newRigWith(t, r.store, "T-0002")
+	c2 := r2.client(t, "")
+	if _, err := ksync.PullRoster(ctx, r2.kiosk, c2, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	id := certkiosk.ResidentID(entries[1].ID)
+	if _, err := r.kiosk.CheckContact(ctx, "A001", id, "13912345678", "北京市东城区新址 2 号"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := ksync.PushContacts(ctx, r.kiosk, c, "sync"); err != nil || res.Acked != 1 {
+		t.Fatalf("push = %+v, %v", res, err)
+	}
+	check := func(when string, db interface {
+		FindRetiree(context.Context, certkiosk.ResidentID) (certkiosk.Retiree, error)
+	}) {
+		t.Helper()
+		got, err := db.FindRetiree(ctx, id)
+		if err != nil || got.Phone != "13912345678" || got.Address != "北京市东城区新址 2 号" {
+			t.Fatalf("%s: phone %q address %q (%v), want the correction", when, got.Phone, got.Address, err)
+		}
+		if other, _ := db.FindRetiree(ctx, certkiosk.ResidentID(entries[0].ID)); other.Phone != "13800000001" {
+			t.Fatalf("%s: someone else's phone %q", when, other.Phone)
+		}
+	}
+	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil { // a delta
+		t.Fatal(err)
+	}
+	check("after the acknowledgement", r.kiosk)
+	if _, err := ksync.PullRoster(ctx, r2.kiosk, c2, "sync"); err != nil { // the correction as a delta
+		t.Fatal(err)
+	}
+	check("on another terminal", r2.kiosk)
+	// The office imports its roster again, old phone and all, with the
+	// name spelled anew: the entry comes down in a delta.
+	entries[1].Name += "华"
+	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	check("after the office's import", r.kiosk)
+	// A terminal with the roster from scratch.
+	r3 := newRigWith(t, r.store, "T-0003")
+	if _, err := ksync.PullRoster(ctx, r3.kiosk, r3.client(t, ""), "sync"); err != nil {
+		t.Fatal(err)
+	}
+	check("on a new terminal", r3.kiosk)
+}
+
 // The central checks what a terminal sends: a signed request with a bad
 // change gets that change refused, a request past the limits 413, an
 // unsigned one 401.

@@ -13,12 +13,14 @@ type Rows interface {
 	Err() error
 }
 
-// ReadRoster reads rows of (id, entry JSON, deleted) into a roster update.
+// ReadRoster reads rows of (id, entry JSON, deleted, checked phone, checked
+// address) into a roster update; a checked phone or address that is not
+// empty replaces the entry's.
 func ReadRoster(rows Rows, u *sync.RosterUpdate) error {
 	for rows.Next() {
-		var id, entry string
+		var id, entry, phone, address string
 		var del bool
-		if err := rows.Scan(&id, &entry, &del); err != nil {
+		if err := rows.Scan(&id, &entry, &del, &phone, &address); err != nil {
 			return err
 		}
 		if del {
@@ -28,6 +30,12 @@ func ReadRoster(rows Rows, u *sync.RosterUpdate) error {
 		var e sync.RosterEntry
 		if err := json.Unmarshal([]byte(entry), &e); err != nil {
 			return err
+		}
+		if phone != "" {
+			e.Phone = phone
+		}
+		if address != "" {
+			e.Address = address
 		}
 		u.Retirees = append(u.Retirees, e)
 	}

@@ -76,8 +76,9 @@ func (s *Store) putContact(ctx context.Context, tx *sql.Tx, terminal string, c s
 		c.At = now
 	}
 	var checked, relAt time.Time
-	err = s.row(ctx, tx, `SELECT checked_at, relative_at FROM retiree_contact WHERE retiree_id = ?`+s.d.ForUpdate, c.RetireeID).
-		Scan(scanTime{&checked}, scanTime{&relAt})
+	var phone, address string
+	err = s.row(ctx, tx, `SELECT checked_at, relative_at, phone, address FROM retiree_contact WHERE retiree_id = ?`+s.d.ForUpdate, c.RetireeID).
+		Scan(scanTime{&checked}, scanTime{&relAt}, &phone, &address)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.exec(ctx, tx, `INSERT INTO retiree_contact (retiree_id) VALUES (?)`, c.RetireeID); err != nil {
 			return "", err
@@ -90,6 +91,9 @@ func (s *Store) putContact(ctx context.Context, tx *sql.Tx, terminal string, c s
 		if c.At.After(checked) {
 			_, err = s.exec(ctx, tx, `UPDATE retiree_contact SET phone = ?, address = ?, checked_at = ?, checked_by = ?
 				WHERE retiree_id = ?`, c.Phone, c.Address, s.ts(c.At), terminal, c.RetireeID)
+			if err == nil && (c.Phone != phone || c.Address != address) {
+				err = s.publishContact(ctx, tx, c.RetireeID)
+			}
 		}
 	case sync.ContactRelativeSet, sync.ContactRelativeRemoved:
 		if c.At.After(relAt) {
@@ -101,6 +105,22 @@ func (s *Store) putContact(ctx context.Context, tx *sql.Tx, terminal string, c s
 		return "", err
 	}
 	return sync.StatusAccepted, nil
+}
+
+// publishContact makes a retiree's roster entry part of a new roster
+// version, so every terminal downloads the contact a counter checked
+// (RosterSince serves it over the office's).
+func (s *Store) publishContact(ctx context.Context, tx *sql.Tx, retiree string) error {
+	var version int64
+	if err := s.row(ctx, tx, `SELECT value FROM counter WHERE name = 'roster_version'`+s.d.ForUpdate).Scan(&version); err != nil {
+		return err
+	}
+	n, err := s.execN(ctx, tx, `UPDATE roster SET version = ? WHERE id = ? AND NOT deleted`, version+1, retiree)
+	if err != nil || n == 0 {
+		return err // not on the roster: nothing to publish
+	}
+	_, err = s.exec(ctx, tx, `UPDATE counter SET value = ? WHERE name = 'roster_version'`, version+1)
+	return err
 }
 
 // RetireeContact implements central.ContactStorage.

@@ -289,9 +289,15 @@ func (s *Store) RosterSince(ctx context.Context, since int64) (sync.RosterUpdate
 			return err
 		}
 		u.Full = since <= 0 || since > u.Version
-		q, args := `SELECT id, CAST(entry AS TEXT), deleted FROM roster WHERE version > ? ORDER BY id`, []any{since}
+		// The phone and address a counter checked with the retiree
+		// (retiree_contact) are served over the office's: a terminal that
+		// corrected them must not get the old ones back (putContact
+		// publishes each such change as a new roster version).
+		const cols = `SELECT r.id, CAST(r.entry AS TEXT), r.deleted, coalesce(c.phone, ''), coalesce(c.address, '')
+			FROM roster r LEFT JOIN retiree_contact c ON c.retiree_id = r.id`
+		q, args := cols+` WHERE r.version > ? ORDER BY r.id`, []any{since}
 		if u.Full {
-			q, args = `SELECT id, CAST(entry AS TEXT), deleted FROM roster WHERE NOT deleted ORDER BY id`, nil
+			q, args = cols+` WHERE NOT r.deleted ORDER BY r.id`, nil
 		}
 		rows, err := s.query(ctx, tx, q, args...)
 		if err != nil {
