@@ -58,13 +58,51 @@ type ReferencePhoto struct {
 
 // referenceKey loads this terminal's reference identity, making it on first
 // use. The file is written 0600 through a temporary file so a crash never
-// leaves half a key.
-func (s *DB) referenceKey() (*age.X25519Identity, error) {
+// leaves half a key. tx is the caller's transaction, or nil.
+//
+// The first time the key is loaded, photos encrypted to any other recipient
+// are deleted, audited: when the key file was lost (a restored backup of the
+// database without it, a careless clean-up) a new key is made, and the
+// photos held can never be opened again. Deleting them, rather than
+// refusing to go on, keeps the counter working — reference photos are an
+// aid, not a condition of certifying, and staff cannot bring a key back —
+// and lets the download fetch the central's photos again (PhotosWanted).
+func (s *DB) referenceKey(ctx context.Context, tx *sql.Tx) (*age.X25519Identity, error) {
 	s.refMu.Lock()
 	defer s.refMu.Unlock()
 	if s.refKey != nil {
 		return s.refKey, nil
 	}
+	id, err := s.loadReferenceKey()
+	if err != nil {
+		return nil, err
+	}
+	drop := func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM reference_photo WHERE recipient <> ?`, id.Recipient().String())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return s.audit(ctx, tx, "certkiosk", ActReferencePurge, "key", map[string]any{"unreadable": n,
+				"reason": "reference key missing or replaced; photos encrypted to another key deleted"})
+		}
+		return nil
+	}
+	if tx != nil {
+		err = drop(tx)
+	} else {
+		err = s.inTx(ctx, drop)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reference key: photos of another key: %w", err)
+	}
+	s.refKey = id
+	return id, nil
+}
+
+// loadReferenceKey reads the reference identity's file, making it when
+// there is none.
+func (s *DB) loadReferenceKey() (*age.X25519Identity, error) {
 	path := filepath.Join(s.dir, ReferenceKeyFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -108,7 +146,6 @@ func (s *DB) referenceKey() (*age.X25519Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference key %s: %w", path, err)
 	}
-	s.refKey = id
 	return id, nil
 }
 
@@ -126,7 +163,7 @@ func (s *DB) putReferencePhoto(ctx context.Context, tx *sql.Tx, id certkiosk.Res
 		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片太大", "reference photo of %s is %d bytes, at most %d",
 			id.Masked(), len(jpeg), MaxReferencePhotoBytes)
 	}
-	key, err := s.referenceKey()
+	key, err := s.referenceKey(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -178,6 +215,10 @@ func (s *DB) ReferencePhotoSHA256(ctx context.Context, id certkiosk.ResidentID) 
 // only. ok is false when there is none. Each opening is audited: it shows a
 // face.
 func (s *DB) ReferencePhoto(ctx context.Context, actor string, id certkiosk.ResidentID) (p ReferencePhoto, ok bool, err error) {
+	key, err := s.referenceKey(ctx, nil) // first: it may drop photos of a lost key
+	if err != nil {
+		return p, false, err
+	}
 	var ct []byte
 	var stored string
 	err = s.db.QueryRowContext(ctx, `SELECT source, ciphertext, stored_at FROM reference_photo WHERE retiree_id = ?`,
@@ -188,22 +229,38 @@ func (s *DB) ReferencePhoto(ctx context.Context, actor string, id certkiosk.Resi
 	if err != nil {
 		return p, false, fmt.Errorf("reference photo of %s: %w", id.Masked(), err)
 	}
-	key, err := s.referenceKey()
-	if err != nil {
-		return p, false, err
-	}
 	r, err := age.Decrypt(bytes.NewReader(ct), key)
-	if err != nil {
-		return p, false, fmt.Errorf("open reference photo of %s: %w", id.Masked(), err)
+	if err == nil {
+		p.JPEG, err = io.ReadAll(io.LimitReader(r, MaxReferencePhotoBytes+1))
 	}
-	if p.JPEG, err = io.ReadAll(io.LimitReader(r, MaxReferencePhotoBytes+1)); err != nil {
-		return p, false, fmt.Errorf("open reference photo of %s: %w", id.Masked(), err)
+	if err != nil {
+		// It can never be opened: delete it, so the central's copy is
+		// fetched again rather than the retiree going without for good.
+		if derr := s.dropUnreadablePhoto(ctx, actor, id, err); derr != nil {
+			return p, false, derr
+		}
+		return p, false, nil
 	}
 	p.Stored, _ = time.Parse(timeFormat, stored)
 	if err := s.Audit(ctx, actor, ActReferenceView, id.Masked(), map[string]any{"source": p.Source}); err != nil {
 		return p, false, err
 	}
 	return p, true, nil
+}
+
+// dropUnreadablePhoto deletes a reference photo that does not open, with
+// an audit entry naming the retiree masked and the cause.
+func (s *DB) dropUnreadablePhoto(ctx context.Context, actor string, id certkiosk.ResidentID, cause error) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM reference_photo WHERE retiree_id = ?`, string(id)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, ActReferencePurge, id.Masked(), map[string]any{"unreadable": 1, "reason": cause.Error()})
+	})
+	if err != nil {
+		return fmt.Errorf("drop unreadable reference photo of %s: %w", id.Masked(), err)
+	}
+	return nil
 }
 
 // PurgeReferencePhotos deletes reference photos stored more than the
@@ -295,6 +352,11 @@ func (s *DB) NotePhotoCursor(ctx context.Context, id certkiosk.ResidentID) error
 // DropWithdrawnPhotos deletes central reference photos the central no
 // longer lists for their retiree.
 func (s *DB) DropWithdrawnPhotos(ctx context.Context, actor string) (int, error) {
+	// Load the key first: photos of a lost key are dropped then, and so
+	// wanted again by this very download.
+	if _, err := s.referenceKey(ctx, nil); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM reference_photo WHERE source = 'central' AND retiree_id IN

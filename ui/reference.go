@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image"
+	"log"
 
 	"certkiosk"
 	"certkiosk/check"
@@ -28,6 +29,11 @@ type reference struct {
 // the opening is audited) for this visit. nil when there is none.
 func (k *Kiosk) loadReference(id certkiosk.ResidentID) *reference {
 	p, ok, err := k.DB.ReferencePhoto(k.ctx(), k.actor(), id)
+	if err != nil {
+		// The check goes on without a photo; the error names the
+		// retiree masked.
+		log.Printf("reference photo: %v", err)
+	}
 	if err != nil || !ok {
 		return nil
 	}
