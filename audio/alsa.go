@@ -8,7 +8,9 @@ package audio
 #include <stdlib.h>
 
 static int kiosk_open(snd_pcm_t **h, const char *dev) {
-	int err = snd_pcm_open(h, dev, SND_PCM_STREAM_CAPTURE, 0);
+	// Non-blocking: a stalled source (a suspended sound server) must never
+	// hold a reader that is being stopped; kiosk_read waits with a timeout.
+	int err = snd_pcm_open(h, dev, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK);
 	if (err < 0) return err;
 	// 16 kHz mono S16, ALSA's plug layer resamples; 100 ms of buffer.
 	err = snd_pcm_set_params(*h, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, 1, 16000, 1, 100000);
@@ -17,7 +19,11 @@ static int kiosk_open(snd_pcm_t **h, const char *dev) {
 }
 
 static long kiosk_read(snd_pcm_t *h, short *buf, long frames, long *delay) {
-	snd_pcm_sframes_t n = snd_pcm_readi(h, buf, frames);
+	*delay = 0;
+	int w = snd_pcm_wait(h, 100); // ms; 0: nothing yet, the caller checks whether to go on
+	if (w == 0) return 0;
+	snd_pcm_sframes_t n = w < 0 ? w : snd_pcm_readi(h, buf, frames);
+	if (n == -EAGAIN) return 0;
 	if (n == -EPIPE || n == -ESTRPIPE || n == -EINTR) {
 		int err = snd_pcm_recover(h, (int)n, 1);
 		if (err < 0) return err;
@@ -60,9 +66,10 @@ func OpenALSA(device string) (*ALSA, error) {
 // Open opens the default input.
 func Open() (Source, error) { return OpenALSA("default") }
 
-// Read implements Source: it blocks until len(buf) samples (keep it
-// small, 20 ms) are there. The first sample's time is now less what was
-// read and what still waits in ALSA's buffer.
+// Read implements Source: it waits at most 100 ms for samples and returns
+// up to len(buf) of them (0 when none came: a stalled source never holds
+// the reader). The first sample's time is now less what was read and
+// what still waits in ALSA's buffer.
 func (a *ALSA) Read(buf []int16) (int, time.Time, error) {
 	if len(buf) == 0 {
 		return 0, time.Now(), nil
