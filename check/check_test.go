@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"path/filepath"
@@ -92,6 +93,34 @@ func TestSave(t *testing.T) {
 	}
 	if ev, _ := db.EvidenceOf(ctx, c.ID); len(ev) != 0 {
 		t.Fatal("evidence stored for a failure without a best frame")
+	}
+	// The reference-photo rule: a pass with a photo shown needs staff's
+	// answer; 不一致 makes it a manual review; no photo, no answer kept.
+	pass := Result{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`), Started: now, Ended: now.Add(time.Second)}
+	ra := a
+	ra.Number, ra.Method, ra.Code, ra.ReferenceShown = 1, certkiosk.MethodBlink, "", true
+	if _, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, pass); !errors.Is(err, ErrPhotoUnanswered) {
+		t.Fatalf("a pass without staff's answer: %v", err)
+	}
+	no, yes := false, true
+	ra.PhotoMatch = &no
+	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, pass); err != nil || c.Verdict != certkiosk.VerdictManualReview ||
+		c.Reason != ReasonPhotoMismatch || c.PhotoMatch == nil || *c.PhotoMatch {
+		t.Fatalf("a pass staff found unlike the photo: %+v, %v", c, err)
+	}
+	ra.PhotoMatch = &yes
+	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, pass); err != nil || c.Verdict != certkiosk.VerdictPass ||
+		c.PhotoMatch == nil || !*c.PhotoMatch {
+		t.Fatalf("a confirmed pass: %+v, %v", c, err)
+	}
+	ra.PhotoMatch = nil // a failure nobody was asked about
+	fail := Result{Verdict: certkiosk.VerdictFail, Reason: "no_blink", Metrics: []byte(`{}`), Started: now, Ended: now}
+	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, fail); err != nil || c.Verdict != certkiosk.VerdictFail || c.PhotoMatch != nil {
+		t.Fatalf("an unanswered failure: %+v, %v", c, err)
+	}
+	ra.ReferenceShown, ra.PhotoMatch = false, &no // no photo: no answer kept
+	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, pass); err != nil || c.Verdict != certkiosk.VerdictPass || c.PhotoMatch != nil {
+		t.Fatalf("a pass without a photo: %+v, %v", c, err)
 	}
 	a.Retiree = "110101194001011237"
 	if _, err := Save(ctx, db, "staff:"+store.DemoStaffID, a, Result{Verdict: certkiosk.VerdictFail, Reason: "x",

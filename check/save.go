@@ -19,14 +19,38 @@ type Attempt struct {
 	Code        string // the digits to read, digits mode
 	Number      int    // 1..certkiosk.MaxAttempts
 	FrameSource certkiosk.FrameSource
-	// PhotoMatch is staff's answer to 「本人与照片一致」 when a reference
-	// photo was shown beside the live face; nil when none was.
+	// ReferenceShown says a reference photo stood beside the live face.
+	ReferenceShown bool
+	// PhotoMatch is staff's answer to 「本人与照片一致」: nil unless they
+	// ticked it or answered the question (never a guess for them).
 	PhotoMatch *bool
 }
 
+// ErrPhotoUnanswered refuses a pass with a reference photo shown but no
+// answer from staff: the screen must ask first.
+var ErrPhotoUnanswered = certkiosk.Errorf(certkiosk.EINVALID, "请先确认本人与照片是否一致",
+	"a pass with a reference photo shown needs staff's answer")
+
 // Save stores a finished attempt — pass or fail — with its best frame as
 // encrypted evidence, and returns the record (receipt code, terminal).
+//
+// The reference-photo rule is kept here, not in a screen: with a
+// reference photo shown, a pass is final only with staff's answer
+// (ErrPhotoUnanswered otherwise), and 「不一致」 turns it into a manual
+// review with the reason photo_mismatch. Without a photo no answer is
+// recorded.
 func Save(ctx context.Context, db *store.DB, actor string, a Attempt, r Result) (*certkiosk.Certification, error) {
+	if !a.ReferenceShown {
+		a.PhotoMatch = nil
+	}
+	if r.Verdict == certkiosk.VerdictPass && a.ReferenceShown {
+		if a.PhotoMatch == nil {
+			return nil, ErrPhotoUnanswered
+		}
+		if !*a.PhotoMatch {
+			r.Verdict, r.Reason = certkiosk.VerdictManualReview, ReasonPhotoMismatch
+		}
+	}
 	c := &certkiosk.Certification{RetireeID: a.Retiree, StaffID: a.Staff, Method: a.Method, Challenge: a.Code,
 		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended,
 		Attempt: a.Number, FrameSource: a.FrameSource, PhotoMatch: a.PhotoMatch,
@@ -40,6 +64,10 @@ func Save(ctx context.Context, db *store.DB, actor string, a Attempt, r Result) 
 	}
 	return c, nil
 }
+
+// ReasonPhotoMismatch is the manual-review reason of a pass whose face
+// staff found different from the reference photo.
+const ReasonPhotoMismatch = "photo_mismatch"
 
 // SaveReview records that staff sent the retiree to manual review after
 // attempts tries, with their reason (required: the reviewer reads it).

@@ -172,35 +172,33 @@ func (k *Kiosk) blinks() int {
 	return n
 }
 
-// finish saves the attempt — pass or fail — and shows the result.
-// With a reference photo on screen, a pass is final only once staff have
-// said whether the person matches it: ticked during the check, or asked now.
+// finish saves the attempt — pass or fail — and shows the result. With a
+// reference photo on screen, check.Save takes a pass only with staff's
+// answer, so one they have not ticked is asked for now.
 func (k *Kiosk) finish(v *visit, method certkiosk.Method, code string, r check.Result) {
-	if r.Verdict == certkiosk.VerdictPass && v.ref != nil && !v.ref.tick.Checked {
+	if r.Verdict == certkiosk.VerdictPass && v.ref != nil && v.ref.answer() == nil {
 		k.askReference(v, func(match bool) {
 			v.ref.tick.SetChecked(match)
-			if !match {
-				r = photoMismatch(r)
-			}
-			k.saveAttempt(v, method, code, r)
+			k.saveAttempt(v, method, code, r, &match)
 		})
 		return
 	}
-	k.saveAttempt(v, method, code, r)
+	k.saveAttempt(v, method, code, r, v.ref.answer())
 }
 
-func (k *Kiosk) saveAttempt(v *visit, method certkiosk.Method, code string, r check.Result) {
+func (k *Kiosk) saveAttempt(v *visit, method certkiosk.Method, code string, r check.Result, match *bool) {
 	c, err := check.Save(k.ctx(), k.DB, k.actor(), check.Attempt{Retiree: v.retiree.ID, Staff: k.staff.ID,
-		Method: method, Code: code, Number: v.attempts, FrameSource: k.opt.FrameSource, PhotoMatch: v.ref.answer()}, r)
+		Method: method, Code: code, Number: v.attempts, FrameSource: k.opt.FrameSource,
+		ReferenceShown: v.ref != nil, PhotoMatch: match}, r)
 	if err != nil {
 		k.showSaveProblem(err)
 		return
 	}
-	if r.Verdict == certkiosk.VerdictManualReview { // the face did not match the photo
-		k.showReviewDone(ReasonText(r.Reason))
+	if c.Verdict == certkiosk.VerdictManualReview { // staff found the face unlike the photo
+		k.showReviewDone(ReasonText(c.Reason))
 		return
 	}
-	if r.Verdict == certkiosk.VerdictPass {
+	if c.Verdict == certkiosk.VerdictPass {
 		if k.opt.Speaker != nil {
 			k.opt.Speaker.Say("pass", PassVoice(c))
 		}

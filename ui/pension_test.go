@@ -165,6 +165,11 @@ func TestReferencePhotoAnswerIsKept(t *testing.T) {
 	k.visit = nil
 	k.Find(string(r.ID))
 	ui.mu.Unlock()
+	// A failed attempt with the photo shown and nobody asked: no answer.
+	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictFail, Reason: "no_blink",
+		Metrics: []byte(`{}`), Started: testNow, Ended: testNow.Add(6 * time.Second)}}}
+	k.StartCertification(certkiosk.MethodBlink)
+	k.follows.Wait()
 	passWith(t, k)
 	ui.mu.Lock()
 	defer ui.mu.Unlock()
@@ -173,17 +178,20 @@ func TestReferencePhotoAnswerIsKept(t *testing.T) {
 		t.Fatalf("after 不一致: %s %s", k.Screen(), screenText(k))
 	}
 	list, _ := db.ListCertifications(context.Background(), store.CertFilter{Retiree: r.ID})
-	if len(list) != 3 {
+	if len(list) != 4 {
 		t.Fatalf("%d records", len(list))
 	}
-	// Newest first: the mismatch, the confirmed pass, the first pass.
+	// Newest first: the mismatch, the failure, the confirmed pass, the first pass.
 	if m := list[0]; m.Verdict != certkiosk.VerdictManualReview || m.Reason != "photo_mismatch" || m.PhotoMatch == nil || *m.PhotoMatch {
 		t.Fatalf("mismatch record: %+v", m)
 	}
-	if p := list[1]; p.Verdict != certkiosk.VerdictPass || p.PhotoMatch == nil || !*p.PhotoMatch {
+	if f := list[1]; f.Verdict != certkiosk.VerdictFail || f.PhotoMatch != nil {
+		t.Fatalf("failure nobody was asked about records an answer: %+v", f)
+	}
+	if p := list[2]; p.Verdict != certkiosk.VerdictPass || p.PhotoMatch == nil || !*p.PhotoMatch {
 		t.Fatalf("confirmed pass: %+v", p)
 	}
-	if p := list[2]; p.PhotoMatch != nil {
+	if p := list[3]; p.PhotoMatch != nil {
 		t.Fatalf("first pass had no photo to compare, yet records %v", *p.PhotoMatch)
 	}
 }

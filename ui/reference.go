@@ -5,7 +5,6 @@ import (
 	"log"
 
 	"certkiosk"
-	"certkiosk/check"
 	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
@@ -65,12 +64,14 @@ func (r *reference) tickBox() fyne.CanvasObject {
 	return r.tick
 }
 
-// answer is staff's answer for the record: nil when no photo was shown.
+// answer is what staff said by ticking 「本人与照片一致」: true when
+// ticked, nil when there was no photo or they have not ticked it (an
+// unticked box is no answer; check.Save decides what a pass needs).
 func (r *reference) answer() *bool {
-	if r == nil {
+	if r == nil || !r.tick.Checked {
 		return nil
 	}
-	v := r.tick.Checked
+	v := true
 	return &v
 }
 
@@ -94,13 +95,6 @@ func referenceImage(img image.Image, min fyne.Size) *canvas.Image {
 	c.ScaleMode = canvas.ImageScaleSmooth
 	c.SetMinSize(min)
 	return c
-}
-
-// photoMismatch is the manual-review record for a pass whose face staff
-// found different from the reference photo.
-func photoMismatch(r check.Result) check.Result {
-	r.Verdict, r.Reason = certkiosk.VerdictManualReview, "photo_mismatch"
-	return r
 }
 
 // showReviewDone tells staff the attempt went to manual review, and why.
