@@ -108,6 +108,22 @@ func TestRosterImportWithPhotos(t *testing.T) {
 			t.Fatalf("import without photos withdrew the photo: %q", e.PhotoSHA256)
 		}
 	}
+	// The central lost its copy (the upgrade that sealed photos dropped
+	// those in clear): the entry still lists the photo terminals hold.
+	st, err = sqlitestore.Open(ctx, filepath.Join(data, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.DB().Exec(`DELETE FROM roster_photo`)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"--data", data, "roster", "import", rf}, &out, io.Discard, nil); err != nil ||
+		!strings.Contains(out.String(), ": 0 changed, 0 removed") {
+		t.Fatalf("import without photos, none held: %v %q", err, out.String())
+	}
 	// A photo of someone not on the roster: the whole import is refused.
 	stranger, err := certkiosk.CompleteResidentID("11010519500101001")
 	if err != nil {

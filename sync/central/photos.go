@@ -27,8 +27,9 @@ type PhotoStorage interface {
 	PutPhotos(ctx context.Context, photos map[string]SealedPhoto) error
 	// Photo returns a retiree's sealed photo; ErrNotFound when there is none.
 	Photo(ctx context.Context, retireeID string) (SealedPhoto, error)
-	// PhotoDigests returns the digest of every photo held, by identity
-	// number, so a roster import without photos keeps them.
+	// PhotoDigests returns, by identity number, the photo digest a roster
+	// import without photos keeps: the photo held's, else the one the
+	// live entry lists.
 	PhotoDigests(ctx context.Context) (map[string]string, error)
 }
 

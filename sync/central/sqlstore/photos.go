@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
+	"certkiosk"
 	"certkiosk/sync/central"
 )
 
@@ -42,22 +44,48 @@ func (s *Store) Photo(ctx context.Context, retireeID string) (central.SealedPhot
 	return p, nil
 }
 
-// PhotoDigests implements central.PhotoStorage.
+// PhotoDigests implements central.PhotoStorage: the digest each live
+// roster entry lists, or the digest of the photo held when there is one.
+// Entries keep their digest even when the photo is not held (the upgrade
+// that sealed photos dropped those in clear): terminals then keep theirs.
 func (s *Store) PhotoDigests(ctx context.Context) (map[string]string, error) {
-	rows, err := s.query(ctx, s.db, `SELECT retiree_id, sha256 FROM roster_photo`)
+	m := map[string]string{}
+	rows, err := s.query(ctx, s.db, `SELECT id, CAST(entry AS TEXT) FROM roster WHERE NOT deleted`)
 	if err != nil {
 		return nil, fmt.Errorf("photo digests: %w", err)
 	}
 	defer rows.Close()
-	m := map[string]string{}
 	for rows.Next() {
+		var id, entry string
+		var e struct {
+			PhotoSHA256 string `json:"photo_sha256"`
+		}
+		if err := rows.Scan(&id, &entry); err != nil {
+			return nil, fmt.Errorf("photo digests: %w", err)
+		}
+		if err := json.Unmarshal([]byte(entry), &e); err != nil {
+			return nil, fmt.Errorf("photo digests: roster entry %s: %w", certkiosk.Mask(id), err)
+		}
+		if e.PhotoSHA256 != "" {
+			m[id] = e.PhotoSHA256
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("photo digests: %w", err)
+	}
+	held, err := s.query(ctx, s.db, `SELECT retiree_id, sha256 FROM roster_photo`)
+	if err != nil {
+		return nil, fmt.Errorf("photo digests: %w", err)
+	}
+	defer held.Close()
+	for held.Next() {
 		var id, sum string
-		if err := rows.Scan(&id, &sum); err != nil {
+		if err := held.Scan(&id, &sum); err != nil {
 			return nil, fmt.Errorf("photo digests: %w", err)
 		}
 		m[id] = sum
 	}
-	if err := rows.Err(); err != nil {
+	if err := held.Err(); err != nil {
 		return nil, fmt.Errorf("photo digests: %w", err)
 	}
 	return m, nil
