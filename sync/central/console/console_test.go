@@ -501,6 +501,9 @@ func TestTerminalReports(t *testing.T) {
 	if v, p := report(); v != "1.4.2" || p != 12 {
 		t.Fatalf("report: %q %d", v, p)
 	}
+	if ts, _ := e.st.Terminals(ctx); !ts[0].LastSeen.Equal(e.clock.Now()) {
+		t.Errorf("last seen %v, want the report's time %v", ts[0].LastSeen, e.clock.Now())
+	}
 	send("1.4.3\x00<b>", "3") // malformed: ignored
 	send("1.4.3", "x")
 	if v, p := report(); v != "1.4.2" || p != 12 {

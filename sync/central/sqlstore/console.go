@@ -503,7 +503,7 @@ func (s *Store) ListCounts(ctx context.Context, m certkiosk.Month, from, to cert
 // Terminals implements console.Store.
 func (s *Store) Terminals(ctx context.Context) ([]console.TerminalInfo, error) {
 	rows, err := s.query(ctx, s.db, `SELECT t.id, t.name, t.enrolled_at IS NOT NULL, t.revoked,
-		(SELECT max(r.received_at) FROM record r WHERE r.terminal = t.id),
+		(SELECT max(r.received_at) FROM record r WHERE r.terminal = t.id), p.at,
 		coalesce(p.version, ''), coalesce(p.pending, -1)
 		FROM terminal t LEFT JOIN terminal_report p ON p.terminal = t.id ORDER BY t.id`)
 	if err != nil {
@@ -513,8 +513,14 @@ func (s *Store) Terminals(ctx context.Context) ([]console.TerminalInfo, error) {
 	var out []console.TerminalInfo
 	for rows.Next() {
 		var t console.TerminalInfo
-		if err := rows.Scan(&t.ID, &t.Name, &t.Enrolled, &t.Revoked, scanTime{&t.LastSeen}, &t.Version, &t.Pending); err != nil {
+		var reported time.Time
+		if err := rows.Scan(&t.ID, &t.Name, &t.Enrolled, &t.Revoked, scanTime{&t.LastSeen}, scanTime{&reported},
+			&t.Version, &t.Pending); err != nil {
 			return nil, fmt.Errorf("terminals: %w", err)
+		}
+		// Last seen: its last batch, or a later roster download.
+		if reported.After(t.LastSeen) {
+			t.LastSeen = reported
 		}
 		out = append(out, t)
 	}
