@@ -3,10 +3,7 @@ package console
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	gosync "sync"
@@ -14,21 +11,16 @@ import (
 	"unicode/utf8"
 
 	"certkiosk"
-
-	"golang.org/x/crypto/argon2"
+	"certkiosk/internal/pinhash"
 )
 
-// KDF is an argon2id cost. Console PINs are hashed as the kiosk hashes
-// staff PINs (store.DefaultKDF, PHC format), so a leaked database gives
-// an attacker the same slow work per guess.
-type KDF struct {
-	Time    uint32
-	Memory  uint32 // KiB
-	Threads uint8
-}
+// KDF is an argon2id cost. Console PINs are hashed exactly as the
+// kiosk hashes staff PINs (package pinhash), so a leaked database gives an
+// attacker the same slow work per guess.
+type KDF = pinhash.Params
 
 // DefaultKDF is RFC 9106's second recommended option with 2 lanes.
-var DefaultKDF = KDF{Time: 3, Memory: 64 * 1024, Threads: 2}
+var DefaultKDF = pinhash.Default
 
 // Sign-in policy.
 const (
@@ -40,41 +32,11 @@ const (
 )
 
 // HashPIN hashes a PIN for storage.
-func HashPIN(pin string, p KDF) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("hash PIN: %w", err)
-	}
-	key := argon2.IDKey([]byte(pin), salt, p.Time, p.Memory, p.Threads, 32)
-	b64 := base64.RawStdEncoding.EncodeToString
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads, b64(salt), b64(key)), nil
-}
+func HashPIN(pin string, p KDF) (string, error) { return pinhash.Hash(pin, p) }
 
-// CheckPIN compares pin with a PHC-format argon2id hash in constant time.
-func CheckPIN(pin, encoded string) (bool, error) {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, errors.New("unknown PIN hash format")
-	}
-	var v int
-	var p KDF
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return false, errors.New("unknown argon2 version")
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return false, fmt.Errorf("bad PIN hash parameters: %w", err)
-	}
-	if p.Memory > 1<<20 || p.Time > 16 || p.Threads == 0 { // a tampered row must not exhaust the server
-		return false, errors.New("PIN hash parameters out of range")
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) < 16 {
-		return false, errors.New("bad PIN hash encoding")
-	}
-	got := argon2.IDKey([]byte(pin), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
-}
+// CheckPIN compares pin with a stored hash in constant time; a hash out of
+// bounds is an error, never a match.
+func CheckPIN(pin, encoded string) (bool, error) { return pinhash.Check(pin, encoded) }
 
 // ValidPIN checks a new PIN: at least 6 characters, not one repeated.
 func ValidPIN(pin string) error {

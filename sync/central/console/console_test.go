@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,6 +91,18 @@ func TestLockoutAfterFiveWrongPINs(t *testing.T) {
 	c.mustLogin("R001", "135790")
 	if n := len(e.auditRows("login_failed")); n != console.MaxFailedLogins+1 {
 		t.Errorf("login_failed audit rows: %d", n)
+	}
+	// Wrong PINs at the same moment all count: five at once lock too.
+	e.clock.Add(console.LockoutDuration + time.Second)
+	c.mustLogin("R001", "135790") // resets the count
+	var wg sync.WaitGroup
+	for i := 0; i < console.MaxFailedLogins; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); e.client().login("R001", "000000") }()
+	}
+	wg.Wait()
+	if resp := c.login("R001", "135790"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("right PIN after %d simultaneous wrong ones: %d, want locked", console.MaxFailedLogins, resp.StatusCode)
 	}
 	// An unknown account gets the same answer as a wrong PIN.
 	resp := c.login("NOPE", "135790")

@@ -222,6 +222,10 @@ type Store interface {
 	ConsoleUser(ctx context.Context, id string) (User, string, error)
 	// SetConsoleLogin records the wrong-PIN count and lock of an account.
 	SetConsoleLogin(ctx context.Context, id string, failed int, lockedUntil time.Time) error
+	// ConsoleLoginFailed counts one wrong PIN atomically; the max-th in a
+	// row locks the account until lockUntil (and resets the count). It
+	// reports whether this one locked it.
+	ConsoleLoginFailed(ctx context.Context, id string, max int, lockUntil time.Time) (bool, error)
 	ConsoleAudit(ctx context.Context, e AuditEntry) error
 	ConsoleAuditLog(ctx context.Context, action string, limit int) ([]AuditEntry, error)
 

@@ -435,15 +435,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		failed, until := u.Failed+1, time.Time{}
-		msg := wrong
-		if failed >= MaxFailedLogins {
-			failed, until = 0, now.Add(LockoutDuration)
-			msg = fmt.Sprintf("密码错误 %d 次，账号已锁定 %d 分钟", MaxFailedLogins, int(LockoutDuration.Minutes()))
-		}
-		if err := s.Store.SetConsoleLogin(ctx, id, failed, until); err != nil {
+		locked, err := s.Store.ConsoleLoginFailed(ctx, id, MaxFailedLogins, now.Add(LockoutDuration))
+		if err != nil {
 			s.internal(w, r, err)
 			return
+		}
+		msg := wrong
+		if locked {
+			msg = fmt.Sprintf("密码错误 %d 次，账号已锁定 %d 分钟", MaxFailedLogins, int(LockoutDuration.Minutes()))
 		}
 		s.audit(ctx, id, "login_failed", id, "密码错误")
 		s.showLogin(w, r, http.StatusUnauthorized, msg)

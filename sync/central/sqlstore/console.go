@@ -91,6 +91,22 @@ func (s *Store) SetConsoleLogin(ctx context.Context, id string, failed int, lock
 	return nil
 }
 
+// ConsoleLoginFailed implements console.Store: one statement, so two
+// wrong PINs at the same moment both count.
+func (s *Store) ConsoleLoginFailed(ctx context.Context, id string, max int, lockUntil time.Time) (bool, error) {
+	if _, err := s.exec(ctx, s.db, `UPDATE console_user
+		SET failed = CASE WHEN failed + 1 >= ? THEN 0 ELSE failed + 1 END,
+			locked_until = CASE WHEN failed + 1 >= ? THEN ? ELSE locked_until END
+		WHERE id = ?`, max, max, s.ts(lockUntil), id); err != nil {
+		return false, fmt.Errorf("count a wrong PIN of %s: %w", id, err)
+	}
+	u, _, err := s.ConsoleUser(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	return u.LockedUntil.After(lockUntil.Add(-time.Second)), nil // the database may round the time
+}
+
 // ConsoleAudit implements console.Store.
 func (s *Store) ConsoleAudit(ctx context.Context, e console.AuditEntry) error {
 	if _, err := s.exec(ctx, s.db, `INSERT INTO console_audit (at, user_id, action, subject, detail) VALUES (?, ?, ?, ?, ?)`,
@@ -218,6 +234,11 @@ func (s *Store) Decide(ctx context.Context, recordID, decision, reason, user str
 		return fmt.Errorf("decide %s: unknown decision %q", recordID, decision)
 	}
 	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
+		// The pension state is recomputed below: take its lock first, as
+		// the background refresh does, so the two never interleave.
+		if err := s.lock(ctx, tx, "pension"); err != nil {
+			return err
+		}
 		var open bool
 		var retiree string
 		err := s.row(ctx, tx, `SELECT is_open, retiree_id FROM review_case WHERE record_id = ?`+s.d.ForUpdate, recordID).Scan(&open, &retiree)
