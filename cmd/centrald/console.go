@@ -33,18 +33,19 @@ var (
 
 // withConsole serves the console under /console/ beside the terminals'
 // API when the storage can hold it, and refreshes the pension state in
-// the background until ctx ends.
-func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, logger *log.Logger, api http.Handler, secure bool, cutoffDay int) http.Handler {
+// the background until ctx ends; done waits for that to stop.
+func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, logger *log.Logger, api http.Handler, secure bool, cutoffDay int) (_ http.Handler, done func()) {
 	cst, ok := st.(console.Store)
 	if !ok {
-		return api
+		return api, func() {}
 	}
 	srv := &console.Server{Store: cst, Keys: keys, Log: logger, Secure: secure, CutoffDay: cutoffDay}
 	mux := http.NewServeMux()
 	mux.Handle(console.Prefix, srv.Handler())
 	mux.Handle("/", console.RecordReports(api, cst, time.Now, logger))
-	go srv.Run(ctx, time.Minute)
-	return mux
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); srv.Run(ctx, time.Minute) }()
+	return mux, func() { <-stopped }
 }
 
 // consoleCommand runs console-user and report (cutoffDay: --cutoff-day).

@@ -48,16 +48,20 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 		return err
 	}
 	defer st.Close()
+	if err := checkCutoffDay(o.cutoffDay); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	logger := log.New(stderr, "centrald: ", log.LstdFlags)
-	if err := checkCutoffDay(o.cutoffDay); err != nil {
-		return err
-	}
-	api := (&central.Server{Store: st, Keys: keys, Log: logger, BackpayCutoffDay: o.cutoffDay}).Handler()
-	srv := &http.Server{Handler: withConsole(ctx, st, keys, logger, api, !o.insecure, o.cutoffDay),
+	// The console's background refresh stops, and is waited for, before
+	// the storage closes.
+	cctx, stopConsole := context.WithCancel(ctx)
+	handler, consoleDone := withConsole(cctx, st, keys, logger, api(st, keys, logger, o), !o.insecure, o.cutoffDay)
+	defer func() { stopConsole(); consoleDone() }()
+	srv := &http.Server{Handler: handler,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	scheme, note := "http", "plain HTTP: loopback tests only"
@@ -88,4 +92,9 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 	}
 	logger.Printf("stopped")
 	return nil
+}
+
+// api is the terminals' API.
+func api(st central.Storage, keys *central.Keys, logger *log.Logger, o options) http.Handler {
+	return (&central.Server{Store: st, Keys: keys, Log: logger, BackpayCutoffDay: o.cutoffDay}).Handler()
 }

@@ -368,7 +368,11 @@ func (s *Server) retiree(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(ctx, sessionOf(r).user.ID, "view_retiree", certkiosk.Mask(rt.ID), "")
+	// The page shows the full phone, address and relative: no audit, no page.
+	if err := s.audit(ctx, sessionOf(r).user.ID, "view_retiree", certkiosk.Mask(rt.ID), ""); err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	s.render(w, r, "retiree", rt.Name, v)
 }
 
