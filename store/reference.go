@@ -69,11 +69,15 @@ type ReferencePhoto struct {
 // and lets the download fetch the central's photos again (PhotosWanted).
 func (s *DB) referenceKey(ctx context.Context, tx *sql.Tx) (*age.X25519Identity, error) {
 	s.refMu.Lock()
-	defer s.refMu.Unlock()
 	if s.refKey != nil {
+		defer s.refMu.Unlock()
 		return s.refKey, nil
 	}
 	id, err := s.loadReferenceKey()
+	// Not held over the deletion below: a caller inside a write
+	// transaction may be waiting for the lock meanwhile. Two first loads
+	// read the same file and delete the same rows, harmlessly.
+	s.refMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +100,12 @@ func (s *DB) referenceKey(ctx context.Context, tx *sql.Tx) (*age.X25519Identity,
 	if err != nil {
 		return nil, fmt.Errorf("reference key: photos of another key: %w", err)
 	}
-	s.refKey = id
-	return id, nil
+	s.refMu.Lock()
+	defer s.refMu.Unlock()
+	if s.refKey == nil {
+		s.refKey = id
+	}
+	return s.refKey, nil
 }
 
 // loadReferenceKey reads the reference identity's file, making it when
