@@ -29,12 +29,17 @@ trap cleanup EXIT
 for tool in Xvfb xwininfo; do
   command -v "$tool" >/dev/null || { echo "perf.sh: $tool is missing (apt-get install xvfb x11-utils)" >&2; exit 1; }
 done
+if xwininfo -display "$display" -root >/dev/null 2>&1; then
+  echo "perf.sh: display $display is in use; choose another with PERF_DISPLAY" >&2; exit 1
+fi
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do
-  [ -S "/tmp/.X11-unix/X${display#:}" ] && break
+xvfb=$!
+pids+=("$xvfb")
+for _ in $(seq 100); do # until our server answers
+  kill -0 "$xvfb" 2>/dev/null && xwininfo -display "$display" -root >/dev/null 2>&1 && break
   sleep 0.1
 done
+kill -0 "$xvfb" 2>/dev/null || { echo "perf.sh: Xvfb $display did not start" >&2; exit 1; }
 
 kiosk() { # args… ; starts the kiosk in the background, its pid in $kpid
   DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 \
@@ -42,17 +47,28 @@ kiosk() { # args… ; starts the kiosk in the background, its pid in $kpid
   kpid=$!
 }
 
-# window_time [linger]: seconds from the kiosk's start until its window is
-# viewable; the kiosk is stopped linger seconds later (the first start lets
-# its background work — database, demo clip — finish).
+# wait_clip: until the demo clip the first start renders in the background
+# is there (at most 5 minutes).
+wait_clip() {
+  for _ in $(seq 1500); do
+    ls "$data"/demo/demo-clip*.avi >/dev/null 2>&1 && return
+    kill -0 "$kpid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "perf.sh: the demo clip was not rendered; the kiosk's log:" >&2; cat "$log" >&2; exit 1
+}
+
+# window_time [first]: seconds from the kiosk's start until its window is
+# viewable; then the kiosk is stopped (with first, once the demo clip it
+# renders in the background is there).
 window_time() {
-  local t0 t1 linger=${1:-0}
+  local t0 t1 first=${1:-}
   t0=$(date +%s.%N)
   kiosk
   for _ in $(seq 3000); do
     if xwininfo -display "$display" -name "$title" 2>/dev/null | grep -q 'IsViewable'; then
       t1=$(date +%s.%N)
-      sleep "$linger"
+      [ -n "$first" ] && wait_clip
       kill "$kpid"; wait "$kpid" 2>/dev/null || true
       echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}'
       return
@@ -65,7 +81,7 @@ window_time() {
   echo "perf.sh: no window after 30 s" >&2; kill "$kpid"; exit 1
 }
 
-first=$(window_time 15)
+first=$(window_time first)
 warm=()
 for _ in $(seq "$starts"); do
   warm+=("$(window_time)")

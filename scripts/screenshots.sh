@@ -44,6 +44,18 @@ shot() { # name, [screen], [seconds to wait]
   kill "$kiosk"; wait "$kiosk" 2>/dev/null || true
   echo "$out/$name.png"
 }
+# The first start renders the demo clip behind the window: let it finish
+# before the screens that show the camera.
+DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 "$bin" --demo --data "$data" --camera -1 \
+  >"$out/first-start.log" 2>&1 &
+first=$!
+for _ in $(seq 1500); do
+  ls "$data"/demo/demo-clip*.avi >/dev/null 2>&1 && break
+  kill -0 "$first" 2>/dev/null || { echo "certkiosk exited on its first start:" >&2; cat "$out/first-start.log" >&2; exit 1; }
+  sleep 0.2
+done
+kill "$first"; wait "$first" 2>/dev/null || true
+ls "$data"/demo/demo-clip*.avi >/dev/null || { echo "no demo clip after 5 minutes" >&2; exit 1; }
 shot login
 shot home home
 shot retiree retiree
