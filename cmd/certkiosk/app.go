@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -24,6 +25,34 @@ import (
 	"fyne.io/fyne/v2"
 	"golang.org/x/sync/errgroup"
 )
+
+// goMemoryLimit is a soft limit on the Go runtime's own memory (GOMEMLIMIT
+// overrides it). The kiosk's live Go heap is about 60 MB (mostly parsed
+// fonts); without a limit the collector lets the heap grow to twice that
+// between collections while a check draws 30 frames a second, and the
+// pages stay resident. The limit makes it collect and return memory
+// sooner (issue 16); it is soft, so a larger live heap still works.
+const goMemoryLimit = 100 << 20
+
+// runKiosk builds the kiosk and runs it until its window closes or ctx
+// ends (with CERTKIOSK_PERF_CHECKS, it measures itself: scripts/perf.sh).
+func runKiosk(ctx context.Context, a fyne.App, c config) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(goMemoryLimit)
+	}
+	checks, measure, err := perfChecks()
+	if err != nil {
+		return err
+	}
+	ka, err := newApp(ctx, a, c)
+	if err != nil {
+		return err
+	}
+	if measure {
+		go ka.measure(ctx, checks)
+	}
+	return ka.run(ctx)
+}
 
 // config is the command line.
 type config struct {

@@ -21,13 +21,15 @@ import (
 func TestFirstStartRendersTheDemoClipInTheBackground(t *testing.T) {
 	c := testConfig(t.TempDir())
 	c.Demo = true
-	start := time.Now()
 	ka, err := newApp(context.Background(), test.NewTempApp(t), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); ka.clip == nil || ka.src != nil || took > 3*time.Second {
-		t.Fatalf("first start: clip render %v, source %v, newApp took %v", ka.clip, ka.src, took)
+	// newApp returned with the render still to come: no source yet, the
+	// clip is being made in the background (no timing: a busy machine is
+	// slow either way).
+	if ka.clip == nil || ka.src != nil {
+		t.Fatalf("first start: clip render %v, source %v", ka.clip, ka.src)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	wait := ka.start(ctx)

@@ -10,21 +10,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"certkiosk"
 
 	"fyne.io/fyne/v2/app"
 )
-
-// goMemoryLimit is a soft limit on the Go runtime's own memory (GOMEMLIMIT
-// overrides it). The kiosk's live Go heap is about 60 MB (mostly parsed
-// fonts); without a limit the collector lets the heap grow to twice that
-// between collections while a check draws 30 frames a second, and the
-// pages stay resident. The limit makes it collect and return memory
-// sooner (issue 16); it is soft, so a larger live heap still works.
-const goMemoryLimit = 100 << 20
 
 func main() {
 	var c config
@@ -46,22 +37,9 @@ func main() {
 		c.DataGiven = c.DataGiven || f.Name == "data"
 		c.CameraGiven = c.CameraGiven || f.Name == "camera"
 	})
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(goMemoryLimit)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	checks, measure, err := perfChecks()
-	var ka *kioskApp
-	if err == nil {
-		ka, err = newApp(ctx, app.NewWithID("cn.certkiosk.kiosk"), c)
-	}
-	if err == nil {
-		if measure { // scripts/perf.sh
-			go ka.measure(ctx, checks)
-		}
-		err = ka.run(ctx)
-	}
+	err := runKiosk(ctx, app.NewWithID("cn.certkiosk.kiosk"), c)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "certkiosk:", certkiosk.ErrorMessageOf(err), "—", err)
 		os.Exit(1)
