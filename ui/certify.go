@@ -60,6 +60,10 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 	if method == certkiosk.MethodDigits {
 		task = lang.L("certify.digits", map[string]any{"Code": spaced(code)})
 	}
+	now := lang.L("certify.now.blink", map[string]any{"N": k.blinks()}) // the prompt when the moment comes
+	if method == certkiosk.MethodDigits {
+		now = lang.L("certify.now.digits", map[string]any{"Code": spaced(code)}) // the retiree's window shows only this
+	}
 	taskLabel := NewText(task, SizeNameRetireeText, true)
 	cancelButton := NewBigButton(lang.L("certify.cancel"), theme.CancelIcon(), func() {
 		cancel()
@@ -93,7 +97,7 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 	k.follows.Add(1)
 	go func() {
 		defer k.follows.Done()
-		k.follow(updates, v, method, code, task, prompt, countdown)
+		k.follow(updates, v, method, code, now, prompt, countdown)
 	}()
 }
 
@@ -143,8 +147,9 @@ func (k *Kiosk) follow(updates <-chan check.Update, v *visit, method certkiosk.M
 	}
 }
 
-// promptText words a check's prompt in the interface's language: the
-// challenge is the task shown beside it; an issue says what to do.
+// promptText words a check's prompt in the interface's language: at the
+// challenge, task says "now" (the task itself is shown beside it); an
+// issue says what to do.
 func promptText(u check.Update, task string) string {
 	switch {
 	case u.Challenge:

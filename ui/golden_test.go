@@ -36,6 +36,7 @@ type station struct {
 	code    string
 	err     error
 	updates []check.Update
+	end     bool // close the channel after the updates, as a check cut off would
 }
 
 func (s station) Start(certkiosk.Method) (string, <-chan check.Update, func(), error) {
@@ -50,7 +51,7 @@ func (s station) Start(certkiosk.Method) (string, <-chan check.Update, func(), e
 	}
 	var once sync.Once
 	stop := func() { once.Do(func() { close(ch) }) }
-	if final {
+	if final || s.end {
 		stop()
 	}
 	return s.code, ch, stop, nil
@@ -63,7 +64,9 @@ type screenCase struct {
 }
 
 // screen is the kiosk's name for the case's screen.
-func (sc screenCase) screen() string { return strings.TrimSuffix(sc.name, "-digits") }
+func (sc screenCase) screen() string {
+	return strings.TrimSuffix(strings.TrimSuffix(sc.name, "-digits"), "-challenge")
+}
 
 func passResult() check.Result {
 	return check.Result{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`), Best: testFrameJPEG(),
@@ -102,6 +105,15 @@ var screenCases = []screenCase{
 		k.opt.Checker = station{code: "4821"}
 		openCard(t, k, db)
 		k.StartCertification(certkiosk.MethodDigits)
+	}},
+	{"certify-challenge", func(t *testing.T, k *Kiosk, db *store.DB) {
+		// The moment of the challenge: the large prompt says "now", in the
+		// interface's language, whatever words the engine used.
+		certifyWith(station{end: true, updates: []check.Update{{Prompt: "请眨眼两次", Challenge: true,
+			Remaining: 9 * time.Second}}}, certkiosk.MethodBlink)(t, k, db)
+		if want := lang.L("certify.now.blink", map[string]any{"N": 2}); k.CertifyPrompt() != want {
+			t.Fatalf("prompt %q, want %q", k.CertifyPrompt(), want)
+		}
 	}},
 	{"pass", certifyWith(station{updates: []check.Update{{Done: true, Result: passResult()}}}, certkiosk.MethodBlink)},
 	{"fail", certifyWith(failNoBlink, certkiosk.MethodBlink)},
