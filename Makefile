@@ -14,7 +14,7 @@ MATPROFILE_PKGS := ./camera/... ./check/... ./liveness/face/... ./liveness/fixtu
 FUZZTIME ?= 30s
 FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken .:FuzzParsePhone .:FuzzCleanRelative \
 	./store:FuzzParseRoster \
-	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync:FuzzRosterUpdate ./sync:FuzzSignedHeaders ./sync:FuzzContactsRequest \
+	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync/terminal:FuzzRosterUpdate ./sync:FuzzSignedHeaders ./sync:FuzzContactsRequest \
 	./liveness/voice:FuzzReadWAV
 
 .PHONY: all deps build run test package bench perf fuzz fuzz-seeds golden screenshots font voices clean
@@ -62,8 +62,8 @@ fuzz:
 
 # Rewrite the checked-in seed corpora from the seeds in the fuzz tests.
 fuzz-seeds:
-	rm -f testdata/fuzz/*/seed-* store/testdata/fuzz/*/seed-* sync/testdata/fuzz/*/seed-*
-	CERTKIOSK_WRITE_FUZZ_SEEDS=1 $(GO) test -count=1 -run '^TestFuzzSeedsCheckedIn$$' . ./store ./sync
+	rm -f testdata/fuzz/*/seed-* store/testdata/fuzz/*/seed-* sync/testdata/fuzz/*/seed-* sync/terminal/testdata/fuzz/*/seed-*
+	CERTKIOSK_WRITE_FUZZ_SEEDS=1 $(GO) test -count=1 -run '^TestFuzzSeedsCheckedIn$$' . ./store ./sync/terminal ./sync
 
 bench: deps
 	# The central's ingest budgets first (issue 16, README "Performance"); the

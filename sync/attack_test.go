@@ -21,6 +21,7 @@ import (
 	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
+	"certkiosk/sync/terminal"
 )
 
 // An attacking client, written against docs/sync-protocol.md: it sends
@@ -195,7 +196,7 @@ func uploadsBounded(t *testing.T, slots, perAddr int) {
 	}
 	r.save(t, 1)
 	batch, _ := r.kiosk.Outbox(context.Background(), 10, 1<<20)
-	body, _ := ksync.EncodeBatch(ksync.Batch{Records: []ksync.Record{ksync.ToRecord(batch[0])}})
+	body, _ := ksync.EncodeBatch(ksync.Batch{Records: []ksync.Record{terminal.ToRecord(batch[0])}})
 	a := send(t, signed(t, srv.URL, c.Terminal, c.Key, ksync.ContentTypeBatch, body, time.Now()))
 	if a.status != 503 || a.code != ksync.CodeBusy || a.header.Get("Retry-After") == "" {
 		t.Fatalf("third upload while two are held: %d %q, want 503 busy with Retry-After", a.status, a.code)
@@ -223,7 +224,7 @@ func TestSignedBatchLimits(t *testing.T) {
 	c := r.client(t, "")
 	r.save(t, 1)
 	out, _ := r.kiosk.Outbox(context.Background(), 1, 1<<20)
-	rec := ksync.ToRecord(out[0])
+	rec := terminal.ToRecord(out[0])
 
 	tiny := bytes.Repeat([]byte(`{},`), (4<<20)/3)
 	tinyBody := append(append([]byte(`{"records":[`), tiny[:len(tiny)-1]...), ']', '}')
@@ -285,7 +286,7 @@ func TestSignedBatchLimits(t *testing.T) {
 	r.save(t, 199)
 	all, _ := r.kiosk.Outbox(context.Background(), 200, 1<<30)
 	for _, o := range all {
-		ok.Records = append(ok.Records, ksync.ToRecord(o))
+		ok.Records = append(ok.Records, terminal.ToRecord(o))
 	}
 	body, _ := ksync.EncodeBatch(ok)
 	if a := send(t, signed(t, srv.URL, c.Terminal, c.Key, ksync.ContentTypeBatch, body, time.Now())); a.status != 200 {
@@ -418,7 +419,7 @@ func TestFrameSourceAndReceiptLookupOverTheWire(t *testing.T) {
 	if err := r.kiosk.SaveCertification(ctx, "t", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(9)}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := (&ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
+	res, err := (&terminal.Worker{DB: r.kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
 	if err != nil || res.Acked != 1 || res.Conflicts != 1 {
 		t.Fatalf("sync: %+v %v, want the camera record acked and the file one refused", res, err)
 	}
@@ -464,7 +465,7 @@ func TestDemoDataIsNeverEnrolled(t *testing.T) {
 	}
 	tok := central.NewToken()
 	r.store.AddTerminal(ctx, "T-0100", "demo", central.TokenHash(tok), time.Now().Add(time.Hour))
-	if _, err := ksync.Enroll(ctx, demo, "t", r.srv.URL, tok, true, ""); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
+	if _, err := terminal.Enroll(ctx, demo, "t", r.srv.URL, tok, true, ""); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
 		t.Fatalf("enrolling demo data: %v, want a refusal", err)
 	}
 }
@@ -482,7 +483,7 @@ func TestKioskKeepsRecordsPastTheLimitsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.save(t, 1)
-	res, err := (&ksync.Worker{DB: r.kiosk, Client: r.client(t, ""), BatchRecords: 2}).SyncOnce(ctx)
+	res, err := (&terminal.Worker{DB: r.kiosk, Client: r.client(t, ""), BatchRecords: 2}).SyncOnce(ctx)
 	if err != nil || res.Acked != 3 {
 		t.Fatalf("sync: %+v %v, want the 3 records within the limits acked", res, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	ksync "certkiosk/sync"
+	"certkiosk/sync/terminal"
 )
 
 // rewriteAudit does what a tamperer with the disk does: deletes entry
@@ -61,7 +62,7 @@ func rewriteAudit(t *testing.T, db *sql.DB, victim int64) {
 func TestRewrittenAuditHistoryIsDetected(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	w := &ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}
+	w := &terminal.Worker{DB: r.kiosk, Client: r.client(t, "")}
 	r.save(t, 3)
 	res, err := w.SyncOnce(ctx)
 	if err != nil || res.Audit != ksync.AuditOK {
@@ -107,7 +108,7 @@ func TestRewrittenAuditHistoryIsDetected(t *testing.T) {
 func TestRolledBackAuditHistoryIsDetected(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	w := &ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}
+	w := &terminal.Worker{DB: r.kiosk, Client: r.client(t, "")}
 	r.save(t, 2)
 	if res, err := w.SyncOnce(ctx); err != nil || res.Audit != ksync.AuditOK {
 		t.Fatalf("sync: %+v %v", res, err)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	ksync "certkiosk/sync"
 	"certkiosk/sync/central/pgstore"
+	"certkiosk/sync/terminal"
 )
 
 // BenchmarkSyncThroughput syncs 10,000 records, each with 20 KB of
@@ -25,7 +25,7 @@ func BenchmarkSyncThroughput(b *testing.B) {
 		b.StopTimer()
 		r := newRig(b)
 		r.saveWith(b, records, ev)
-		w := &ksync.Worker{DB: r.kiosk, Client: r.client(b, "")}
+		w := &terminal.Worker{DB: r.kiosk, Client: r.client(b, "")}
 		b.StartTimer()
 		start := time.Now()
 		res, err := w.SyncOnce(context.Background())
@@ -69,7 +69,7 @@ func BenchmarkSyncPostgres4Terminals(b *testing.B) {
 			wg.Add(1)
 			go func(r *rig) {
 				defer wg.Done()
-				w := &ksync.Worker{DB: r.kiosk, Client: r.client(b, "")}
+				w := &terminal.Worker{DB: r.kiosk, Client: r.client(b, "")}
 				if res, err := w.SyncOnce(ctx); err != nil || res.Acked != perTerminal {
 					errs <- fmt.Errorf("sync: %+v %v", res, err)
 				}

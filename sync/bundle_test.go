@@ -10,13 +10,14 @@ import (
 	"certkiosk"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
+	"certkiosk/sync/terminal"
 )
 
 func TestOfflineBundleExactlyOnce(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	r.save(t, 40)
-	b, n, err := ksync.MakeBundle(ctx, r.kiosk, "kioskctl")
+	b, n, err := terminal.MakeBundle(ctx, r.kiosk, "kioskctl")
 	if err != nil || n != 40 {
 		t.Fatalf("bundle: %d %v", n, err)
 	}
@@ -78,10 +79,10 @@ func TestOfflineBundleExactlyOnce(t *testing.T) {
 	bad := rc
 	bad.Acked = append([]string{}, rc.Acked...)
 	bad.Acked = append(bad.Acked, "0190aaaa-0000-7000-8000-000000000000")
-	if _, err := ksync.ApplyReceipt(ctx, r.kiosk, "kioskctl", bad); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
+	if _, err := terminal.ApplyReceipt(ctx, r.kiosk, "kioskctl", bad); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
 		t.Fatalf("altered receipt: %v", err)
 	}
-	n, err = ksync.ApplyReceipt(ctx, r.kiosk, "kioskctl", rc)
+	n, err = terminal.ApplyReceipt(ctx, r.kiosk, "kioskctl", rc)
 	if err != nil || n != 40 {
 		t.Fatalf("apply receipt: %d %v", n, err)
 	}
@@ -94,11 +95,11 @@ func TestBundleThenOnlineSync(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	r.save(t, 15)
-	b, _, _ := ksync.MakeBundle(ctx, r.kiosk, "kioskctl")
+	b, _, _ := terminal.MakeBundle(ctx, r.kiosk, "kioskctl")
 	if _, _, err := central.ImportBundle(ctx, r.store, r.keys, b, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	res, err := (&ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
+	res, err := (&terminal.Worker{DB: r.kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
 	if err != nil || res.Acked != 15 {
 		t.Fatalf("sync: %+v %v", res, err)
 	}

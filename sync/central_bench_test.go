@@ -17,6 +17,7 @@ import (
 
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central/pgstore"
+	"certkiosk/sync/terminal"
 )
 
 // The central's ingest alone (issue 16's budgets): a kiosk's records are
@@ -53,7 +54,7 @@ func (r *rig) framedOutbox(b *testing.B) []framedBatch {
 		var batch ksync.Batch
 		var ids []string
 		for _, o := range recs {
-			batch.Records = append(batch.Records, ksync.ToRecord(o))
+			batch.Records = append(batch.Records, terminal.ToRecord(o))
 			ids = append(ids, o.ID)
 		}
 		sum := sha256.Sum256([]byte(strconv.FormatInt(seq, 10)))

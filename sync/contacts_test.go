@@ -16,6 +16,7 @@ import (
 	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
+	"certkiosk/sync/terminal"
 )
 
 // Contact checks and relatives made at the counter reach the central
@@ -44,13 +45,13 @@ func TestContactChangesReachTheCentral(t *testing.T) {
 	ps := httptest.NewServer(proxy)
 	defer ps.Close()
 	c := r.client(t, ps.URL)
-	if _, err := ksync.PushContacts(ctx, r.kiosk, c, "sync"); err == nil {
+	if _, err := terminal.PushContacts(ctx, r.kiosk, c, "sync"); err == nil {
 		t.Fatal("a lost answer was taken for an acknowledgement")
 	}
 	if n, _ := r.kiosk.PendingContacts(ctx); n != 3 {
 		t.Fatalf("pending after a lost answer = %d, want 3", n)
 	}
-	res, err := ksync.PushContacts(ctx, r.kiosk, c, "sync")
+	res, err := terminal.PushContacts(ctx, r.kiosk, c, "sync")
 	if err != nil || res.Sent != 3 || res.Acked != 3 || res.Refused != 0 {
 		t.Fatalf("second push = %+v, %v", res, err)
 	}
@@ -75,7 +76,7 @@ func TestContactChangesReachTheCentral(t *testing.T) {
 		t.Fatalf("no-phone confirmation = %+v, %v", rc2, err)
 	}
 	// Nothing left: another push sends nothing.
-	if res, err := ksync.PushContacts(ctx, r.kiosk, c, "sync"); err != nil || res.Sent != 0 {
+	if res, err := terminal.PushContacts(ctx, r.kiosk, c, "sync"); err != nil || res.Sent != 0 {
 		t.Fatalf("third push = %+v, %v", res, err)
 	}
 }
@@ -97,20 +98,20 @@ func TestCorrectedContactIsNotUndoneByTheRoster(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := r.client(t, "")
-	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+	if _, err := terminal.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
 		t.Fatal(err)
 	}
 	// Another terminal has the roster from before the correction.
 	r2 := newRigWith(t, r.store, "T-0002")
 	c2 := r2.client(t, "")
-	if _, err := ksync.PullRoster(ctx, r2.kiosk, c2, "sync"); err != nil {
+	if _, err := terminal.PullRoster(ctx, r2.kiosk, c2, "sync"); err != nil {
 		t.Fatal(err)
 	}
 	id := certkiosk.ResidentID(entries[1].ID)
 	if _, err := r.kiosk.CheckContact(ctx, "A001", id, "13912345678", "北京市东城区新址 2 号"); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := ksync.PushContacts(ctx, r.kiosk, c, "sync"); err != nil || res.Acked != 1 {
+	if res, err := terminal.PushContacts(ctx, r.kiosk, c, "sync"); err != nil || res.Acked != 1 {
 		t.Fatalf("push = %+v, %v", res, err)
 	}
 	check := func(when string, db interface {
@@ -125,11 +126,11 @@ func TestCorrectedContactIsNotUndoneByTheRoster(t *testing.T) {
 			t.Fatalf("%s: someone else's phone %q", when, other.Phone)
 		}
 	}
-	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil { // a delta
+	if _, err := terminal.PullRoster(ctx, r.kiosk, c, "sync"); err != nil { // a delta
 		t.Fatal(err)
 	}
 	check("after the acknowledgement", r.kiosk)
-	if _, err := ksync.PullRoster(ctx, r2.kiosk, c2, "sync"); err != nil { // the correction as a delta
+	if _, err := terminal.PullRoster(ctx, r2.kiosk, c2, "sync"); err != nil { // the correction as a delta
 		t.Fatal(err)
 	}
 	check("on another terminal", r2.kiosk)
@@ -139,13 +140,13 @@ func TestCorrectedContactIsNotUndoneByTheRoster(t *testing.T) {
 	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+	if _, err := terminal.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
 		t.Fatal(err)
 	}
 	check("after the office's import", r.kiosk)
 	// A terminal with the roster from scratch.
 	r3 := newRigWith(t, r.store, "T-0003")
-	if _, err := ksync.PullRoster(ctx, r3.kiosk, r3.client(t, ""), "sync"); err != nil {
+	if _, err := terminal.PullRoster(ctx, r3.kiosk, r3.client(t, ""), "sync"); err != nil {
 		t.Fatal(err)
 	}
 	check("on a new terminal", r3.kiosk)
@@ -247,7 +248,7 @@ func TestWorkerSendsContactChanges(t *testing.T) {
 		Mobile: "13700001234", Consent: true}); err != nil {
 		t.Fatal(err)
 	}
-	w := &ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}
+	w := &terminal.Worker{DB: r.kiosk, Client: r.client(t, "")}
 	res, err := w.SyncOnce(ctx)
 	if err != nil || res.Acked != 3 || res.Contacts.Acked != 1 {
 		t.Fatalf("SyncOnce = %+v, %v", res, err)
@@ -274,7 +275,7 @@ func TestRosterCarriesPensionStatusAndCutoff(t *testing.T) {
 	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ksync.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err != nil {
+	if _, err := terminal.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := r.kiosk.FindRetiree(ctx, r.roster[0].ID)
@@ -293,7 +294,7 @@ func TestRosterCarriesPensionStatusAndCutoff(t *testing.T) {
 	if _, _, _, err := r.store.PutRoster(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ksync.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err == nil {
+	if _, err := terminal.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err == nil {
 		t.Fatal("an unknown status was accepted")
 	}
 }
@@ -329,10 +330,10 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := r.client(t, "")
-	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+	if _, err := terminal.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
 		t.Fatal(err)
 	}
-	res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync")
+	res, err := terminal.PullPhotos(ctx, r.kiosk, c, "sync")
 	if err != nil || res.Fetched != 1 || res.Left != 0 {
 		t.Fatalf("PullPhotos = %+v, %v", res, err)
 	}
@@ -340,14 +341,14 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 	if err != nil || !ok || p.Source != "central" || !bytes.Equal(p.JPEG, photo) {
 		t.Fatalf("reference photo: ok %v source %q %v", ok, p.Source, err)
 	}
-	if res, _ := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); res.Fetched != 0 {
+	if res, _ := terminal.PullPhotos(ctx, r.kiosk, c, "sync"); res.Fetched != 0 {
 		t.Fatalf("an unchanged photo was fetched again: %+v", res)
 	}
 	// A photo listed but missing at the central holds up none of the others.
 	entries[1].PhotoSHA256 = central.PhotoSHA256(frame(9))
 	r.store.PutRoster(ctx, entries)
-	ksync.PullRoster(ctx, r.kiosk, c, "sync")
-	if res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Fetched != 0 || res.Left != 1 {
+	terminal.PullRoster(ctx, r.kiosk, c, "sync")
+	if res, err := terminal.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Fetched != 0 || res.Left != 1 {
 		t.Fatalf("a missing photo: %+v %v", res, err)
 	}
 	entries[1].PhotoSHA256 = ""
@@ -357,17 +358,17 @@ func TestReferencePhotosComeWithTheRoster(t *testing.T) {
 	}
 	entries[0].PhotoSHA256 = central.PhotoSHA256(frame(8))
 	r.store.PutRoster(ctx, entries)
-	ksync.PullRoster(ctx, r.kiosk, c, "sync")
-	if res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Mismatched != 1 || res.Fetched != 0 {
+	terminal.PullRoster(ctx, r.kiosk, c, "sync")
+	if res, err := terminal.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Mismatched != 1 || res.Fetched != 0 {
 		t.Fatalf("a photo that does not match its digest: %+v %v", res, err)
 	}
 	// Withdrawn from the roster: gone from the terminal.
 	entries[0].PhotoSHA256 = ""
 	r.store.PutRoster(ctx, entries)
-	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+	if _, err := terminal.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Dropped != 1 {
+	if res, err := terminal.PullPhotos(ctx, r.kiosk, c, "sync"); err != nil || res.Dropped != 1 {
 		t.Fatalf("withdrawal: %+v %v", res, err)
 	}
 	if _, ok, _ := r.kiosk.ReferencePhoto(ctx, "A001", r.roster[0].ID); ok {
@@ -412,16 +413,16 @@ func TestPhotoDownloadSkipsMissingAndMismatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := r.client(t, "")
-	if _, err := ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+	if _, err := terminal.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
 		t.Fatal(err)
 	}
-	var runs []ksync.PhotosResult
+	var runs []terminal.PhotosResult
 	for run := 0; run < 2; run++ {
-		res, err := ksync.PullPhotos(ctx, r.kiosk, c, "sync")
+		res, err := terminal.PullPhotos(ctx, r.kiosk, c, "sync")
 		if err != nil {
 			t.Fatalf("run %d: %v", run+1, err)
 		}
-		if n := res.Fetched + res.Missing + res.Mismatched; n > ksync.MaxPhotosPerRun {
+		if n := res.Fetched + res.Missing + res.Mismatched; n > terminal.MaxPhotosPerRun {
 			t.Fatalf("run %d asked for %d photos", run+1, n)
 		}
 		for _, p := range res.Problems {
@@ -462,7 +463,7 @@ func TestPhotoMatchTravelsWithTheRecord(t *testing.T) {
 	if err != nil || len(out) != 1 {
 		t.Fatalf("outbox: %v", err)
 	}
-	rec := ksync.ToRecord(out[0])
+	rec := terminal.ToRecord(out[0])
 	if rec.PhotoMatch == nil || !*rec.PhotoMatch {
 		t.Fatalf("wire record photo_match = %v", rec.PhotoMatch)
 	}
@@ -478,7 +479,7 @@ func TestPhotoMatchTravelsWithTheRecord(t *testing.T) {
 	if strings.Contains(string(b), "photo_match") {
 		t.Fatalf("a record with no photo shown sends photo_match: %s", b)
 	}
-	res, err := (&ksync.Worker{DB: r.kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
+	res, err := (&terminal.Worker{DB: r.kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
 	if err != nil || res.Acked != 1 {
 		t.Fatalf("sync: %+v %v", res, err)
 	}

@@ -23,6 +23,7 @@ import (
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
 	"certkiosk/sync/central/sqlitestore"
+	"certkiosk/sync/terminal"
 )
 
 // rig is a central service on loopback and an enrolled kiosk.
@@ -89,7 +90,7 @@ func newRigWith(t testing.TB, cs central.Storage, id string) *rig {
 	if err := cs.AddTerminal(ctx, id, "东城", central.TokenHash(token), time.Now().Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ksync.Enroll(ctx, r.kiosk, "t", r.srv.URL, token, true, ""); err != nil {
+	if _, err := terminal.Enroll(ctx, r.kiosk, "t", r.srv.URL, token, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -128,7 +129,7 @@ func (r *rig) saveWith(t testing.TB, n int, ev []byte) {
 }
 
 func (r *rig) client(t testing.TB, base string) *ksync.Client {
-	c, err := ksync.ClientFor(context.Background(), r.kiosk)
+	c, err := terminal.ClientFor(context.Background(), r.kiosk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,9 +169,9 @@ func (r *rig) exactlyOnce(t *testing.T) {
 func TestSyncEndToEnd(t *testing.T) {
 	r := newRig(t)
 	r.save(t, 450)
-	var events []ksync.Progress
-	w := &ksync.Worker{DB: r.kiosk, Client: r.client(t, ""), BatchRecords: 200,
-		OnProgress: func(p ksync.Progress) { events = append(events, p) }}
+	var events []terminal.Progress
+	w := &terminal.Worker{DB: r.kiosk, Client: r.client(t, ""), BatchRecords: 200,
+		OnProgress: func(p terminal.Progress) { events = append(events, p) }}
 	res, err := w.SyncOnce(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +268,7 @@ func TestSyncExactlyOnceUnderFaults(t *testing.T) {
 			r.save(t, 120)
 			c := r.client(t, proxy.URL)
 			c.HTTP.Timeout = 200 * time.Millisecond
-			w := &ksync.Worker{DB: r.kiosk, Client: c, BatchRecords: 25}
+			w := &terminal.Worker{DB: r.kiosk, Client: c, BatchRecords: 25}
 			var failures int
 			for i := 0; i < 60; i++ {
 				res, err := w.SyncOnce(context.Background())
@@ -298,8 +299,8 @@ func TestWorkerRunStopsAndSyncNow(t *testing.T) {
 	r := newRig(t)
 	var mu gosync.Mutex
 	done := 0
-	w := &ksync.Worker{DB: r.kiosk, Client: r.client(t, ""), Interval: time.Hour,
-		OnProgress: func(p ksync.Progress) {
+	w := &terminal.Worker{DB: r.kiosk, Client: r.client(t, ""), Interval: time.Hour,
+		OnProgress: func(p terminal.Progress) {
 			if p.Done {
 				mu.Lock()
 				done++
@@ -372,10 +373,10 @@ func TestRecordsSavedBeforeEnrollmentSync(t *testing.T) {
 	}
 	tok := central.NewToken()
 	cs.AddTerminal(ctx, "T-0042", "上门", central.TokenHash(tok), time.Now().Add(time.Hour))
-	if _, err := ksync.Enroll(ctx, kiosk, "t", srv.URL, tok, true, ""); err != nil {
+	if _, err := terminal.Enroll(ctx, kiosk, "t", srv.URL, tok, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	res, err := (&ksync.Worker{DB: kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
+	res, err := (&terminal.Worker{DB: kiosk, Client: r.client(t, "")}).SyncOnce(ctx)
 	if err != nil || res.Acked != 5 || res.Conflicts != 0 {
 		t.Fatalf("sync: %+v %v", res, err)
 	}

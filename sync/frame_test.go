@@ -3,9 +3,6 @@ package sync
 import (
 	"bytes"
 	"testing"
-
-	"certkiosk"
-	"certkiosk/store"
 )
 
 func TestFramedBatchRoundTrip(t *testing.T) {
@@ -67,13 +64,5 @@ func TestSpeechCheckOnTheWire(t *testing.T) {
 	r.SpeechCheck = string(make([]byte, MaxFieldBytes+1))
 	if err := CheckRecordLimits(r); err == nil {
 		t.Fatal("an oversized speech_check passed the limits")
-	}
-}
-
-func TestToRecordCarriesTheSpeechCheck(t *testing.T) {
-	r := ToRecord(store.OutboxRecord{Certification: certkiosk.Certification{Method: certkiosk.MethodDigits,
-		SpeechCheck: certkiosk.SpeechLips, Metrics: []byte(`{}`)}})
-	if r.SpeechCheck != "lips" {
-		t.Fatalf("speech check %q on the wire", r.SpeechCheck)
 	}
 }

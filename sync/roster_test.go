@@ -7,6 +7,7 @@ import (
 	"certkiosk"
 	"certkiosk/store"
 	ksync "certkiosk/sync"
+	"certkiosk/sync/terminal"
 )
 
 func TestRosterDownloadSnapshotThenDelta(t *testing.T) {
@@ -25,7 +26,7 @@ func TestRosterDownloadSnapshotThenDelta(t *testing.T) {
 	if _, _, _, err := r.store.PutRoster(ctx, entries(central)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := ksync.PullRoster(ctx, r.kiosk, c, "sync")
+	res, err := terminal.PullRoster(ctx, r.kiosk, c, "sync")
 	if err != nil || !res.Full || res.Version != 1 || res.Upserted != 40 {
 		t.Fatalf("first pull: %+v %v", res, err)
 	}
@@ -43,7 +44,7 @@ func TestRosterDownloadSnapshotThenDelta(t *testing.T) {
 	extra, _ := store.DemoRoster(1, 999, certkiosk.Date{Year: 2026, Month: 11, Day: 27})
 	central = append(central, extra[0])
 	r.store.PutRoster(ctx, entries(central))
-	res, err = ksync.PullRoster(ctx, r.kiosk, c, "sync")
+	res, err = terminal.PullRoster(ctx, r.kiosk, c, "sync")
 	if err != nil || res.Full || res.Version != 2 || res.Upserted != 2 || res.Removed != 1 {
 		t.Fatalf("delta pull: %+v %v", res, err)
 	}
@@ -58,7 +59,7 @@ func TestRosterDownloadSnapshotThenDelta(t *testing.T) {
 		t.Fatalf("roster version %d at %v", v, at)
 	}
 	// Nothing new: nothing changes.
-	if res, err = ksync.PullRoster(ctx, r.kiosk, c, "sync"); err != nil || res.Upserted+res.Removed != 0 {
+	if res, err = terminal.PullRoster(ctx, r.kiosk, c, "sync"); err != nil || res.Upserted+res.Removed != 0 {
 		t.Fatalf("pull with nothing new: %+v %v", res, err)
 	}
 }
@@ -68,7 +69,7 @@ func TestRosterDownloadRefusesBadEntriesWhole(t *testing.T) {
 	ctx := context.Background()
 	before, _ := r.kiosk.CountRetirees(ctx)
 	// A central that keeps no roster leaves the kiosk's alone.
-	if res, err := ksync.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err != nil || res.Upserted+res.Removed != 0 {
+	if res, err := terminal.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err != nil || res.Upserted+res.Removed != 0 {
 		t.Fatalf("pull from a central with no roster: %+v %v", res, err)
 	}
 	if n, _ := r.kiosk.CountRetirees(ctx); n != before || n == 0 {
@@ -77,7 +78,7 @@ func TestRosterDownloadRefusesBadEntriesWhole(t *testing.T) {
 	good, _ := store.DemoRoster(3, 8, certkiosk.Date{Year: 2026, Month: 11, Day: 27})
 	es := []ksync.RosterEntry{ksync.ToEntry(good[0]), ksync.ToEntry(good[1]), {ID: "110105194912310021", Name: "坏", Birth: "1949-12-31"}}
 	r.store.PutRoster(ctx, es)
-	if _, err := ksync.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err == nil {
+	if _, err := terminal.PullRoster(ctx, r.kiosk, r.client(t, ""), "sync"); err == nil {
 		t.Fatal("a roster with an invalid ID was applied")
 	}
 	if n, _ := r.kiosk.CountRetirees(ctx); n != before {

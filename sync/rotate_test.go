@@ -10,8 +10,8 @@ import (
 
 	"certkiosk"
 	"certkiosk/store"
-	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
+	"certkiosk/sync/terminal"
 
 	"filippo.io/age"
 )
@@ -31,12 +31,12 @@ func TestRotateCentralKeysAndReenroll(t *testing.T) {
 	if err := cs.ReenrollToken(ctx, "T-0001", central.TokenHash(tok), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ksync.Enroll(ctx, r.kiosk, "t", srv.URL, tok, true, ""); err != nil {
+	if _, err := terminal.Enroll(ctx, r.kiosk, "t", srv.URL, tok, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	oldRecipient := keys.Recipient()
 	r.save(t, 2)
-	bundle, _, err := ksync.MakeBundle(ctx, r.kiosk, "t") // encrypted to the old key
+	bundle, _, err := terminal.MakeBundle(ctx, r.kiosk, "t") // encrypted to the old key
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestRotateCentralKeysAndReenroll(t *testing.T) {
 	if err := cs.ReenrollToken(ctx, "T-0001", central.TokenHash(tok2), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ksync.Enroll(ctx, r.kiosk, "t", srv2.URL, tok2, true, ""); err != nil {
+	if _, err := terminal.Enroll(ctx, r.kiosk, "t", srv2.URL, tok2, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := r.kiosk.Setting(ctx, store.SetEvidenceRecipient, ""); got != newKeys.Recipient() {
@@ -76,7 +76,7 @@ func TestRotateCentralKeysAndReenroll(t *testing.T) {
 	}
 	r.save(t, 1)
 	c := r.client(t, "")
-	res, err := (&ksync.Worker{DB: r.kiosk, Client: c}).SyncOnce(ctx)
+	res, err := (&terminal.Worker{DB: r.kiosk, Client: c}).SyncOnce(ctx)
 	if err != nil || res.Acked != 3 {
 		t.Fatalf("sync after re-enrollment: %+v %v", res, err)
 	}
@@ -88,12 +88,12 @@ func TestRotateCentralKeysAndReenroll(t *testing.T) {
 		t.Fatalf("new evidence does not open with the new identity: %v", err)
 	}
 	// A receipt signed with the new key is accepted.
-	b2, _, _ := ksync.MakeBundle(ctx, r.kiosk, "t")
+	b2, _, _ := terminal.MakeBundle(ctx, r.kiosk, "t")
 	_, rc, err := central.ImportBundle(ctx, cs, newKeys, b2, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ksync.ApplyReceipt(ctx, r.kiosk, "t", rc); err != nil && certkiosk.ErrorCodeOf(err) == certkiosk.EINVALID {
+	if _, err := terminal.ApplyReceipt(ctx, r.kiosk, "t", rc); err != nil && certkiosk.ErrorCodeOf(err) == certkiosk.EINVALID {
 		t.Fatalf("receipt signed with the new key refused: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"certkiosk/store"
 	ksync "certkiosk/sync"
+	"certkiosk/sync/terminal"
 )
 
 // post sends a batch body with a signature made by key at now, and lets
@@ -48,7 +49,7 @@ func TestSecurityRejections(t *testing.T) {
 	batch, _ := r.kiosk.Outbox(ctx, 10, 1<<20)
 	b := ksync.Batch{}
 	for _, o := range batch {
-		b.Records = append(b.Records, ksync.ToRecord(o))
+		b.Records = append(b.Records, terminal.ToRecord(o))
 	}
 	body, _ := json.Marshal(b)
 	c := r.client(t, "")
@@ -115,7 +116,7 @@ func TestSecurityRejections(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.save(t, 1)
-	_, err = (&ksync.Worker{DB: r.kiosk, Client: c}).SyncOnce(ctx)
+	_, err = (&terminal.Worker{DB: r.kiosk, Client: c}).SyncOnce(ctx)
 	var he *ksync.HTTPError
 	if !errors.As(err, &he) || he.Code != ksync.CodeRevoked || ksync.Retryable(err) {
 		t.Fatalf("revoked terminal: %v", err)
@@ -133,12 +134,12 @@ func TestEnrollmentTokenIsOneTime(t *testing.T) {
 	ctx := context.Background()
 	other, _ := store.Open(ctx, t.TempDir())
 	defer other.Close()
-	_, err := ksync.Enroll(ctx, other, "t", r.srv.URL, "ckt1-00000000000000000000000000000000", true, "")
+	_, err := terminal.Enroll(ctx, other, "t", r.srv.URL, "ckt1-00000000000000000000000000000000", true, "")
 	var he *ksync.HTTPError
 	if !errors.As(err, &he) || he.Code != ksync.CodeBadToken {
 		t.Fatalf("wrong token: %v", err)
 	}
-	if _, err := ksync.Enroll(ctx, other, "t", r.srv.URL, "x", false, ""); err == nil {
+	if _, err := terminal.Enroll(ctx, other, "t", r.srv.URL, "x", false, ""); err == nil {
 		t.Fatal("plain HTTP without --insecure-http was allowed")
 	}
 }

@@ -11,8 +11,8 @@ import (
 
 	"certkiosk"
 	"certkiosk/store"
-	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
+	"certkiosk/sync/terminal"
 )
 
 // Enrollment and sync over TLS, trusting the central by its pin only.
@@ -36,13 +36,13 @@ func TestSyncOverPinnedTLS(t *testing.T) {
 	defer kiosk.Close()
 	tok := central.NewToken()
 	cs.AddTerminal(ctx, "T-0009", "上门服务", central.TokenHash(tok), time.Now().Add(time.Hour))
-	if _, err := ksync.Enroll(ctx, kiosk, "t", srv.URL, tok, false, ""); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
+	if _, err := terminal.Enroll(ctx, kiosk, "t", srv.URL, tok, false, ""); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
 		t.Fatalf("https enrollment without a pin: %v", err)
 	}
-	if _, err := ksync.Enroll(ctx, kiosk, "t", srv.URL, tok, false, strings.Repeat("0", 64)); err == nil || !strings.Contains(err.Error(), "pin") {
+	if _, err := terminal.Enroll(ctx, kiosk, "t", srv.URL, tok, false, strings.Repeat("0", 64)); err == nil || !strings.Contains(err.Error(), "pin") {
 		t.Fatalf("wrong pin: %v", err)
 	}
-	if _, err := ksync.Enroll(ctx, kiosk, "t", srv.URL, tok, false, pin); err != nil {
+	if _, err := terminal.Enroll(ctx, kiosk, "t", srv.URL, tok, false, pin); err != nil {
 		t.Fatalf("enroll with the pin: %v", err)
 	}
 	r := &rig{kiosk: kiosk, store: cs}
@@ -51,11 +51,11 @@ func TestSyncOverPinnedTLS(t *testing.T) {
 	kiosk.PutRetirees(ctx, r.roster, true)
 	kiosk.AddStaff(ctx, "t", certkiosk.Staff{ID: "A001", Role: certkiosk.RoleOperator}, "246810")
 	r.save(t, 12)
-	c, err := ksync.ClientFor(ctx, kiosk)
+	c, err := terminal.ClientFor(ctx, kiosk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := (&ksync.Worker{DB: kiosk, Client: c}).SyncOnce(ctx)
+	res, err := (&terminal.Worker{DB: kiosk, Client: c}).SyncOnce(ctx)
 	if err != nil || res.Acked != 12 {
 		t.Fatalf("sync over TLS: %+v %v", res, err)
 	}

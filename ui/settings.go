@@ -6,7 +6,7 @@ import (
 
 	"certkiosk"
 	"certkiosk/store"
-	ksync "certkiosk/sync"
+	"certkiosk/sync/terminal"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -86,7 +86,7 @@ func (k *Kiosk) ShowSettings() {
 		url.SetPlaceHolder("https://")
 		enrollMsg := NewParagraph("", theme.SizeNameText, true)
 		enroll := NewBigButton(lang.L("settings.enroll"), theme.ConfirmIcon(), func() {
-			resp, err := ksync.Enroll(ctx, k.DB, k.actor(), strings.TrimSpace(url.Text), strings.TrimSpace(token.Text),
+			resp, err := terminal.Enroll(ctx, k.DB, k.actor(), strings.TrimSpace(url.Text), strings.TrimSpace(token.Text),
 				false, strings.TrimSpace(pin.Text))
 			if err != nil {
 				enrollMsg.SetText(ErrorText(err))

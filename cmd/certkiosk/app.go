@@ -19,7 +19,7 @@ import (
 	"certkiosk/liveness/face"
 	"certkiosk/liveness/fixture"
 	"certkiosk/store"
-	ksync "certkiosk/sync"
+	"certkiosk/sync/terminal"
 	"certkiosk/ui"
 
 	"fyne.io/fyne/v2"
@@ -80,8 +80,8 @@ type kioskApp struct {
 	shell    *ui.Shell
 	kiosk    *ui.Kiosk
 	customer *ui.CustomerView
-	worker   *ksync.Worker // nil when not enrolled, or in demo mode
-	clip     *clipRender   // the demo clip rendering on a first start (src is nil until it is done)
+	worker   *terminal.Worker // nil when not enrolled, or in demo mode
+	clip     *clipRender      // the demo clip rendering on a first start (src is nil until it is done)
 }
 
 // newApp opens the data directory and the camera and builds the screens.
@@ -147,7 +147,7 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 	if err != nil {
 		return nil, fmt.Errorf("count the outbox: %w", err)
 	}
-	client, notEnrolled := ksync.ClientFor(ctx, db)
+	client, notEnrolled := terminal.ClientFor(ctx, db)
 	// Reading digits hears the microphone only with a real camera (a
 	// video file's or the demo clip's face is not the person at the
 	// counter). Each check opens it anew, so one plugged in later counts;
@@ -187,7 +187,7 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 		opt.Customer = ka.customer
 	}
 	if notEnrolled == nil && !cfg.Demo { // demo data is never reported
-		ka.worker = &ksync.Worker{DB: db, Client: client}
+		ka.worker = &terminal.Worker{DB: db, Client: client}
 		opt.Sync = &syncControl{w: ka.worker, db: db}
 	}
 	ka.kiosk = ui.NewKiosk(a, db, opt)
@@ -215,7 +215,7 @@ func preloadModel() {
 }
 
 // syncProgress shows the worker's progress on the sync screen.
-func (ka *kioskApp) syncProgress(p ksync.Progress) {
+func (ka *kioskApp) syncProgress(p terminal.Progress) {
 	sp := ui.SyncProgress{Sent: p.Sent, Total: p.Total, Pending: p.Pending}
 	if p.Err != nil {
 		log.Printf("sync: %v", p.Err)
@@ -307,14 +307,14 @@ func (ka *kioskApp) Close() error {
 
 // syncControl lets the sync screen drive the worker and export bundles.
 type syncControl struct {
-	w  *ksync.Worker
+	w  *terminal.Worker
 	db *store.DB
 }
 
 func (s *syncControl) SyncNow() { s.w.SyncNow() }
 
 func (s *syncControl) Export(ctx context.Context, path string) (int, error) {
-	return ksync.ExportBundle(ctx, s.db, "certkiosk", path)
+	return terminal.ExportBundle(ctx, s.db, "certkiosk", path)
 }
 
 // frameSource is what records made with this source say about their frames.

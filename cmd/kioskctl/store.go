@@ -16,7 +16,7 @@ import (
 
 	"certkiosk"
 	"certkiosk/store"
-	ksync "certkiosk/sync"
+	"certkiosk/sync/terminal"
 
 	"golang.org/x/term"
 )
@@ -171,7 +171,7 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer db.Close()
-		res, err := ksync.PullRoster(ctx, db, c, actor())
+		res, err := terminal.PullRoster(ctx, db, c, actor())
 		if err != nil {
 			return err
 		}
@@ -180,7 +180,7 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 			kind = "full snapshot"
 		}
 		fmt.Fprintf(e.stdout, "roster v%d (%s): %d upserted, %d removed\n", res.Version, kind, res.Upserted, res.Removed)
-		ph, err := ksync.PullPhotos(ctx, db, c, actor())
+		ph, err := terminal.PullPhotos(ctx, db, c, actor())
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"certkiosk"
 	"certkiosk/store"
 	ksync "certkiosk/sync"
+	"certkiosk/sync/terminal"
 )
 
 func cmdEnroll(ctx context.Context, e *env, args []string) error {
@@ -33,7 +34,7 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	resp, err := ksync.Enroll(ctx, db, actor(), *url, *token, *insecure, *pin)
+	resp, err := terminal.Enroll(ctx, db, actor(), *url, *token, *insecure, *pin)
 	if err != nil {
 		return err
 	}
@@ -57,13 +58,13 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	w := &ksync.Worker{DB: db, Client: c, BatchRecords: *batch}
+	w := &terminal.Worker{DB: db, Client: c, BatchRecords: *batch}
 	if !*asJSON {
-		w.OnProgress = func(p ksync.Progress) {
+		w.OnProgress = func(p terminal.Progress) {
 			fmt.Fprintf(e.stderr, "\rsent %d / %d", p.Sent, p.Total)
 		}
 	}
-	var total ksync.Result
+	var total terminal.Result
 	bo := ksync.DefaultBackoff()
 	for attempt := 0; ; attempt++ {
 		res, err := w.SyncOnce(ctx)
@@ -105,7 +106,7 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func printSync(e *env, r ksync.Result, asJSON bool) {
+func printSync(e *env, r terminal.Result, asJSON bool) {
 	if asJSON {
 		json.NewEncoder(e.stdout).Encode(r)
 		return
@@ -218,7 +219,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	n, err := ksync.ExportBundle(ctx, db, actor(), *out)
+	n, err := terminal.ExportBundle(ctx, db, actor(), *out)
 	if err != nil {
 		return err
 	}
@@ -244,7 +245,7 @@ func cmdImportReceipt(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	n, err := ksync.ApplyReceipt(ctx, db, actor(), r)
+	n, err := terminal.ApplyReceipt(ctx, db, actor(), r)
 	if err != nil {
 		return err
 	}
@@ -258,7 +259,7 @@ func openEnrolled(ctx context.Context, e *env) (*store.DB, *ksync.Client, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := ksync.ClientFor(ctx, db)
+	c, err := terminal.ClientFor(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, nil, err

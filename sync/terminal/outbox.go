@@ -1,4 +1,4 @@
-package sync
+package terminal
 
 import (
 	"context"
@@ -10,38 +10,39 @@ import (
 
 	"certkiosk"
 	"certkiosk/store"
+	ksync "certkiosk/sync"
 )
 
 // Enroll registers this terminal with the central service: it makes the
 // terminal's Ed25519 key pair, sends the public half with the one-time
 // token, and stores what the central answers — terminal ID, the central's
 // signing key, and its age recipient, which from now on encrypts evidence.
-func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecure bool, pin string) (EnrollResponse, error) {
-	if err := CheckURL(url, insecure); err != nil {
-		return EnrollResponse{}, err
+func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecure bool, pin string) (ksync.EnrollResponse, error) {
+	if err := ksync.CheckURL(url, insecure); err != nil {
+		return ksync.EnrollResponse{}, err
 	}
 	if strings.HasPrefix(url, "https://") && len(pin) != 64 {
-		return EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "请填写中心提供的证书指纹（64位十六进制）",
+		return ksync.EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "请填写中心提供的证书指纹（64位十六进制）",
 			"https enrollment needs --pin, the central's SPKI SHA-256 (centrald tls pin)")
 	}
 	// Demo data (invented people, a published PIN) never reaches a central.
 	if demo, err := db.IsDemo(ctx); err != nil {
-		return EnrollResponse{}, fmt.Errorf("enroll: %w", err)
+		return ksync.EnrollResponse{}, fmt.Errorf("enroll: %w", err)
 	} else if demo {
-		return EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "演示数据目录不能注册到中心", "enroll: %s holds demo data", db.Dir())
+		return ksync.EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "演示数据目录不能注册到中心", "enroll: %s holds demo data", db.Dir())
 	}
 	// The terminal keeps the key it may already sign receipts with.
 	priv, err := db.TerminalKey(ctx)
 	if err != nil {
-		return EnrollResponse{}, fmt.Errorf("enroll: %w", err)
+		return ksync.EnrollResponse{}, fmt.Errorf("enroll: %w", err)
 	}
 	pub := priv.Public().(ed25519.PublicKey)
-	c := &Client{BaseURL: url, HTTP: NewHTTPClient(pin, insecure, 30*time.Second)}
+	c := &ksync.Client{BaseURL: url, HTTP: ksync.NewHTTPClient(pin, insecure, 30*time.Second)}
 	resp, err := c.Enroll(ctx, token, pub)
 	if err != nil {
 		return resp, fmt.Errorf("enroll: %w", err)
 	}
-	if _, err := DecodePublicKey(resp.SigningKey); err != nil {
+	if _, err := ksync.DecodePublicKey(resp.SigningKey); err != nil {
 		return resp, fmt.Errorf("enroll: central signing key: %w", err)
 	}
 	for _, kv := range []struct {
@@ -71,18 +72,18 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 var ErrNotEnrolled = certkiosk.Errorf(certkiosk.EUNAVAILABLE, "本终端尚未注册到中心，数据暂存本机", "terminal not enrolled")
 
 // ClientFor builds the client from the enrollment settings.
-func ClientFor(ctx context.Context, db *store.DB) (*Client, error) {
+func ClientFor(ctx context.Context, db *store.DB) (*ksync.Client, error) {
 	get := func(k store.Key) string { v, _ := db.Setting(ctx, k, ""); return v }
 	id, url, seed := get(store.SetTerminalID), get(store.SetCentralURL), get(store.SetTerminalKey)
 	if id == "" || url == "" || seed == "" {
 		return nil, ErrNotEnrolled
 	}
-	key, err := DecodeSeed(seed)
+	key, err := ksync.DecodeSeed(seed)
 	if err != nil {
 		return nil, fmt.Errorf("terminal key: %w", err)
 	}
 	insecure := get(store.SetInsecureHTTP) == "true"
-	if err := CheckURL(url, insecure); err != nil {
+	if err := ksync.CheckURL(url, insecure); err != nil {
 		return nil, err
 	}
 	// The central's terminals page shows how many records wait here.
@@ -95,20 +96,20 @@ func ClientFor(ctx context.Context, db *store.DB) (*Client, error) {
 		}
 		return c.Pending
 	}
-	return &Client{BaseURL: url, Terminal: id, Key: key, HTTP: NewHTTPClient(get(store.SetCentralCertPin), insecure, 60*time.Second),
+	return &ksync.Client{BaseURL: url, Terminal: id, Key: key, HTTP: ksync.NewHTTPClient(get(store.SetCentralCertPin), insecure, 60*time.Second),
 		Pending: pending}, nil
 }
 
 // ToRecord turns a stored certification into its wire form.
-func ToRecord(o store.OutboxRecord) Record {
+func ToRecord(o store.OutboxRecord) ksync.Record {
 	c := o.Certification
-	r := Record{ID: c.ID, RetireeID: string(c.RetireeID), StaffID: c.StaffID, Terminal: c.Terminal,
+	r := ksync.Record{ID: c.ID, RetireeID: string(c.RetireeID), StaffID: c.StaffID, Terminal: c.Terminal,
 		Method: string(c.Method), Challenge: c.Challenge, Verdict: string(c.Verdict), Reason: c.Reason,
 		Metrics: c.Metrics, Started: c.Started, Ended: c.Ended, Attempt: c.Attempt, Receipt: string(c.Receipt),
 		Synthetic: c.Synthetic, FrameSource: string(c.FrameSource), SpeechCheck: string(c.SpeechCheck),
 		PhotoMatch: c.PhotoMatch}
 	for _, e := range o.Evidence {
-		r.Evidence = append(r.Evidence, Evidence{Kind: e.Kind, SHA256: e.SHA256, Ciphertext: e.Ciphertext})
+		r.Evidence = append(r.Evidence, ksync.Evidence{Kind: e.Kind, SHA256: e.SHA256, Ciphertext: e.Ciphertext})
 	}
 	return r
 }
@@ -141,10 +142,10 @@ type Result struct {
 // Worker drains the outbox to the central service in batches.
 type Worker struct {
 	DB           *store.DB
-	Client       *Client
-	BatchRecords int // default DefaultBatchRecords
-	BatchBytes   int // default DefaultBatchBytes
-	Backoff      Backoff
+	Client       *ksync.Client
+	BatchRecords int // default ksync.DefaultBatchRecords
+	BatchBytes   int // default ksync.DefaultBatchBytes
+	Backoff      ksync.Backoff
 	Interval     time.Duration // between runs when all is sent; default 1 min
 	// OnProgress, if set, is called from the worker's goroutine.
 	OnProgress func(Progress)
@@ -156,7 +157,7 @@ type Worker struct {
 
 // auditHead is the audit head a batch carries, with the terminal's entries
 // at the heads it showed the central before; it remembers this one as sent.
-func (w *Worker) auditHead(ctx context.Context) (*AuditHead, error) {
+func (w *Worker) auditHead(ctx context.Context) (*ksync.AuditHead, error) {
 	w.auditMu.Lock()
 	defer w.auditMu.Unlock()
 	seq, hash, err := w.DB.AuditHead(ctx)
@@ -167,14 +168,14 @@ func (w *Worker) auditHead(ctx context.Context) (*AuditHead, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &AuditHead{Seq: seq, Hash: hash}
+	h := &ksync.AuditHead{Seq: seq, Hash: hash}
 	seqs := a.Sent
 	if a.AckedSeq > 0 {
 		seqs = append([]int64{a.AckedSeq}, seqs...)
 	}
 	seen := map[int64]bool{}
 	for _, s := range seqs {
-		if seen[s] || len(h.Anchors) >= MaxAuditAnchors {
+		if seen[s] || len(h.Anchors) >= ksync.MaxAuditAnchors {
 			continue
 		}
 		seen[s] = true
@@ -182,18 +183,18 @@ func (w *Worker) auditHead(ctx context.Context) (*AuditHead, error) {
 		if err != nil {
 			return nil, err
 		}
-		h.Anchors = append(h.Anchors, AuditAnchor{Seq: s, Hash: ah})
+		h.Anchors = append(h.Anchors, ksync.AuditAnchor{Seq: s, Hash: ah})
 	}
 	a.Sent = append(a.Sent, seq)
-	if len(a.Sent) > MaxAuditAnchors-1 {
-		a.Sent = a.Sent[len(a.Sent)-(MaxAuditAnchors-1):]
+	if len(a.Sent) > ksync.MaxAuditAnchors-1 {
+		a.Sent = a.Sent[len(a.Sent)-(ksync.MaxAuditAnchors-1):]
 	}
 	return h, w.DB.PutAuditAnchors(ctx, a)
 }
 
 // auditAnswered keeps the head the central acknowledged as the anchor.
-func (w *Worker) auditAnswered(ctx context.Context, ans *AuditAnswer) error {
-	if ans == nil || ans.Status != AuditOK {
+func (w *Worker) auditAnswered(ctx context.Context, ans *ksync.AuditAnswer) error {
+	if ans == nil || ans.Status != ksync.AuditOK {
 		return nil
 	}
 	w.auditMu.Lock()
@@ -247,10 +248,10 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 	var res Result
 	n, size := w.BatchRecords, w.BatchBytes
 	if n <= 0 {
-		n = DefaultBatchRecords
+		n = ksync.DefaultBatchRecords
 	}
 	if size <= 0 {
-		size = DefaultBatchBytes
+		size = ksync.DefaultBatchBytes
 	}
 	start, err := w.DB.SyncCounts(ctx)
 	if err != nil {
@@ -277,12 +278,12 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 				return
 			}
 			var pending, ids []string
-			var b Batch
+			var b ksync.Batch
 			for _, o := range batch {
 				r := ToRecord(o)
 				// A record past the protocol's limits would make the central
 				// refuse the whole batch, again and again: refuse it here.
-				if lerr := CheckRecordLimits(r); lerr != nil {
+				if lerr := ksync.CheckRecordLimits(r); lerr != nil {
 					if err := w.DB.MarkRefused(pctx, "sync", o.ID, "too_large: "+lerr.Error()); err != nil {
 						prepErr <- err
 						return
@@ -306,7 +307,7 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 				prepErr <- err
 				return
 			}
-			body, err := EncodeBatch(b)
+			body, err := ksync.EncodeBatch(b)
 			if err != nil {
 				prepErr <- err
 				return
@@ -337,9 +338,9 @@ func (w *Worker) SyncOnce(ctx context.Context) (Result, error) {
 		var acked []string
 		for _, r := range resp.Results {
 			switch {
-			case Acknowledged(r.Status):
+			case ksync.Acknowledged(r.Status):
 				acked = append(acked, r.ID)
-			case r.Status == StatusConflict || r.Status == StatusInvalid:
+			case r.Status == ksync.StatusConflict || r.Status == ksync.StatusInvalid:
 				res.Conflicts++
 				if err := w.DB.MarkRefused(ctx, "sync", r.ID, r.Status+": "+r.Error); err != nil {
 					failure = err
@@ -392,7 +393,7 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 	bo := w.Backoff
 	if bo.Max == 0 {
-		bo = DefaultBackoff()
+		bo = ksync.DefaultBackoff()
 	}
 	attempt := 0
 	for {
@@ -410,7 +411,7 @@ func (w *Worker) Run(ctx context.Context) {
 			return
 		}
 		wait := interval
-		if err != nil && Retryable(err) {
+		if err != nil && ksync.Retryable(err) {
 			wait = bo.Delay(attempt)
 			attempt++
 		} else {
