@@ -104,8 +104,11 @@ func SuspensionMonth(last Date) Month {
 	if last.IsZero() {
 		return Month{}
 	}
-	return MonthOf(DueDate(last)).Add(1)
+	return suspensionAfter(DueDate(last))
 }
+
+// suspensionAfter is the first month that starts after a due date.
+func suspensionAfter(due Date) Month { return MonthOf(due).Add(1) }
 
 // SuspendedIn tells whether a retiree is suspended in month m, and since
 // when. last must be the latest certification dated before m's first day: a
@@ -150,14 +153,28 @@ func Resumption(last, certified Date, cutoffDay int) (resume Month, backpayMonth
 	if !suspended {
 		return Month{}, 0, Month{}, false
 	}
-	cm := MonthOf(certified)
+	return resumeFrom(since, certified, cutoffDay)
+}
+
+// resumeFrom is the one arithmetic of resumption: suspended since month
+// since and certified on day, payment resumes the month after day, the
+// months since through day's month are paid back, in the resume month or,
+// certified after the cut-off day, the month after. ok is false for a day
+// before the suspension began.
+func resumeFrom(since Month, day Date, cutoffDay int) (resume Month, backpayMonths int, backpayMonth Month, ok bool) {
+	if cutoffDay <= 0 {
+		cutoffDay = DefaultBackpayCutoffDay
+	}
+	cm := MonthOf(day)
+	if cm.Before(since) {
+		return Month{}, 0, Month{}, false
+	}
 	resume = cm.Add(1)
-	backpayMonths = cm.Sub(since) + 1
 	backpayMonth = resume
-	if certified.Day > cutoffDay {
+	if day.Day > cutoffDay {
 		backpayMonth = resume.Add(1)
 	}
-	return resume, backpayMonths, backpayMonth, true
+	return resume, cm.Sub(since) + 1, backpayMonth, true
 }
 
 // PensionStatus is where a retiree's pension stands on a given day, as the
@@ -195,6 +212,15 @@ type Pension struct {
 	Status         PensionStatus
 	Due            Date  // next due date (zero when unknown)
 	SuspendedSince Month // set when Status is PensionSuspended
+}
+
+// SuspendsFrom is the month payment stops in if the due date is missed
+// (the zero Month when the due date is unknown).
+func (p Pension) SuspendsFrom() Month {
+	if p.Due.IsZero() {
+		return Month{}
+	}
+	return suspensionAfter(p.Due)
 }
 
 // PensionOn tells where a retiree last certified on last stands on today.

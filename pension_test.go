@@ -161,3 +161,18 @@ func TestPensionStatusChinese(t *testing.T) {
 		seen[w] = true
 	}
 }
+
+// The month an overdue retiree will be suspended from is the suspension
+// month of the rules, whichever way it is asked.
+func TestSuspendsFromAgreesWithSuspensionMonth(t *testing.T) {
+	today := Date{2026, 11, 30}
+	for _, last := range []Date{{2025, 11, 29}, {2025, 11, 30}, {2025, 12, 31}, {2024, 2, 29}, {2025, 10, 31}} {
+		p := PensionOn(last, today)
+		if got, want := p.SuspendsFrom(), SuspensionMonth(last); got != want || got.IsZero() {
+			t.Errorf("last %s: SuspendsFrom %v, SuspensionMonth %v", last, got, want)
+		}
+	}
+	if !(Pension{}).SuspendsFrom().IsZero() {
+		t.Error("no due date, yet a suspension month")
+	}
+}

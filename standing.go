@@ -25,17 +25,5 @@ func (r Retiree) ResumptionOn(day Date, cutoffDay int) (resume Month, backpayMon
 	if p.Status != PensionSuspended || r.Pension != PensionSuspended || p.SuspendedSince != r.SuspendedSince {
 		return Resumption(r.LastCert, day, cutoffDay)
 	}
-	if cutoffDay <= 0 {
-		cutoffDay = DefaultBackpayCutoffDay
-	}
-	cm := MonthOf(day)
-	if cm.Before(p.SuspendedSince) {
-		return Month{}, 0, Month{}, false
-	}
-	resume = cm.Add(1)
-	backpayMonth = resume
-	if day.Day > cutoffDay {
-		backpayMonth = resume.Add(1)
-	}
-	return resume, cm.Sub(p.SuspendedSince) + 1, backpayMonth, true
+	return resumeFrom(p.SuspendedSince, day, cutoffDay)
 }

@@ -19,7 +19,7 @@ func PensionText(p certkiosk.Pension) string {
 	case certkiosk.PensionSuspended:
 		return lang.L("pension.suspended", map[string]any{"Month": MonthText(p.SuspendedSince)})
 	case certkiosk.PensionOverdue:
-		return lang.L("pension.overdue", map[string]any{"Month": MonthText(certkiosk.MonthOf(p.Due).Add(1))})
+		return lang.L("pension.overdue", map[string]any{"Month": MonthText(p.SuspendsFrom())})
 	case certkiosk.PensionInTime, certkiosk.PensionDueSoon:
 		return lang.L("pension.normal")
 	}
