@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"certkiosk"
 	"certkiosk/internal/pinhash"
@@ -25,25 +24,14 @@ var DefaultKDF = pinhash.Default
 const (
 	MaxFailedLogins = 5
 	LockoutDuration = 15 * time.Minute
-	MinPINLength    = 6
+	MinPINLength    = pinhash.MinLength
 )
 
 func hashPIN(pin string, p KDFParams) (string, error) { return pinhash.Hash(pin, p) }
 
 func checkPIN(pin, encoded string) (bool, error) { return pinhash.Check(pin, encoded) }
 
-func validPIN(pin string) error {
-	if utf8.RuneCountInString(pin) < MinPINLength {
-		return certkiosk.Errorf(certkiosk.EINVALID, fmt.Sprintf("密码至少%d位", MinPINLength), "PIN shorter than %d", MinPINLength)
-	}
-	if len(pin) > 128 {
-		return certkiosk.Errorf(certkiosk.EINVALID, "密码太长", "PIN longer than 128 bytes")
-	}
-	if strings.Count(pin, pin[:1]) == len(pin) {
-		return certkiosk.Errorf(certkiosk.EINVALID, "密码不能全是同一个字符", "PIN is one repeated character")
-	}
-	return nil
-}
+func validPIN(pin string) error { return pinhash.Valid(pin) }
 
 func validStaffID(id string) error {
 	if id == "" || len(id) > 32 || strings.ContainsAny(id, " \t\r\n") {

@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"unicode/utf8"
+
+	"certkiosk"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -36,6 +39,24 @@ const (
 	minKey    = 16
 	minSalt   = 8
 )
+
+// MinLength is the shortest PIN accepted.
+const MinLength = 6
+
+// Valid checks a new PIN: at least MinLength characters, at most 128
+// bytes, not one repeated character. Its message is for staff.
+func Valid(pin string) error {
+	if utf8.RuneCountInString(pin) < MinLength {
+		return certkiosk.Errorf(certkiosk.EINVALID, fmt.Sprintf("密码至少%d位", MinLength), "PIN shorter than %d", MinLength)
+	}
+	if len(pin) > 128 {
+		return certkiosk.Errorf(certkiosk.EINVALID, "密码太长", "PIN longer than 128 bytes")
+	}
+	if strings.Count(pin, pin[:1]) == len(pin) {
+		return certkiosk.Errorf(certkiosk.EINVALID, "密码不能全是同一个字符", "PIN is one repeated character")
+	}
+	return nil
+}
 
 // Hash returns the PHC string of pin with a fresh 16-byte salt.
 func Hash(pin string, p Params) (string, error) {

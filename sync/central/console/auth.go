@@ -5,12 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	gosync "sync"
 	"time"
-	"unicode/utf8"
 
-	"certkiosk"
 	"certkiosk/internal/pinhash"
 )
 
@@ -26,7 +23,7 @@ var DefaultKDF = pinhash.Default
 const (
 	MaxFailedLogins    = 5
 	LockoutDuration    = 15 * time.Minute
-	MinPINLength       = 6
+	MinPINLength       = pinhash.MinLength
 	DefaultIdleTimeout = 15 * time.Minute
 	MaxSessionAge      = 10 * time.Hour // one working day
 )
@@ -39,18 +36,7 @@ func HashPIN(pin string, p KDF) (string, error) { return pinhash.Hash(pin, p) }
 func CheckPIN(pin, encoded string) (bool, error) { return pinhash.Check(pin, encoded) }
 
 // ValidPIN checks a new PIN: at least 6 characters, not one repeated.
-func ValidPIN(pin string) error {
-	if utf8.RuneCountInString(pin) < MinPINLength {
-		return certkiosk.Errorf(certkiosk.EINVALID, fmt.Sprintf("密码至少%d位", MinPINLength), "PIN shorter than %d", MinPINLength)
-	}
-	if len(pin) > 128 {
-		return certkiosk.Errorf(certkiosk.EINVALID, "密码太长", "PIN longer than 128 bytes")
-	}
-	if strings.Count(pin, pin[:1]) == len(pin) {
-		return certkiosk.Errorf(certkiosk.EINVALID, "密码不能全是同一个字符", "PIN is one repeated character")
-	}
-	return nil
-}
+func ValidPIN(pin string) error { return pinhash.Valid(pin) }
 
 // ValidUserID allows letters, digits, '-' and '_', 1 to 32 of them.
 func ValidUserID(id string) bool {
