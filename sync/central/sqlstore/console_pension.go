@@ -238,61 +238,22 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 		` ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
-	// Every date the roster has carried (an approval moves it forward).
-	rows, err = s.query(ctx, tx, `SELECT retiree_id, day FROM pension_roster_cert WHERE retiree_id IN (`+in+`)`, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id string
-		var day int
-		if err := rows.Scan(&id, &day); err != nil {
-			rows.Close()
+	// Every date the roster has carried (an approval moves it forward);
+	// passes that count on the day they ended: from a camera, not held
+	// for review, not a load test; approvals on the day of the decision.
+	for _, q := range []struct {
+		query string
+		ended bool // the day column is a timestamp, not a day number
+	}{
+		{`SELECT retiree_id, day FROM pension_roster_cert WHERE retiree_id IN (` + in + `)`, false},
+		{`SELECT retiree_id, ended_at FROM record
+			WHERE verdict = 'pass' AND NOT review AND NOT synthetic AND retiree_id IN (` + in + `)`, true},
+		{`SELECT retiree_id, decided_day FROM review_case
+			WHERE decision = 'approve' AND retiree_id IN (` + in + `)`, false},
+	} {
+		if err := s.addDays(ctx, tx, q.query, args, q.ended, days); err != nil {
 			return err
 		}
-		days[id] = append(days[id], intDay(day))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	// Passes that count on the day they ended: from a camera, not held
-	// for review, not a load test.
-	rows, err = s.query(ctx, tx, `SELECT retiree_id, ended_at FROM record
-		WHERE verdict = 'pass' AND NOT review AND NOT synthetic AND retiree_id IN (`+in+`)`, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id string
-		var ended time.Time
-		if err := rows.Scan(&id, scanTime{&ended}); err != nil {
-			rows.Close()
-			return err
-		}
-		days[id] = append(days[id], console.DayOf(ended))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = s.query(ctx, tx, `SELECT retiree_id, decided_day FROM review_case
-		WHERE decision = 'approve' AND retiree_id IN (`+in+`)`, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id string
-		var day int
-		if err := rows.Scan(&id, &day); err != nil {
-			rows.Close()
-			return err
-		}
-		days[id] = append(days[id], intDay(day))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	if _, err := s.exec(ctx, tx, `DELETE FROM pension_episode WHERE retiree_id IN (`+in+`)`, args...); err != nil {
 		return err
@@ -355,4 +316,32 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, n int, 
 		rows = rows[k:]
 	}
 	return nil
+}
+
+// addDays appends to days[retiree] the day of each (retiree, day) row the
+// query returns; ended says the day is a timestamp to date in China time.
+func (s *Store) addDays(ctx context.Context, tx *sql.Tx, query string, args []any, ended bool, days map[string][]certkiosk.Date) error {
+	rows, err := s.query(ctx, tx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var day int
+		var at time.Time
+		var dest any = &day
+		if ended {
+			dest = scanTime{&at}
+		}
+		if err := rows.Scan(&id, dest); err != nil {
+			return err
+		}
+		d := intDay(day)
+		if ended {
+			d = console.DayOf(at)
+		}
+		days[id] = append(days[id], d)
+	}
+	return rows.Err()
 }
