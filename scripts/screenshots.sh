@@ -63,7 +63,7 @@ shot records records
 shot sync sync
 shot device device
 shot settings settings
-shot certify certify 6
+shot certify certify 3.5
 shot certify-digits certify-digits 4
 shot pass certify 16
 shot contacts contacts
