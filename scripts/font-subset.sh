@@ -20,7 +20,7 @@ for hi in range(0xA1, 0xF8):
             cs.add(bytes([hi, lo]).decode("gb2312"))
         except UnicodeDecodeError:
             pass
-cs.update("·—“”‘’…、。，：；！？（）《》【】￥×÷°℃々〇")
+cs.update("·—–•“”‘’…、。，：；！？（）《》【】￥×÷°℃々〇")  # • masks PINs (Fyne)
 open(sys.argv[1], "w", encoding="utf-8").write("".join(sorted(cs)))
 PY
 for w in Regular Bold; do

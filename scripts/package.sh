@@ -48,7 +48,8 @@ mkdir -p "$PKGDIR/bin" "$PKGDIR/kiosk" "$PKGDIR/central"
 
 echo "package.sh: building $VERSION (Debian version $DEB_VERSION)" >&2
 # Full RELRO (bindnow) comes with the link; .comment only names the compilers.
-flags=(-trimpath -buildmode=pie -ldflags "-s -w -X certkiosk.Version=$VERSION -extldflags=-Wl,-z,relro,-z,now")
+# no_emoji: as in the Makefile, Fyne without its colour emoji font.
+flags=(-trimpath -buildmode=pie -tags no_emoji -ldflags "-s -w -X certkiosk.Version=$VERSION -extldflags=-Wl,-z,relro,-z,now")
 for cmd in certkiosk kioskctl centrald; do
   "$GO" build "${flags[@]}" -o "$PKGDIR/bin/$cmd" "./cmd/$cmd"
   objcopy --remove-section=.comment "$PKGDIR/bin/$cmd"

@@ -218,14 +218,27 @@ func (k *Kiosk) saveAttempt(v *visit, method certkiosk.Method, code string, r ch
 	k.showFailure(r, method)
 }
 
+// resultTitle is the verdict in prompt-sized bold text after an icon in
+// the same colour. The icon is drawn, not a glyph: ✓ and ✗ are not in the
+// bundled font, and a fallback to a system font costs ~20 MB and shows a
+// box on a kiosk without one.
+func resultTitle(icon fyne.Resource, text string, c fyne.ThemeColorName) fyne.CanvasObject {
+	size := theme.Size(SizeNamePromptText)
+	img := canvas.NewImageFromResource(icon)
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(fyne.NewSquareSize(size))
+	t := canvas.NewText(text, theme.Color(c))
+	t.TextSize = size
+	t.TextStyle.Bold = true
+	return container.NewHBox(img, t)
+}
+
 // showPass shows the receipt: code, signed QR, and the best frame (from
 // memory; it is never decrypted later).
 func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	r, _ := k.DB.FindRetiree(k.ctx(), v.retiree.ID)
 	due := certkiosk.DueDate(r.LastCert)
-	title := canvas.NewText("✓ "+lang.L("result.pass"), theme.Color(theme.ColorNameSuccess))
-	title.TextSize = theme.Size(SizeNamePromptText)
-	title.TextStyle.Bold = true
+	title := resultTitle(theme.NewSuccessThemedResource(theme.ConfirmIcon()), lang.L("result.pass"), theme.ColorNameSuccess)
 	detail := NewParagraph(lang.L("result.pass.detail", map[string]any{"Name": r.Name, "Due": due.String()}), SizeNameRetireeText, false)
 	sentence := PassSentence(c, due)
 	if !c.Resume.IsZero() { // what the retiree asks first: when is my pension paid again
@@ -327,9 +340,7 @@ func ReasonText(code string) string {
 // method; always, to send the retiree to manual review.
 func (k *Kiosk) showFailure(r check.Result, method certkiosk.Method) {
 	v := k.visit
-	title := canvas.NewText("✗ "+lang.L("result.fail"), theme.Color(theme.ColorNameError))
-	title.TextSize = theme.Size(SizeNamePromptText)
-	title.TextStyle.Bold = true
+	title := resultTitle(theme.NewErrorThemedResource(theme.CancelIcon()), lang.L("result.fail"), theme.ColorNameError)
 	reason := NewParagraph(ReasonText(r.Reason), SizeNameRetireeText, false)
 	if r.Reason == "attempts" {
 		reason.SetText(lang.L("result.attempts.used"))

@@ -209,7 +209,6 @@ func (k *Kiosk) today() certkiosk.Date { return certkiosk.DateOf(k.opt.Now().In(
 func (k *Kiosk) ShowHome() {
 	k.search = widget.NewEntry()
 	k.search.SetPlaceHolder(lang.L("home.search.hint"))
-	k.search.TextStyle.Monospace = true
 	k.searchMsg = NewParagraph("", theme.SizeNameText, false)
 	k.search.OnChanged = func(s string) { k.searchMsg.SetText(searchHint(s)) }
 	k.search.OnSubmitted = func(s string) { k.Find(s) }

@@ -111,7 +111,7 @@ func recordDetail(c certkiosk.Certification) string {
 		lang.L("card.id") + "：" + c.RetireeID.Masked(),
 		lang.L("records.verdict") + "：" + lang.L("verdict."+string(c.Verdict)) + reasonSuffix(c.Reason),
 		fmt.Sprintf("%s · #%d · %s", lang.L("method."+string(c.Method)), c.Attempt, c.Receipt),
-		c.Started.In(certkiosk.China).Format("2006-01-02 15:04:05") + " – " + c.Ended.In(certkiosk.China).Format("15:04:05") +
+		c.Started.In(certkiosk.China).Format("2006-01-02 15:04:05") + " — " + c.Ended.In(certkiosk.China).Format("15:04:05") +
 			fmt.Sprintf("（%s）", c.Ended.Sub(c.Started).Round(time.Second)),
 		lang.L("records.state") + "：" + lang.L("sync."+string(c.Sync)) + " · " + c.Terminal + " · " + c.StaffID,
 		lang.L("records.metrics") + "：", pretty.String(),

@@ -74,7 +74,8 @@ var (
 )
 
 // Font returns the bundled Chinese font; monospace and symbols come from
-// Fyne (receipt codes are ASCII).
+// Fyne. No screen uses monospace: Fyne's monospace font has no Chinese, and
+// a placeholder in it made Fyne load a whole system CJK font (~20 MB).
 func (Theme) Font(s fyne.TextStyle) fyne.Resource {
 	switch {
 	case s.Monospace || s.Symbol:

@@ -2,9 +2,14 @@ package ui
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"image"
 	"image/color"
 	"math"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,18 +140,52 @@ func TestTranslationsMatch(t *testing.T) {
 	}
 }
 
-// Every character of the Chinese UI must be in the bundled subset, or it
-// would render as a box.
-func TestFontCoversTheChineseUI(t *testing.T) {
+// Every character the UI can show — both translations and the string
+// literals of the screens — must be in the bundled subset: otherwise Fyne
+// loads a whole system font for it (~20 MB of heap), or draws a box on a
+// kiosk that has none.
+func TestFontCoversTheUI(t *testing.T) {
+	texts := map[string]string{}
+	for _, file := range []string{"zh_Hans.json", "en.json"} {
+		for k, v := range readTranslations(t, file) {
+			texts[file+":"+k] = v
+		}
+	}
+	sources, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range sources {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if v, err := strconv.Unquote(lit.Value); err == nil {
+					texts[fset.Position(lit.Pos()).String()] = v
+				}
+			}
+			return true
+		})
+	}
+	texts["fyne: a PIN entry's mask"] = "•"
+	if len(texts) < 100 {
+		t.Fatalf("only %d texts found", len(texts))
+	}
 	for _, data := range [][]byte{assets.FontRegular, assets.FontBold} {
 		f, err := sfnt.Parse(data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var buf sfnt.Buffer
-		for k, v := range readTranslations(t, "zh_Hans.json") {
+		for k, v := range texts {
 			for _, r := range v {
-				if unicode.IsSpace(r) || strings.ContainsRune("{}.", r) {
+				if !unicode.IsPrint(r) || unicode.IsSpace(r) {
 					continue
 				}
 				if gi, err := f.GlyphIndex(&buf, r); err != nil || gi == 0 {
