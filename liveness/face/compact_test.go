@@ -105,3 +105,38 @@ func stats(xs []float64) (mean, p99, worst float64) {
 	}
 	return mean / float64(len(xs)), xs[len(xs)*99/100], xs[len(xs)-1]
 }
+
+// BenchmarkPredict times one face's 68 landmarks with the compact leaves
+// and with dlib's own predictor, on a face of Debian's dlib photos.
+func BenchmarkPredict(b *testing.B) {
+	img := gocv.IMRead(filepath.Join(dlibFaces, "2008_002506.jpg"), gocv.IMReadGrayScale)
+	defer img.Close()
+	if img.Empty() {
+		b.Fatal("cannot read dlib's example photo (install libdlib-dev)")
+	}
+	boxes, err := DetectHOG(img)
+	if err != nil || len(boxes) == 0 {
+		b.Fatalf("no face found: %v", err)
+	}
+	compact, err := LoadLandmarker("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref, err := loadReference(DefaultModel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ref.free()
+	for _, c := range []struct {
+		name string
+		lm   *Landmarker
+	}{{"compact", compact}, {"dlib", ref}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.lm.Predict(img, boxes[0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
