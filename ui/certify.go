@@ -254,15 +254,13 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 		if img, err := ReceiptQR(tok, 280); err == nil {
 			qr := canvas.NewImageFromImage(img)
 			qr.FillMode = canvas.ImageFillContain
+			qr.ScaleMode = canvas.ImageScalePixels // made at its size: crisp modules, no rescaling
 			qr.SetMinSize(fyne.NewSize(280, 280))
 			right.Add(qr)
 		}
 	}
 	if photo := decodeJPEG(best); photo != nil {
-		p := canvas.NewImageFromImage(photo)
-		p.FillMode = canvas.ImageFillContain
-		p.SetMinSize(fyne.NewSize(200, 150))
-		right.Add(p)
+		right.Add(photoImage(photo, fyne.NewSize(200, 150)))
 	}
 	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() {
 		k.visit = nil

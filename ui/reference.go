@@ -3,6 +3,7 @@ package ui
 import (
 	"image"
 	"log"
+	"math"
 
 	"certkiosk"
 	"certkiosk/store"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"golang.org/x/image/draw"
 )
 
 // reference is the photo shown beside the live face during a visit, and
@@ -40,7 +42,10 @@ func (k *Kiosk) loadReference(id certkiosk.ResidentID) *reference {
 	if img == nil {
 		return nil
 	}
-	ref := &reference{img: img, photo: referenceImage(img, fyne.NewSize(180, 135)), source: p.Source}
+	// Kept no larger than the ask screen shows it: an office photo may be
+	// several megapixels, and the screens are rebuilt for every attempt.
+	img = fitImage(img, image.Pt(640, 800))
+	ref := &reference{img: img, photo: photoImage(img, fyne.NewSize(180, 135)), source: p.Source}
 	ref.tick = widget.NewCheck(lang.L("reference.match"), nil)
 	return ref
 }
@@ -95,6 +100,32 @@ func referenceImage(img image.Image, min fyne.Size) *canvas.Image {
 	c.ScaleMode = canvas.ImageScaleSmooth
 	c.SetMinSize(min)
 	return c
+}
+
+// photoImage shows a face photo at the fixed size min: scaled once, here,
+// to exactly that many pixels, and drawn unscaled. With Fyne's smooth
+// scaling the photo would be kept whole and scaled again for every texture
+// Fyne makes of it, through a temporary buffer of 32 bytes per pixel
+// (several MB for a webcam frame), for as long as Fyne caches the screen.
+func photoImage(img image.Image, min fyne.Size) *canvas.Image {
+	c := canvas.NewImageFromImage(fitImage(img, image.Pt(int(min.Width), int(min.Height))))
+	c.FillMode = canvas.ImageFillContain
+	c.ScaleMode = canvas.ImageScaleFastest
+	c.SetMinSize(min)
+	return c
+}
+
+// fitImage scales img down, keeping its shape, to fit in max pixels (an
+// image that fits already is returned as it is).
+func fitImage(img image.Image, box image.Point) image.Image {
+	b := img.Bounds()
+	k := math.Min(float64(box.X)/float64(b.Dx()), float64(box.Y)/float64(b.Dy()))
+	if k >= 1 || b.Empty() {
+		return img
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, max(1, int(math.Round(float64(b.Dx())*k))), max(1, int(math.Round(float64(b.Dy())*k)))))
+	draw.BiLinear.Scale(dst, dst.Rect, img, b, draw.Src, nil)
+	return dst
 }
 
 // showReviewDone tells staff the attempt went to manual review, and why.

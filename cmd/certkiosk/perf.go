@@ -49,6 +49,12 @@ func perfChecks() (int, bool, error) {
 // screen stands after the last check.
 const perfSettle = 5 * time.Second
 
+// perfIdle is how long the home screen then stands before the last
+// measurement: longer than Fyne's cache keeps the renderers, images and
+// textures of screens no longer shown (fyne internal/cache ValidDuration,
+// one minute; cleaned at most every 30 s).
+const perfIdle = 95 * time.Second
+
 // measure runs perfEnv's scenario and quits the app; it prints one
 // "perf: …" line per figure on stdout. It returns early when ctx ends.
 func (ka *kioskApp) measure(ctx context.Context, checks int) {
@@ -121,6 +127,13 @@ func (ka *kioskApp) measure(ctx context.Context, checks int) {
 	}
 	fmt.Printf("perf: done %s\n", memLine())
 	heapProfile("done")
+	// A counter's pace is a check every few minutes, not every few
+	// seconds: stand on the home screen past Fyne's one-minute cache of
+	// the screens just left, and measure again.
+	if !sleep(perfIdle) {
+		return
+	}
+	fmt.Printf("perf: idle %s\n", memLine())
 }
 
 // heapProfile writes the Go heap profile to perfProfileEnv/name.heap when
