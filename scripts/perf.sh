@@ -4,14 +4,22 @@
 #   - time from start to the sign-in window (first start, then warm starts:
 #     the window counts once X reports it viewable, polled every 10 ms);
 #   - resident memory at the sign-in screen, during a check and after
-#     PERF_CHECKS blink checks on the demo clip, one after another.
+#     PERF_CHECKS blink checks on the demo clip, one after another, and
+#     after the home screen then stood 95 s (longer than Fyne keeps the
+#     screens just left in its cache: a counter's pace, not a benchmark's).
 # The checks are run by the kiosk itself (CERTKIOSK_PERF_CHECKS, a
 # measurement-only switch refused outside demo mode; cmd/certkiosk/perf.go).
 #
-#   scripts/perf.sh [path/to/certkiosk]     PERF_CHECKS=20 PERF_STARTS=5
+# With a second argument, the perffloor program (internal/perffloor), it
+# also prints the floor of the stack: a Fyne window with the kiosk's theme
+# and a gocv capture of the demo clip, nothing else — the least any kiosk
+# built on Fyne and gocv holds here.
+#
+#   scripts/perf.sh [path/to/certkiosk [path/to/perffloor]]     PERF_CHECKS=20 PERF_STARTS=5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build/certkiosk}
+floor=${2:-}
 checks=${PERF_CHECKS:-20}
 starts=${PERF_STARTS:-5}
 display=:${PERF_DISPLAY:-96}
@@ -95,7 +103,7 @@ if ! wait "$kpid"; then
   echo "perf.sh: the measuring kiosk failed; its log:" >&2; cat "$log" >&2; exit 1
 fi
 grep '^perf: ' "$log" | sed 's/^perf: /  /'
-if grep -q '^perf: error' "$log" || ! grep -q '^perf: done' "$log"; then
+if grep -q '^perf: error' "$log" || ! grep -q '^perf: idle' "$log"; then
   echo "perf.sh: the measurement did not finish; the kiosk's log:" >&2; cat "$log" >&2; exit 1
 fi
 awk -v starts="$median" -v n="$checks" '
@@ -103,7 +111,22 @@ awk -v starts="$median" -v n="$checks" '
   /^perf: signin/ { signin = field("rss_mb") }
   /^perf: check/  { d = field("peak_rss_mb"); if (d > during) during = d; if ($3 == "1") first = field("rss_mb") }
   /^perf: done/   { after = field("rss_mb") }
+  /^perf: idle/   { idle = field("rss_mb") }
   END {
-    printf "summary: warm start to window %.2f s | RSS at sign-in %.0f MB | during a check (peak) %.0f MB | after check 1 %.0f MB | after %d checks %.0f MB\n",
-      starts, signin, during, first, n, after
+    printf "summary: warm start to window %.2f s | RSS at sign-in %.0f MB | during a check (peak) %.0f MB | after check 1 %.0f MB | after %d checks %.0f MB | 95 s later %.0f MB\n",
+      starts, signin, during, first, n, after, idle
   }' "$log"
+
+if [ -n "$floor" ]; then
+  clip=$(ls "$data"/demo/demo-clip*.avi | head -1)
+  floorrss() { # preview(true|false) → the floor's RSS in MB
+    DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 "$floor" -clip "$clip" -preview="$1" 2>"$log" |
+      sed -n 's/^floor: rss_mb=\([0-9.]*\).*/\1/p'
+  }
+  hidden=$(floorrss false)
+  shown=$(floorrss true)
+  if [ -z "$hidden" ] || [ -z "$shown" ]; then
+    echo "perf.sh: the floor program failed; its log:" >&2; cat "$log" >&2; exit 1
+  fi
+  echo "floor of the stack (a Fyne window with the kiosk's theme + a gocv capture of the demo clip, nothing else): ${hidden} MB capturing behind a screen, ${shown} MB showing the preview; a check adds the landmark model (33 MB)"
+fi
