@@ -97,7 +97,7 @@ func (ka *kioskApp) measure(ctx context.Context, checks int) {
 			fmt.Printf("perf: error: check %d did not start (screen %q)\n", i, screen)
 			return
 		}
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds()
 		var peak, mid int64
 		for screen == "certify" {
 			if !sleep(200 * time.Millisecond) {
@@ -119,8 +119,8 @@ func (ka *kioskApp) measure(ctx context.Context, checks int) {
 			mid = peak
 		}
 		ui(func() { ka.kiosk.ShowHome() })
-		fmt.Printf("perf: check %d result=%s seconds=%.1f during_rss_mb=%.1f peak_rss_mb=%.1f after %s\n",
-			i, screen, took.Seconds(), mb(mid), mb(peak), memLine())
+		fmt.Printf("perf: check %d result=%s seconds=%.1f cpu_seconds=%.2f during_rss_mb=%.1f peak_rss_mb=%.1f after %s\n",
+			i, screen, took.Seconds(), cpuSeconds()-cpu0, mb(mid), mb(peak), memLine())
 	}
 	if !sleep(perfSettle) {
 		return
@@ -169,6 +169,24 @@ func memLine() string {
 }
 
 func rssKB() int64 { return statusKB("VmRSS")["VmRSS"] }
+
+// cpuSeconds is the processor time the process has used, user and system
+// (/proc/self/stat fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func cpuSeconds() float64 {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100
+}
 
 func mb(kb int64) float64 { return float64(kb) / 1024 }
 
