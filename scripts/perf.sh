@@ -43,11 +43,13 @@ fi
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 pids+=("$xvfb")
-for _ in $(seq 100); do # until our server answers
-  kill -0 "$xvfb" 2>/dev/null && xwininfo -display "$display" -root >/dev/null 2>&1 && break
+up=
+for _ in $(seq 300); do # until our server answers (at most 30 s on a busy machine)
+  kill -0 "$xvfb" 2>/dev/null || break
+  if xwininfo -display "$display" -root >/dev/null 2>&1; then up=1; break; fi
   sleep 0.1
 done
-kill -0 "$xvfb" 2>/dev/null || { echo "perf.sh: Xvfb $display did not start" >&2; exit 1; }
+[ -n "$up" ] && kill -0 "$xvfb" 2>/dev/null || { echo "perf.sh: Xvfb $display did not start" >&2; exit 1; }
 
 kiosk() { # args… ; starts the kiosk in the background, its pid in $kpid
   DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 \
