@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"certkiosk"
+	"certkiosk/internal/memtune"
 
 	"fyne.io/fyne/v2/app"
 )
@@ -37,6 +38,9 @@ func main() {
 		c.DataGiven = c.DataGiven || f.Name == "data"
 		c.CameraGiven = c.CameraGiven || f.Name == "camera"
 	})
+	if err := memtune.Tune(); err != nil {
+		fmt.Fprintln(os.Stderr, "certkiosk:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := runKiosk(ctx, app.NewWithID("cn.certkiosk.kiosk"), c)
