@@ -9,9 +9,9 @@ extern "C" {
 
 typedef void *ckPredictor;
 
-// ckLoadPredictor deserialises a 68-point shape predictor, keeping its
-// leaves as 16-bit integers (33 MB, not dlib's 72 MB). On failure it
-// returns NULL and copies the reason into err (at most errLen bytes).
+// ckLoadPredictor deserialises a 68-point shape predictor into flat arrays
+// (dlib's landmarks exactly, faster). On failure it returns NULL and copies
+// the reason into err (at most errLen bytes).
 ckPredictor ckLoadPredictor(const char *path, char *err, int errLen);
 void ckFreePredictor(ckPredictor p);
 
@@ -22,7 +22,7 @@ int ckPredict(ckPredictor p, const unsigned char *data, int rows, int cols, int 
               long left, long top, long right, long bottom, double *out);
 
 // ckLoadReference, ckFreeReference and ckPredictReference are the same
-// with dlib's own shape_predictor and float leaves: the tests' reference.
+// with dlib's own shape_predictor: the tests' reference.
 ckPredictor ckLoadReference(const char *path, char *err, int errLen);
 void ckFreeReference(ckPredictor p);
 int ckPredictReference(ckPredictor p, const unsigned char *data, int rows, int cols, int stride,

@@ -2,9 +2,7 @@ package face
 
 import (
 	"image"
-	"math"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -14,12 +12,14 @@ import (
 // (liveness/fixture reads the same; it imports this package).
 const dlibFaces = "/usr/share/doc/libdlib19.1/examples/faces"
 
-// The compact predictor (16-bit leaves) against dlib's own (float leaves)
-// on every face dlib's HOG detector finds in Debian's example photos, at
-// full and half size, with the detector's box and with boxes shifted and
-// scaled as tracking would give them. Landmarks are whole pixels in both.
-func TestCompactLandmarksMatchDlib(t *testing.T) {
-	compact, err := LoadLandmarker("")
+// The flat predictor against dlib's own on every face dlib's HOG detector
+// finds in Debian's example photos, at full and half size, with the
+// detector's box and with boxes shifted and scaled as tracking would give
+// them: the landmarks must be dlib's, exactly. (A predictor that moved
+// them a little — 16-bit leaves, 0.05 px on average — let two more still
+// photos of the validation set pass as blinking.)
+func TestFlatLandmarksAreDlibs(t *testing.T) {
+	flat, err := LoadLandmarker("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +32,7 @@ func TestCompactLandmarksMatchDlib(t *testing.T) {
 	if err != nil || len(photos) < 10 {
 		t.Fatalf("dlib's example photos under %s: %d found (%v); install libdlib-dev", dlibFaces, len(photos), err)
 	}
-	var devs, jitter []float64
-	faces, same := 0, 0
+	faces, compared := 0, 0
 	for _, path := range photos {
 		img := gocv.IMRead(path, gocv.IMReadGrayScale)
 		if img.Empty() {
@@ -54,7 +53,7 @@ func TestCompactLandmarksMatchDlib(t *testing.T) {
 				faces++
 				d := b.Dx() / 12
 				for _, box := range []image.Rectangle{b, b.Add(image.Pt(d, -d)), b.Inset(d), b.Inset(-d)} {
-					a, err := compact.Predict(grey, box)
+					a, err := flat.Predict(grey, box)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -62,20 +61,10 @@ func TestCompactLandmarksMatchDlib(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					moved, err := ref.Predict(grey, box.Add(image.Pt(1, 0)))
-					if err != nil {
-						t.Fatal(err)
+					if a != r {
+						t.Errorf("%s ×%.1f box %v: landmarks differ from dlib's", filepath.Base(path), k, box)
 					}
-					for i := range r {
-						jitter = append(jitter, math.Hypot(moved[i].X-1-r[i].X, moved[i].Y-r[i].Y))
-					}
-					for i := range a {
-						dev := math.Hypot(a[i].X-r[i].X, a[i].Y-r[i].Y)
-						devs = append(devs, dev)
-						if dev == 0 {
-							same++
-						}
-					}
+					compared++
 				}
 			}
 			grey.Close()
@@ -85,29 +74,11 @@ func TestCompactLandmarksMatchDlib(t *testing.T) {
 	if faces < 60 {
 		t.Fatalf("only %d faces found", faces)
 	}
-	mean, p99, worst := stats(devs)
-	jmean, jp99, jworst := stats(jitter)
-	t.Logf("%d faces, %d landmarks: %.2f%% identical, mean %.3f px, p99 %.2f px, max %.2f px",
-		faces, len(devs), 100*float64(same)/float64(len(devs)), mean, p99, worst)
-	t.Logf("dlib itself, face box moved by 1 px: mean %.3f px, p99 %.2f px, max %.2f px", jmean, jp99, jworst)
-	// The bar is dlib's own steadiness: the compact leaves may move a
-	// landmark no more than moving the face box by one pixel moves it.
-	if mean > jmean || p99 > jp99 || worst > jworst {
-		t.Errorf("the compact predictor moves landmarks more than a 1 px shift of the box does")
-	}
+	t.Logf("%d faces, %d boxes: all landmarks are dlib's", faces, compared)
 }
 
-// stats returns the mean, 99th percentile and maximum of xs (sorted in place).
-func stats(xs []float64) (mean, p99, worst float64) {
-	sort.Float64s(xs)
-	for _, x := range xs {
-		mean += x
-	}
-	return mean / float64(len(xs)), xs[len(xs)*99/100], xs[len(xs)-1]
-}
-
-// BenchmarkPredict times one face's 68 landmarks with the compact leaves
-// and with dlib's own predictor, on a face of Debian's dlib photos.
+// BenchmarkPredict times one face's 68 landmarks with the flat trees and
+// with dlib's own predictor, on a face of Debian's dlib photos.
 func BenchmarkPredict(b *testing.B) {
 	img := gocv.IMRead(filepath.Join(dlibFaces, "2008_002506.jpg"), gocv.IMReadGrayScale)
 	defer img.Close()
@@ -118,7 +89,7 @@ func BenchmarkPredict(b *testing.B) {
 	if err != nil || len(boxes) == 0 {
 		b.Fatalf("no face found: %v", err)
 	}
-	compact, err := LoadLandmarker("")
+	flat, err := LoadLandmarker("")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +101,7 @@ func BenchmarkPredict(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		lm   *Landmarker
-	}{{"compact", compact}, {"dlib", ref}} {
+	}{{"flat", flat}, {"dlib", ref}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := c.lm.Predict(img, boxes[0]); err != nil {
