@@ -130,5 +130,5 @@ if [ -n "$floor" ]; then
   if [ -z "$hidden" ] || [ -z "$shown" ]; then
     echo "perf.sh: the floor program failed; its log:" >&2; cat "$log" >&2; exit 1
   fi
-  echo "floor of the stack (a Fyne window with the kiosk's theme + a gocv capture of the demo clip, nothing else): ${hidden} MB capturing behind a screen, ${shown} MB showing the preview; a check adds the landmark model (33 MB)"
+  echo "floor of the stack (a Fyne window with the kiosk's theme + a gocv capture of the demo clip, nothing else): ${hidden} MB capturing behind a screen, ${shown} MB showing the preview; a check adds the landmark model (65 MB)"
 fi
