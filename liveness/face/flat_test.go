@@ -19,15 +19,7 @@ const dlibFaces = "/usr/share/doc/libdlib19.1/examples/faces"
 // them a little — 16-bit leaves, 0.05 px on average — let two more still
 // photos of the validation set pass as blinking.)
 func TestFlatLandmarksAreDlibs(t *testing.T) {
-	flat, err := LoadLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := loadReference(DefaultModel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.free()
+	flat, ref := bothPredictors(t)
 	photos, err := filepath.Glob(filepath.Join(dlibFaces, "*.jpg"))
 	if err != nil || len(photos) < 10 {
 		t.Fatalf("dlib's example photos under %s: %d found (%v); install libdlib-dev", dlibFaces, len(photos), err)
@@ -77,6 +69,22 @@ func TestFlatLandmarksAreDlibs(t *testing.T) {
 	t.Logf("%d faces, %d boxes: all landmarks are dlib's", faces, compared)
 }
 
+// bothPredictors loads the flat predictor and dlib's own; the test frees
+// dlib's when it ends.
+func bothPredictors(tb testing.TB) (flat, ref *Landmarker) {
+	tb.Helper()
+	flat, err := LoadLandmarker("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ref, err = loadReference(DefaultModel)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(ref.free)
+	return flat, ref
+}
+
 // BenchmarkPredict times one face's 68 landmarks with the flat trees and
 // with dlib's own predictor, on a face of Debian's dlib photos.
 func BenchmarkPredict(b *testing.B) {
@@ -89,15 +97,7 @@ func BenchmarkPredict(b *testing.B) {
 	if err != nil || len(boxes) == 0 {
 		b.Fatalf("no face found: %v", err)
 	}
-	flat, err := LoadLandmarker("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ref, err := loadReference(DefaultModel)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ref.free()
+	flat, ref := bothPredictors(b)
 	for _, c := range []struct {
 		name string
 		lm   *Landmarker

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -160,28 +161,43 @@ void copyErr(const char *msg, char *err, int errLen) {
     err[errLen - 1] = 0;
 }
 
-}  // namespace
-
-extern "C" {
-
-ckPredictor ckLoadPredictor(const char *path, char *err, int errLen) {
+// loadWith runs read on a new T; on failure it returns NULL with the
+// reason in err.
+template <typename T, typename F>
+ckPredictor loadWith(F read, char *err, int errLen) {
     try {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) fail(std::string("unable to open ") + path);
-        auto *p = new flatPredictor();
-        try {
-            deserialize(*p, in);
-        } catch (...) {
-            delete p;
-            throw;
-        }
-        return p;
+        auto p = std::make_unique<T>();
+        read(*p);
+        return p.release();
     } catch (const std::exception &e) {
         copyErr(e.what(), err, errLen);
     } catch (...) {
         copyErr("unknown error", err, errLen);
     }
     return nullptr;
+}
+
+// writeParts copies a detection's parts into out as (x, y) pairs and
+// returns how many there are.
+int writeParts(const dlib::full_object_detection &d, double *out) {
+    int n = static_cast<int>(d.num_parts());
+    for (int i = 0; i < n; i++) {
+        out[2 * i] = d.part(i).x();
+        out[2 * i + 1] = d.part(i).y();
+    }
+    return n;
+}
+
+}  // namespace
+
+extern "C" {
+
+ckPredictor ckLoadPredictor(const char *path, char *err, int errLen) {
+    return loadWith<flatPredictor>([path](flatPredictor &p) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) fail(std::string("unable to open ") + path);
+        deserialize(p, in);
+    }, err, errLen);
 }
 
 void ckFreePredictor(ckPredictor p) { delete static_cast<flatPredictor *>(p); }
@@ -190,36 +206,17 @@ int ckPredict(ckPredictor p, const unsigned char *data, int rows, int cols, int 
               long left, long top, long right, long bottom, double *out) {
     try {
         dlib::grey_view img{data, rows, cols, stride};
-        dlib::full_object_detection d = predict(*static_cast<flatPredictor *>(p), img, dlib::rectangle(left, top, right, bottom));
-        int n = static_cast<int>(d.num_parts());
-        for (int i = 0; i < n; i++) {
-            out[2 * i] = d.part(i).x();
-            out[2 * i + 1] = d.part(i).y();
-        }
-        return n;
+        return writeParts(predict(*static_cast<flatPredictor *>(p), img, dlib::rectangle(left, top, right, bottom)), out);
     } catch (...) {
         return 0;
     }
 }
 
-// The reference: dlib's own predictor with float leaves, for the tests
-// that hold the flat one to it.
+// The reference: dlib's own predictor, for the tests that hold the flat
+// one to it.
 ckPredictor ckLoadReference(const char *path, char *err, int errLen) {
-    try {
-        auto *sp = new dlib::shape_predictor();
-        try {
-            dlib::deserialize(path) >> *sp;
-        } catch (...) {
-            delete sp;
-            throw;
-        }
-        return sp;
-    } catch (const std::exception &e) {
-        copyErr(e.what(), err, errLen);
-    } catch (...) {
-        copyErr("unknown error", err, errLen);
-    }
-    return nullptr;
+    return loadWith<dlib::shape_predictor>([path](dlib::shape_predictor &sp) { dlib::deserialize(path) >> sp; },
+                                           err, errLen);
 }
 
 void ckFreeReference(ckPredictor p) { delete static_cast<dlib::shape_predictor *>(p); }
@@ -227,15 +224,8 @@ void ckFreeReference(ckPredictor p) { delete static_cast<dlib::shape_predictor *
 int ckPredictReference(ckPredictor p, const unsigned char *data, int rows, int cols, int stride,
                        long left, long top, long right, long bottom, double *out) {
     try {
-        auto *sp = static_cast<dlib::shape_predictor *>(p);
         dlib::grey_view img{data, rows, cols, stride};
-        dlib::full_object_detection d = (*sp)(img, dlib::rectangle(left, top, right, bottom));
-        int n = static_cast<int>(d.num_parts());
-        for (int i = 0; i < n; i++) {
-            out[2 * i] = d.part(i).x();
-            out[2 * i + 1] = d.part(i).y();
-        }
-        return n;
+        return writeParts((*static_cast<dlib::shape_predictor *>(p))(img, dlib::rectangle(left, top, right, bottom)), out);
     } catch (...) {
         return 0;
     }
