@@ -50,24 +50,24 @@ type Status [3]byte
 // Statuses (SW1 SW2 SW3) of the protocol. SW3 alone tells them apart; SW1
 // and SW2 are passed through from the card and may be non-zero.
 const (
-	SWSuccess     = 0x90 // done
-	SWFound       = 0x9F // find: a card is there (data: 4 bytes)
-	SWNoCard      = 0x80 // find: no card
-	SWSelectFail  = 0x81 // select: failed (card gone)
-	SWNoContent   = 0x91 // the card has nothing for this item
-	SWChecksum    = 0x10 // reader: the command's checksum was wrong
-	SWLength      = 0x11 // reader: the command's length was wrong
-	SWCommand     = 0x21 // reader: command or parameter wrong
-	SWUnauthCmd   = 0x23 // reader: command not allowed now
-	SWUnknown     = 0x24 // reader: error it cannot name
-	SWCardAuth    = 0x31 // card failed to authenticate the reader
-	SWReaderAuth  = 0x32 // reader failed to authenticate the card
-	SWVerify      = 0x33 // information verification failed
-	SWWrongCard   = 0x40 // not an identity card
-	SWReadFail    = 0x41 // reading the card failed
-	SWRandomFail  = 0x47 // getting a random number failed
-	SWSelfTest    = 0x60 // reader self-test failed
-	SWUnlicensed  = 0x66 // reader not authorised
+	SWSuccess    = 0x90 // done
+	SWFound      = 0x9F // find: a card is there (data: 4 bytes)
+	SWNoCard     = 0x80 // find: no card
+	SWSelectFail = 0x81 // select: failed (card gone)
+	SWNoContent  = 0x91 // the card has nothing for this item
+	SWChecksum   = 0x10 // reader: the command's checksum was wrong
+	SWLength     = 0x11 // reader: the command's length was wrong
+	SWCommand    = 0x21 // reader: command or parameter wrong
+	SWUnauthCmd  = 0x23 // reader: command not allowed now
+	SWUnknown    = 0x24 // reader: error it cannot name
+	SWCardAuth   = 0x31 // card failed to authenticate the reader
+	SWReaderAuth = 0x32 // reader failed to authenticate the card
+	SWVerify     = 0x33 // information verification failed
+	SWWrongCard  = 0x40 // not an identity card
+	SWReadFail   = 0x41 // reading the card failed
+	SWRandomFail = 0x47 // getting a random number failed
+	SWSelfTest   = 0x60 // reader self-test failed
+	SWUnlicensed = 0x66 // reader not authorised
 )
 
 // SW3 returns the reader's status code.
