@@ -2,6 +2,7 @@ package idcard
 
 import (
 	"fmt"
+	"image"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -114,6 +115,21 @@ type Card struct {
 	LongTerm  bool           // valid for life (长期)
 	Permit    bool           // a residence permit for Hong Kong, Macau or Taiwan residents
 	Photo     []byte         // the WLT photo as read (encrypted); nil when none
+	// Portrait is the photo decoded by the supervisor's decoder
+	// (DecoderConfig.DecodePhoto); nil without one.
+	Portrait image.Image
+}
+
+// PhotoState says what the card's photo is: PhotoNone, PhotoWLT or
+// PhotoDecoded.
+func (c Card) PhotoState() string {
+	switch {
+	case c.Portrait != nil:
+		return PhotoDecoded
+	case len(c.Photo) > 0:
+		return PhotoWLT
+	}
+	return PhotoNone
 }
 
 // String describes the card for logs, with the number masked.
