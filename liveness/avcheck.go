@@ -225,6 +225,10 @@ func (c *AVCheck) Report() AVReport {
 // digits run together, and a "一" can split).
 func tolerance(digits int) int { return max(1, int(math.Round(0.25*float64(digits)))) }
 
+// DigitTolerance is the read-digits check's tolerance on the syllable
+// count for a code of n digits: max(1, 25 %).
+func DigitTolerance(n int) int { return tolerance(n) }
+
 // Decide implements SpeechCheck.
 func (c *AVCheck) Decide(final bool) SpeechResult {
 	c.mu.Lock()

@@ -42,7 +42,8 @@ var DefaultBlink = BlinkOptions{
 type Blink struct {
 	Start, End           time.Duration // first closed frame, first reopened frame
 	StartFrame, EndFrame int
-	MinRatio             float64 // lowest EAR / baseline inside it
+	Frame                int     // where the eyes were most closed
+	MinRatio             float64 // lowest EAR / baseline inside it (the eye-state cue: 1 − its peak)
 }
 
 // BlinkDetector finds blinks in a stream of eye aspect ratios against an
@@ -56,6 +57,7 @@ type BlinkDetector struct {
 	start      time.Duration
 	startFrame int
 	minRatio   float64
+	minFrame   int
 	lastSeen   time.Duration
 	seen       bool
 }
@@ -83,12 +85,12 @@ func (d *BlinkDetector) Observe(index int, t time.Duration, ear float64) (Blink,
 	}
 	if !d.closed {
 		if r < d.opt.CloseFrac && d.baseline-ear >= d.opt.MinDrop && 1-r >= d.opt.NoiseK*d.noise {
-			d.closed, d.start, d.startFrame, d.minRatio = true, t, index, r
+			d.closed, d.start, d.startFrame, d.minRatio, d.minFrame = true, t, index, r, index
 		}
 		return Blink{}, false
 	}
 	if r < d.minRatio {
-		d.minRatio = r
+		d.minRatio, d.minFrame = r, index
 	}
 	if r <= d.opt.OpenFrac {
 		return Blink{}, false
@@ -98,7 +100,7 @@ func (d *BlinkDetector) Observe(index int, t time.Duration, ear float64) (Blink,
 	if dur < d.opt.MinDur || dur > d.opt.MaxDur {
 		return Blink{}, false
 	}
-	return Blink{Start: d.start, End: t, StartFrame: d.startFrame, EndFrame: index, MinRatio: d.minRatio}, true
+	return Blink{Start: d.start, End: t, StartFrame: d.startFrame, EndFrame: index, Frame: d.minFrame, MinRatio: d.minRatio}, true
 }
 
 // Missing tells the detector a frame had no usable face.

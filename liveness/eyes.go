@@ -153,6 +153,7 @@ type appearanceBlinks struct {
 	start      time.Duration
 	startFrame int
 	minEAR     float64
+	minFrame   int
 	peakC      float64
 	peakF      float64
 	lastSeen   time.Duration
@@ -191,7 +192,7 @@ func (d *appearanceBlinks) observe(f *Frame, ear float64) (Blink, bool) {
 	}
 	if !d.closed {
 		if s > d.opt.Close {
-			d.closed, d.start, d.startFrame, d.minEAR, d.peakC, d.peakF = true, f.Time, f.Index, ear, zc, zf
+			d.closed, d.start, d.startFrame, d.minEAR, d.minFrame, d.peakC, d.peakF = true, f.Time, f.Index, ear, f.Index, zc, zf
 			return Blink{}, false
 		}
 		if s < d.opt.Open {
@@ -201,7 +202,9 @@ func (d *appearanceBlinks) observe(f *Frame, ear float64) (Blink, bool) {
 		}
 		return Blink{}, false
 	}
-	d.minEAR = math.Min(d.minEAR, ear)
+	if ear < d.minEAR {
+		d.minEAR, d.minFrame = ear, f.Index
+	}
 	d.peakC, d.peakF = math.Max(d.peakC, zc), math.Max(d.peakF, zf)
 	if s >= d.opt.Open {
 		if f.Time-d.start > d.blink.MaxDur {
@@ -216,7 +219,7 @@ func (d *appearanceBlinks) observe(f *Frame, ear float64) (Blink, bool) {
 	if dur < d.blink.MinDur || dur > d.blink.MaxDur || d.peakC < d.opt.MinChange || d.peakF < d.opt.MinFall {
 		return Blink{}, false
 	}
-	return Blink{Start: d.start, End: f.Time, StartFrame: d.startFrame, EndFrame: f.Index, MinRatio: d.minEAR / d.earRef}, true
+	return Blink{Start: d.start, End: f.Time, StartFrame: d.startFrame, EndFrame: f.Index, Frame: d.minFrame, MinRatio: d.minEAR / d.earRef}, true
 }
 
 func (d *appearanceBlinks) missing(t time.Duration) {

@@ -37,6 +37,31 @@ type Frame struct {
 	// corners' middle at (16, 5): the lips and the jaw's opening below
 	// them, the second cue of speech.
 	Mouth Patch
+
+	// EyeClosed is each eye's probability of being closed (image left
+	// first: the person's right eye, then the left) from the learned
+	// eye-state model (issue 22), for the eyes marked in EyeSeen. An eye
+	// is not seen when there are no landmarks, when its crop leaves the
+	// frame or is too small, or when the head is turned so far that it is
+	// the far, foreshortened eye.
+	EyeClosed [2]float64
+	EyeSeen   [2]bool
+}
+
+// ClosedProb is the eyes' probability of being closed: the mean over the
+// eyes seen; ok is false when no eye was seen.
+func (f *Frame) ClosedProb() (p float64, ok bool) {
+	n := 0
+	for k := range 2 {
+		if f.EyeSeen[k] {
+			p += f.EyeClosed[k]
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return p / float64(n), true
 }
 
 // Patch size: an eye's corners' middle sits at (16, 8).

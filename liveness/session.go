@@ -55,7 +55,14 @@ type Config struct {
 	// DefaultAppearance); NoAppearance turns it off (EAR only).
 	Appearance   AppearanceOptions
 	NoAppearance bool
-	Speech       SpeechCheck // nil: a LipCheck with DefaultLips
+	// Closed is the learned eye-state cue of a blink (issue 22; zero
+	// value: DefaultClosed), used when the frames carry Frame.EyeClosed;
+	// NoClosed turns it off. With it on, the landmark and pixel cues
+	// count blinks only when EyeCues is set (see the README for why).
+	Closed   ClosedOptions
+	NoClosed bool
+	EyeCues  bool
+	Speech   SpeechCheck // nil: a LipCheck with DefaultLips
 }
 
 // Live settings for a counter (issue 3): 10 s to do the challenge, 30 s to
@@ -142,11 +149,13 @@ type Session struct {
 
 	ears, mars []float64
 	patches    [][2]Patch // baseline eye patches
+	scores     []float64  // baseline eye-closed scores
 	mouths     []Patch    // baseline mouth patches
 	base       Baseline
 
 	blink    *BlinkDetector
 	app      *appearanceBlinks // nil without eye patches
+	closed   *closedBlinks     // nil without the eye-state model
 	armed    bool
 	multi    bool
 	multiAt  time.Duration
@@ -193,6 +202,9 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	if cfg.Appearance == (AppearanceOptions{}) {
 		cfg.Appearance = DefaultAppearance
+	}
+	if cfg.Closed == (ClosedOptions{}) {
+		cfg.Closed = DefaultClosed
 	}
 	return &Session{cfg: cfg, first: true, issues: map[string]int{},
 		result: Result{Mode: cfg.Mode, DecidedAtFrame: -1}}, nil
@@ -274,7 +286,7 @@ func (s *Session) position(f *Frame, issue Issue, ok bool) {
 	s.settled++
 	if s.settled >= s.cfg.SettleFrames {
 		s.state = StateBaseline
-		s.ears, s.mars, s.patches, s.mouths = s.ears[:0], s.mars[:0], s.patches[:0], s.mouths[:0]
+		s.ears, s.mars, s.patches, s.mouths, s.scores = s.ears[:0], s.mars[:0], s.patches[:0], s.mouths[:0], s.scores[:0]
 		s.base = Baseline{Start: f.Time}
 		s.measure(f, issue, ok)
 	}
@@ -308,6 +320,9 @@ func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 			if f.Mouth.Valid && s.cfg.Mode == certkiosk.MethodDigits {
 				s.mouths = append(s.mouths, f.Mouth)
 			}
+			if p, ok := f.EyesClosedScore(); ok {
+				s.scores = append(s.scores, p)
+			}
 		}
 		return
 	}
@@ -337,6 +352,16 @@ func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 		s.app = newAppearanceBlinks(m, s.base.EAR, s.cfg.Appearance, s.cfg.Blink)
 	}
 	s.patches = nil
+	if s.cfg.Mode == certkiosk.MethodBlink && !s.cfg.NoClosed && len(s.scores) >= max(3, len(s.ears)/2) {
+		// The model's open-eye level is the person's own: near 0 on a
+		// sharp face, noisier on a small, upscaled one. When the eyes
+		// already read closed (held shut, or a face the model cannot
+		// read), the landmark and pixel cues judge alone, as before.
+		if d, ok := newClosedBlinks(median(s.scores), spread(s.scores), s.cfg.Closed); ok {
+			s.closed = d
+		}
+	}
+	s.scores = nil
 	s.promptAt = f.Time + s.cfg.PromptDelay
 	s.result.PromptAt = s.promptAt
 	s.state = StatePrompt
@@ -370,16 +395,26 @@ func (s *Session) challenge(f *Frame, good bool) *Blink {
 	}
 	var counted *Blink
 	if s.cfg.Mode == certkiosk.MethodBlink {
+		// The eye-state model, when it ran, judges; the landmark and
+		// pixel cues count too only when asked (EyeCues) or without it.
+		landmarks := s.closed == nil || s.cfg.EyeCues
 		if single {
-			ear, _ := f.EyeEAR()
-			// Arm only once the eyes are seen open after the baseline:
-			// eyes closed at the prompt cannot start a counted blink.
-			if !s.armed {
-				s.armed = ear > s.cfg.Blink.OpenFrac*s.base.EAR
-			} else if b, ok := s.blink.Observe(f.Index, f.Time, ear); ok {
-				counted = s.count(b)
+			if s.closed != nil {
+				if b, ok := s.closed.observe(f); ok {
+					counted = s.count(b)
+				}
 			}
-			if s.app != nil {
+			ear, _ := f.EyeEAR()
+			if landmarks {
+				// Arm only once the eyes are seen open after the baseline:
+				// eyes closed at the prompt cannot start a counted blink.
+				if !s.armed {
+					s.armed = ear > s.cfg.Blink.OpenFrac*s.base.EAR
+				} else if b, ok := s.blink.Observe(f.Index, f.Time, ear); ok && counted == nil {
+					counted = s.count(b)
+				}
+			}
+			if s.app != nil && landmarks {
 				if b, ok := s.app.observe(f, ear); ok && counted == nil {
 					counted = s.count(b)
 				}
@@ -388,6 +423,9 @@ func (s *Session) challenge(f *Frame, good bool) *Blink {
 			s.blink.Missing(f.Time)
 			if s.app != nil {
 				s.app.missing(f.Time)
+			}
+			if s.closed != nil {
+				s.closed.missing(f.Time)
 			}
 		}
 		if len(s.result.Blinks) >= s.cfg.Blinks {

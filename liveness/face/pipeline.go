@@ -45,6 +45,9 @@ type Options struct {
 	// Naive turns off downscaling and tracking: a full-frame cascade on
 	// every frame, the baseline the speed bar is measured against.
 	Naive bool
+	// NoEyeModel turns off the learned eye-state cue (Frame.EyeClosed),
+	// for comparison.
+	NoEyeModel bool
 }
 
 func (o *Options) defaults() {
@@ -85,7 +88,8 @@ type Pipeline struct {
 	cascade gocv.CascadeClassifier
 
 	grey, small, lap, face gocv.Mat
-	eye, eyeM              gocv.Mat // an eye patch and its warp
+	eye, eyeM              gocv.Mat  // an eye patch and its warp
+	eyes                   *eyeState // the learned eye-state cue; nil when off
 
 	tracking   bool
 	track      anchor             // box ↔ landmarks tie of the current track
@@ -115,9 +119,16 @@ func NewPipeline(opt Options) (*Pipeline, error) {
 		return nil, certkiosk.Errorf(certkiosk.EUNAVAILABLE, "人脸检测模型无法读取，请联系管理员",
 			"load face cascade %s", opt.Cascade)
 	}
+	var es *eyeState
+	if !opt.NoEyeModel {
+		if es, err = newEyeState(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	return &Pipeline{opt: opt, lm: lm, cascade: c,
 		grey: gocv.NewMat(), small: gocv.NewMat(), lap: gocv.NewMat(), face: gocv.NewMat(),
-		eye: gocv.NewMat(), eyeM: gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F),
+		eye: gocv.NewMat(), eyeM: gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F), eyes: es,
 		sinceFull: opt.DetectEvery}, nil
 }
 
@@ -125,6 +136,9 @@ func NewPipeline(opt Options) (*Pipeline, error) {
 func (p *Pipeline) Close() error {
 	for _, m := range []*gocv.Mat{&p.grey, &p.small, &p.lap, &p.face, &p.eye, &p.eyeM} {
 		m.Close()
+	}
+	if p.eyes != nil {
+		p.eyes.Close()
 	}
 	return p.cascade.Close()
 }
@@ -191,8 +205,13 @@ func (p *Pipeline) Process(frame gocv.Mat, index int, t time.Duration) (liveness
 	f.Faces = p.faces
 	f.Box = box
 	if box.Intersect(bounds).Dx() < box.Dx()/2 || box.Intersect(bounds).Dy() < box.Dy()/2 || box.Dx() < 8 {
-		// The face left the frame; find it again next frame.
-		p.tracking, f.Faces, f.Box = false, 0, image.Rectangle{}
+		// The face left the frame; find it again next frame. A face this
+		// close is reported without landmarks (the gates ask the person
+		// to sit back); any other is no face.
+		p.tracking = false
+		if float64(box.Dx()) < 0.6*float64(f.Size.X) {
+			f.Faces, f.Box = 0, image.Rectangle{}
+		}
 		f.Brightness = p.grey.Mean().Val1
 		return f, nil
 	}
@@ -208,6 +227,11 @@ func (p *Pipeline) Process(frame gocv.Mat, index int, t time.Duration) (liveness
 	f.Landmarks, f.HasShape = pts, true
 	f.Box = box.Intersect(bounds)
 	p.measure(&f)
+	if p.eyes != nil {
+		if err := p.eyes.run(p.grey, &f); err != nil {
+			return f, fmt.Errorf("process frame %d: %w", index, err)
+		}
+	}
 	return f, nil
 }
 

@@ -1,0 +1,158 @@
+package face
+
+import (
+	_ "embed"
+	"fmt"
+	"image"
+	"math"
+	"sync"
+
+	"certkiosk"
+	"certkiosk/liveness"
+
+	"gocv.io/x/gocv"
+)
+
+// The learned eye-state cue (issue 22). fr_eye.onnx is a small CNN from the
+// MIT-licensed npm package faceplugin-face-recognition-js 0.0.1 (see
+// models/README.md): one grey 24×24 eye crop, pixels / 255, NCHW, in; two
+// logits out, softmax index 0 = closed. On real footage it gives
+// p(closed) ≥ 0.96 on blink frames and ≈ 0 on open eyes, where the 68
+// landmarks often hardly follow the lid. It runs through OpenCV's own DNN
+// module, which gocv already links.
+
+//go:embed models/fr_eye.onnx
+var eyeModelONNX []byte
+
+// EyeModelSHA256 is the digest of the vendored model (checked by a test).
+const EyeModelSHA256 = "1afcea006abc1ccac3c517022abde0aa092bed74ff3c9fe6878483ef9e6e38de"
+
+// eyeNet is the model, parsed once per process and shared: a Net is not
+// safe for concurrent use, so Forward runs under the lock (a forward pass
+// takes ≈ 0.1 ms, so pipelines hardly wait for each other).
+var eyeNet struct {
+	once sync.Once
+	mu   sync.Mutex
+	net  gocv.Net
+	err  error
+}
+
+func loadEyeNet() error {
+	eyeNet.once.Do(func() {
+		net, err := gocv.ReadNetFromONNXBytes(eyeModelONNX)
+		if err == nil && net.Empty() {
+			err = fmt.Errorf("empty network")
+		}
+		if err != nil {
+			eyeNet.err = &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "眼睛状态模型无法读取，请联系管理员",
+				Detail: "load eye-state model fr_eye.onnx", Err: err}
+			return
+		}
+		eyeNet.net = net
+	})
+	return eyeNet.err
+}
+
+// eyeSide is the model's input side in pixels.
+const eyeSide = 24
+
+// eyeState holds one pipeline's buffers for the eye-state model.
+type eyeState struct {
+	crop [2]gocv.Mat // 24×24 grey crops
+	blob gocv.Mat
+}
+
+func newEyeState() (*eyeState, error) {
+	if err := loadEyeNet(); err != nil {
+		return nil, err
+	}
+	return &eyeState{crop: [2]gocv.Mat{gocv.NewMat(), gocv.NewMat()}, blob: gocv.NewMat()}, nil
+}
+
+func (e *eyeState) Close() {
+	e.crop[0].Close()
+	e.crop[1].Close()
+	e.blob.Close()
+}
+
+// minEyeCrop is the smallest crop judged, in frame pixels: below it the
+// eye is a few pixels wide and the 24×24 input is all interpolation.
+const minEyeCrop = 8
+
+// farEyeRatio: when one eye's corner-to-corner width is under this
+// fraction of the other's, the head is turned so far that the narrow eye
+// is the far one, foreshortened and partly hidden by the nose; only the
+// near eye is judged.
+const farEyeRatio = 0.6
+
+// eyeCrop is the model's square crop of one eye, as its own JavaScript
+// makes it (lib/fr_eye.js): centred on the mean of the four lid points,
+// side 1.6 × the horizontal distance between the corners, integer
+// truncation as there, clipped to the frame.
+func eyeCrop(pts *[68]liveness.Point, k int, bounds image.Rectangle) (image.Rectangle, bool) {
+	o := 36 + 6*k
+	cx := int((pts[o+1].X + pts[o+2].X + pts[o+4].X + pts[o+5].X) / 4)
+	cy := int((pts[o+1].Y + pts[o+2].Y + pts[o+4].Y + pts[o+5].Y) / 4)
+	side := int((pts[o+3].X - pts[o].X) * 1.6)
+	if side < minEyeCrop {
+		return image.Rectangle{}, false
+	}
+	r := image.Rect(cx-side/2, cy-side/2, cx-side/2+side, cy-side/2+side).Intersect(bounds)
+	if r.Dx() < side*3/4 || r.Dy() < side*3/4 {
+		return image.Rectangle{}, false // mostly outside the frame
+	}
+	return r, true
+}
+
+// run fills f.EyeClosed and f.EyeSeen from the grey frame and f's landmarks.
+func (e *eyeState) run(grey gocv.Mat, f *liveness.Frame) error {
+	bounds := image.Rect(0, 0, grey.Cols(), grey.Rows())
+	var rect [2]image.Rectangle
+	var ok [2]bool
+	w := [2]float64{}
+	for k := range 2 {
+		rect[k], ok[k] = eyeCrop(&f.Landmarks, k, bounds)
+		w[k] = f.Landmarks[39+6*k].X - f.Landmarks[36+6*k].X
+	}
+	if w[0] < farEyeRatio*w[1] {
+		ok[0] = false
+	} else if w[1] < farEyeRatio*w[0] {
+		ok[1] = false
+	}
+	for k := range 2 {
+		if !ok[k] {
+			continue
+		}
+		roi := grey.Region(rect[k])
+		gocv.Resize(roi, &e.crop[k], image.Pt(eyeSide, eyeSide), 0, 0, gocv.InterpolationLinear)
+		roi.Close()
+	}
+	for k := range 2 {
+		if !ok[k] {
+			continue
+		}
+		gocv.BlobFromImages([]gocv.Mat{e.crop[k]}, &e.blob, 1.0/255, image.Pt(eyeSide, eyeSide),
+			gocv.NewScalar(0, 0, 0, 0), false, false, gocv.MatTypeCV32F)
+		p, err := e.forward()
+		if err != nil {
+			return err
+		}
+		f.EyeClosed[k], f.EyeSeen[k] = p, true
+	}
+	return nil
+}
+
+// forward runs the model on e.blob and returns p(closed).
+func (e *eyeState) forward() (float64, error) {
+	eyeNet.mu.Lock()
+	eyeNet.net.SetInput(e.blob, "input")
+	out := eyeNet.net.Forward("output")
+	eyeNet.mu.Unlock()
+	defer out.Close()
+	v, err := out.DataPtrFloat32()
+	if err != nil || len(v) < 2 {
+		return 0, fmt.Errorf("eye-state model: output of %d values: %v", len(v), err)
+	}
+	// Softmax of two logits: p0 = 1 / (1 + e^(l1 − l0)).
+	return 1 / (1 + math.Exp(float64(v[1]-v[0]))), nil
+}
