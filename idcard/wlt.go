@@ -204,22 +204,27 @@ func readBounded(path string, max int64) ([]byte, error) {
 
 // boundedBuffer keeps at most max bytes. Past that it fails the write (the
 // program gets a broken pipe) or, with truncate, drops the rest quietly.
+// It must not embed bytes.Buffer: io.Copy would use its ReadFrom and
+// bypass the bound.
 type boundedBuffer struct {
-	bytes.Buffer
+	buf      bytes.Buffer
 	max      int64
 	over     bool
 	truncate bool
 }
 
 func (b *boundedBuffer) Write(p []byte) (int, error) {
-	room := b.max - int64(b.Len())
+	room := b.max - int64(b.buf.Len())
 	if int64(len(p)) > room {
-		b.Buffer.Write(p[:max(room, 0)])
+		b.buf.Write(p[:max(room, 0)])
 		if b.truncate {
 			return len(p), nil
 		}
 		b.over = true
 		return 0, errTooLarge
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
+
+func (b *boundedBuffer) Bytes() []byte  { return b.buf.Bytes() }
+func (b *boundedBuffer) String() string { return b.buf.String() }
