@@ -40,6 +40,7 @@ var commands = []command{
 	{"loadgen", "loadgen --records N --evidence-kb KB — save synthetic records for load tests", cmdLoadgen},
 	{"export", "export --out FILE — write pending records to a signed bundle for offline delivery", cmdExport},
 	{"receipt", "receipt verify TOKEN [--key BASE64] — check a receipt QR code's signature offline", cmdReceipt},
+	{"idcard", idcardUsage, cmdIdcard},
 	{"import-receipt", "import-receipt FILE — mark the records in the central's receipt acknowledged", cmdImportReceipt},
 }
 
