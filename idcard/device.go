@@ -1,6 +1,7 @@
 package idcard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -245,7 +246,8 @@ func (d *Device) transact(ctx context.Context, cmd [2]byte, maxLen int, timeout 
 
 // await reads until a whole frame, a bad one, a timeout or a port failure.
 // Partial reads, frames split across reads and bytes before the preamble
-// are all fine.
+// are all fine; so is a stray preamble in the noise, whose length would
+// swallow the real answer: a good frame that starts later wins.
 func (d *Device) await(ctx context.Context, maxLen int, timeout time.Duration) ([]byte, error) {
 	deadline := time.Now().Add(timeout)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
@@ -257,8 +259,14 @@ func (d *Device) await(ctx context.Context, maxLen int, timeout time.Duration) (
 	// A cancel wakes the pending read.
 	stop := context.AfterFunc(ctx, func() { d.port.SetReadDeadline(time.Now()) })
 	defer stop()
+	received := false
 	for {
 		body, n, err := Scan(d.buf, maxLen)
+		if errors.Is(err, ErrIncomplete) || errors.Is(err, ErrChecksum) {
+			if b, m, ok := scanAhead(d.buf, maxLen); ok {
+				body, n, err = b, m, nil
+			}
+		}
 		if err == nil || errors.Is(err, ErrChecksum) {
 			out := append([]byte(nil), body...)
 			d.buf = d.buf[:copy(d.buf, d.buf[n:])]
@@ -271,6 +279,7 @@ func (d *Device) await(ctx context.Context, maxLen int, timeout time.Duration) (
 		}
 		k, rerr := d.port.Read(d.rbuf)
 		d.buf = append(d.buf, d.rbuf[:k]...)
+		received = received || k > 0
 		switch {
 		case rerr == nil && k == 0:
 			return nil, io.ErrUnexpectedEOF // a hung-up terminal reads nothing
@@ -279,11 +288,35 @@ func (d *Device) await(ctx context.Context, maxLen int, timeout time.Duration) (
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if received {
+				// The reader is there but said nothing that parses.
+				return nil, fmt.Errorf("%w: %d bytes without a whole frame", ErrLength, len(d.buf))
+			}
 			return nil, errTimeout
 		default:
 			return nil, rerr
 		}
 	}
+}
+
+// scanAhead looks for a good frame starting at a later preamble than the
+// first one in buf. It returns the body and the bytes used up to its end.
+func scanAhead(buf []byte, maxLen int) ([]byte, int, bool) {
+	i := bytes.Index(buf, Preamble)
+	if i < 0 {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(buf); j++ {
+		k := bytes.Index(buf[j:], Preamble)
+		if k < 0 {
+			return nil, 0, false
+		}
+		j += k
+		if body, n, err := Scan(buf[j:], maxLen); err == nil {
+			return body, j + n, true
+		}
+	}
+	return nil, 0, false
 }
 
 // drain drops what the reader still sends after a fault (a late or broken

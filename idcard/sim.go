@@ -16,6 +16,7 @@ type Faults struct {
 	Silent      int    // leave this many commands unanswered, then answer again
 	Garbage     []byte // line noise sent before every answer
 	Split       int    // on a pty, send answers in pieces of this many bytes
+	Truncate    int    // send only this many bytes of each answer (0: all)
 	// RemoveAfterReads takes the card away after this many reads of it
 	// (0: the card stays).
 	RemoveAfterReads int
@@ -146,6 +147,9 @@ func (s *Simulator) answer(body []byte, checksumOK bool) []byte {
 	if s.faults.BadChecksum > 0 {
 		s.faults.BadChecksum--
 		frame[len(frame)-1] ^= 0x5A
+	}
+	if s.faults.Truncate > 0 && s.faults.Truncate < len(frame) {
+		frame = frame[:s.faults.Truncate]
 	}
 	return append(append([]byte(nil), s.faults.Garbage...), frame...)
 }

@@ -22,7 +22,7 @@ import (
 var cmdIdcard = idcardCommand(time.Now)
 
 const idcardUsage = "idcard read --device PATH [--timeout 5s] [--json] [--decoder PROG [--decoder-arg A]...] [--photo-out FILE]" +
-	" | idcard simulate (--card FILE.json | --no-card) [--remove-after N] [--bad-checksum N] [--silent N] [--garbage HEX] [--split N] [--status HEX]"
+	" | idcard simulate (--card FILE.json | --no-card) [--remove-after N] [--bad-checksum N] [--silent N] [--garbage HEX] [--split N] [--truncate N] [--status HEX]"
 
 // idcardCommand reads a card from a reader, or simulates one on a pty.
 // now decides whether a card has expired.
@@ -168,6 +168,7 @@ func idcardSimulate(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&f.BadChecksum, "bad-checksum", 0, "corrupt the checksum of the first N answers")
 	fs.IntVar(&f.Silent, "silent", 0, "leave the first N commands unanswered")
 	fs.IntVar(&f.Split, "split", 0, "send answers in pieces of N bytes")
+	fs.IntVar(&f.Truncate, "truncate", 0, "send only the first N bytes of each answer")
 	garbage := fs.String("garbage", "", "hex bytes of line noise sent before every answer")
 	status := fs.String("status", "", "answer every command with this status byte (hex, e.g. 60)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || (*cardFile == "") == !*noCard {
