@@ -63,6 +63,10 @@ type WatchOptions struct {
 	// refusals: broken frames, a card moved mid-read) make it refused
 	// (default 3).
 	ReadFailures int
+	// Decoder, when configured, decodes a placed card's WLT photo into
+	// Card.Portrait before the card is announced; a failure is logged and
+	// the card announced with its WLT photo only.
+	Decoder DecoderConfig
 	// Logf, when set, gets a line for each fault.
 	Logf func(format string, args ...any)
 }
@@ -222,6 +226,9 @@ func (w *watcher) poll() bool {
 	switch code := CodeOf(err); {
 	case err == nil:
 		w.present, w.misses, w.failures = true, 0, 0
+		if derr := w.opts.Decoder.DecodePhoto(w.ctx, c); derr != nil {
+			w.logf("idcard: %v", derr)
+		}
 		return w.send(Event{Kind: CardPlaced, Card: c})
 	case code == CodeNoReader:
 		return w.lost(err)

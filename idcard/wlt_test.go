@@ -130,3 +130,25 @@ func TestDecoder(t *testing.T) {
 		t.Error("a relative decoder path ran")
 	}
 }
+
+// Watch decodes a placed card's photo before announcing it.
+func TestWatchDecodes(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, goldenCard(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := Watch(ctx, s.Opener(fast), WatchOptions{Interval: 20 * time.Millisecond,
+		Decoder: DecoderConfig{Path: self, Env: []string{"IDCARD_TEST_DECODER=png"}}})
+	if e := next(t, ch); e.Kind != ReaderReady {
+		t.Fatal(e.Kind)
+	}
+	if e := next(t, ch); e.Kind != CardPlaced || e.Card.PhotoState() != PhotoDecoded {
+		t.Fatalf("%v %v", e.Kind, e.Err)
+	}
+	cancel()
+	for range ch {
+	}
+}
