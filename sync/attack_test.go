@@ -302,13 +302,13 @@ func TestAuthenticationFailuresLookAlike(t *testing.T) {
 	c := r.client(t, "")
 	ctx := context.Background()
 	token := central.NewToken()
-	r.store.AddTerminal(ctx, "T-0002", "x", central.TokenHash(token), time.Now().Add(time.Hour)) // not enrolled
-	r.store.AddTerminal(ctx, "T-0003", "x", central.TokenHash(central.NewToken()), time.Now().Add(time.Hour))
+	r.store.AddTerminal(ctx, "T-0002", "x", central.TokenHash(token), time.Now(), time.Now().Add(time.Hour)) // not enrolled
+	r.store.AddTerminal(ctx, "T-0003", "x", central.TokenHash(central.NewToken()), time.Now(), time.Now().Add(time.Hour))
 	_, key3, _ := ed25519.GenerateKey(rand.Reader)
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	// T-0004: enrolled, then revoked.
 	tok4 := central.NewToken()
-	r.store.AddTerminal(ctx, "T-0004", "x", central.TokenHash(tok4), time.Now().Add(time.Hour))
+	r.store.AddTerminal(ctx, "T-0004", "x", central.TokenHash(tok4), time.Now(), time.Now().Add(time.Hour))
 	pub4, key4, _ := ed25519.GenerateKey(rand.Reader)
 	if _, err := r.store.Enroll(ctx, central.TokenHash(tok4), pub4, time.Now()); err != nil {
 		t.Fatal(err)
@@ -464,7 +464,7 @@ func TestDemoDataIsNeverEnrolled(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := central.NewToken()
-	r.store.AddTerminal(ctx, "T-0100", "demo", central.TokenHash(tok), time.Now().Add(time.Hour))
+	r.store.AddTerminal(ctx, "T-0100", "demo", central.TokenHash(tok), time.Now(), time.Now().Add(time.Hour))
 	if _, err := terminal.Enroll(ctx, demo, "t", r.srv.URL, tok, true, ""); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
 		t.Fatalf("enrolling demo data: %v, want a refusal", err)
 	}
@@ -499,7 +499,7 @@ func TestEnrollRefusesSmallOrderKeys(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	tok := central.NewToken()
-	r.store.AddTerminal(ctx, "T-0200", "x", central.TokenHash(tok), time.Now().Add(time.Hour))
+	r.store.AddTerminal(ctx, "T-0200", "x", central.TokenHash(tok), time.Now(), time.Now().Add(time.Hour))
 	body := `{"token":"` + tok + `","public_key":"` + strings.Repeat("A", 43) + `="}` // 32 zero bytes
 	req, _ := http.NewRequest(http.MethodPost, r.srv.URL+ksync.PathEnroll, strings.NewReader(body))
 	if a := send(t, req); a.status != 400 || a.code != ksync.CodeInvalid {

@@ -87,7 +87,7 @@ func newRigWith(t testing.TB, cs central.Storage, id string) *rig {
 		t.Fatal(err)
 	}
 	token := central.NewToken()
-	if err := cs.AddTerminal(ctx, id, "东城", central.TokenHash(token), time.Now().Add(24*time.Hour)); err != nil {
+	if err := cs.AddTerminal(ctx, id, "东城", central.TokenHash(token), time.Now(), time.Now().Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := terminal.Enroll(ctx, r.kiosk, "t", r.srv.URL, token, true, ""); err != nil {
@@ -359,6 +359,11 @@ func TestRecordsSavedBeforeEnrollmentSync(t *testing.T) {
 	if err := kiosk.PutRetirees(ctx, r.roster, false); err != nil {
 		t.Fatal(err)
 	}
+	// The office added the terminal; the kiosk certifies before it can
+	// reach the central to enroll. Those records are held for review
+	// (central.CheckRecordTime), but they sync.
+	tok := central.NewToken()
+	cs.AddTerminal(ctx, "T-0042", "上门", central.TokenHash(tok), time.Now(), time.Now().Add(time.Hour))
 	ids, _ := kiosk.ListRetireeIDs(ctx, 5)
 	for i, id := range ids {
 		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: id, StaffID: "A001", Method: certkiosk.MethodBlink,
@@ -371,8 +376,6 @@ func TestRecordsSavedBeforeEnrollmentSync(t *testing.T) {
 		}
 		r.saved = append(r.saved, c.ID)
 	}
-	tok := central.NewToken()
-	cs.AddTerminal(ctx, "T-0042", "上门", central.TokenHash(tok), time.Now().Add(time.Hour))
 	if _, err := terminal.Enroll(ctx, kiosk, "t", srv.URL, tok, true, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,12 @@ const (
 	HeaderTimestamp = "X-Certkiosk-Timestamp" // Unix seconds
 	HeaderNonce     = "X-Certkiosk-Nonce"     // 16 random bytes, hex
 	HeaderSignature = "X-Certkiosk-Signature" // base64 Ed25519 signature
+	// HeaderContentSHA256 carries the hex SHA-256 of the body, which the
+	// signature covers already: with it the central verifies a request's
+	// signature from its headers alone, before it reads a byte of the body
+	// or gives it an upload slot, and then checks the body against it. A
+	// request with a body must carry it.
+	HeaderContentSHA256 = "X-Certkiosk-Content-SHA256"
 
 	// MaxSkew is how far a request's timestamp may be from the central's clock.
 	MaxSkew = 5 * time.Minute
@@ -270,8 +276,18 @@ func Acknowledged(status string) bool { return status == StatusAccepted || statu
 // SigningString is what a request signature covers: method, path,
 // timestamp, nonce and the SHA-256 of the body, one per line.
 func SigningString(method, path, timestamp, nonce string, body []byte) []byte {
+	return signingString(method, path, timestamp, nonce, BodyDigest(body))
+}
+
+// BodyDigest is the hex SHA-256 of a body, as the signature covers it and
+// HeaderContentSHA256 carries it.
+func BodyDigest(body []byte) string {
 	sum := sha256.Sum256(body)
-	return []byte(strings.Join([]string{"certkiosk-v1", method, path, timestamp, nonce, hex.EncodeToString(sum[:])}, "\n"))
+	return hex.EncodeToString(sum[:])
+}
+
+func signingString(method, path, timestamp, nonce, digest string) []byte {
+	return []byte(strings.Join([]string{"certkiosk-v1", method, path, timestamp, nonce, digest}, "\n"))
 }
 
 // Sign adds the terminal, timestamp, nonce and signature headers.
@@ -287,6 +303,7 @@ func Sign(req *http.Request, terminal string, key ed25519.PrivateKey, body []byt
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderNonce, nonce)
 	req.Header.Set(HeaderSignature, base64.StdEncoding.EncodeToString(sig))
+	req.Header.Set(HeaderContentSHA256, BodyDigest(body))
 	return nil
 }
 
@@ -296,6 +313,9 @@ type SignedRequest struct {
 	Timestamp time.Time
 	Nonce     string
 	Signature []byte
+	// Digest is the body's digest the headers claim (HeaderContentSHA256),
+	// "" when they claim none.
+	Digest string
 
 	method, path, ts string
 	signing          []byte
@@ -326,6 +346,15 @@ func ParseSignedHeaders(r *http.Request) (SignedRequest, error) {
 	if err != nil || len(s.Signature) != ed25519.SignatureSize {
 		return s, errors.New("malformed signature")
 	}
+	if d := r.Header.Get(HeaderContentSHA256); d != "" {
+		if len(d) != 64 || strings.ToLower(d) != d {
+			return s, errors.New("malformed content digest")
+		}
+		if _, err := hex.DecodeString(d); err != nil {
+			return s, errors.New("malformed content digest")
+		}
+		s.Digest = d
+	}
 	s.Timestamp = time.Unix(sec, 0)
 	s.method, s.path, s.ts = r.Method, r.URL.RequestURI(), ts
 	return s, nil
@@ -344,6 +373,17 @@ func ParseSigned(r *http.Request, body []byte) (SignedRequest, error) {
 // SetBody gives the body the signature must cover.
 func (s *SignedRequest) SetBody(body []byte) {
 	s.signing = SigningString(s.method, s.path, s.ts, s.Nonce, body)
+}
+
+// SetDigest makes the signature cover the body digest the headers claim,
+// so that it can be verified before the body is read; the body must then
+// be checked against s.Digest. False when the headers claim none.
+func (s *SignedRequest) SetDigest() bool {
+	if s.Digest == "" {
+		return false
+	}
+	s.signing = signingString(s.method, s.path, s.ts, s.Nonce, s.Digest)
+	return true
 }
 
 // Verify checks the signature with the terminal's public key.

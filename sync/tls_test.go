@@ -35,7 +35,7 @@ func TestSyncOverPinnedTLS(t *testing.T) {
 	kiosk, _ := store.Open(ctx, filepath.Join(dir, "kiosk"))
 	defer kiosk.Close()
 	tok := central.NewToken()
-	cs.AddTerminal(ctx, "T-0009", "上门服务", central.TokenHash(tok), time.Now().Add(time.Hour))
+	cs.AddTerminal(ctx, "T-0009", "上门服务", central.TokenHash(tok), time.Now(), time.Now().Add(time.Hour))
 	if _, err := terminal.Enroll(ctx, kiosk, "t", srv.URL, tok, false, ""); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
 		t.Fatalf("https enrollment without a pin: %v", err)
 	}

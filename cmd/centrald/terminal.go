@@ -25,7 +25,7 @@ func cmdTerminal(ctx context.Context, st central.Storage, args []string, stdout,
 	switch args[0] {
 	case "add":
 		token := central.NewToken()
-		if err := st.AddTerminal(ctx, *id, *name, central.TokenHash(token), time.Now().Add(*ttl)); err != nil {
+		if err := st.AddTerminal(ctx, *id, *name, central.TokenHash(token), time.Now(), time.Now().Add(*ttl)); err != nil {
 			return fmt.Errorf("terminal add %s: %w", *id, err)
 		}
 		fmt.Fprintf(stdout, "terminal %s (%s): one-time enrollment token, valid %s:\n", *id, *name, *ttl)

@@ -20,6 +20,11 @@ type Terminal struct {
 	Name      string
 	PublicKey ed25519.PublicKey // nil until enrolled
 	Revoked   bool
+	// Added is when the office added the terminal (zero for terminals
+	// added before it was kept), Enrolled when it first enrolled (zero
+	// until then; a re-enrollment, a key rotation, keeps it). No record
+	// of the terminal can have ended before either.
+	Added, Enrolled time.Time
 }
 
 // Stats are the central's counters.
@@ -76,7 +81,9 @@ var (
 type Storage interface {
 	// AddTerminal creates a terminal awaiting enrollment with the hash of
 	// its one-time token, or gives a not-yet-enrolled one a new token.
-	AddTerminal(ctx context.Context, id, name, tokenHash string, expires time.Time) error
+	// now is when the office added it (kept from the first call): no
+	// record of the terminal can have ended before.
+	AddTerminal(ctx context.Context, id, name, tokenHash string, now, expires time.Time) error
 	// ReenrollToken gives an enrolled, unrevoked terminal a new one-time
 	// token: enrolling with it again hands the terminal the central's
 	// current keys (after a rotation) and may replace its public key.
@@ -162,4 +169,40 @@ func hexDigest(s string) bool {
 // synthetic (load-test) records not from a camera.
 func NeedsReview(r sync.Record) bool {
 	return r.FrameSource == "" || r.FrameSource == sync.FrameFile || r.FrameSource == sync.FrameDemo
+}
+
+// Bounds on a record's ended_at, judged against the time it reached the
+// central (a batch's arrival, a bundle's import) and its terminal's first
+// enrollment.
+const (
+	// MaxRecordAhead is how far after its arrival a record may say it
+	// ended: the kiosks' clock tolerance, no more.
+	MaxRecordAhead = 5 * time.Minute
+	// MaxRecordAge is the age past which a record (a late USB bundle, a
+	// kiosk whose clock was wrong) is kept but held for review: it
+	// changes no pension state until a reviewer accepts it.
+	MaxRecordAge = 90 * 24 * time.Hour
+)
+
+// CheckRecordTime bounds a valid record's ended_at by the central's
+// clock, never by the terminal's: an error (the record is refused) when it
+// ended after its arrival plus MaxRecordAhead, or before its terminal was
+// enrolled. Only a record made while the terminal was added but not yet
+// enrolled (a kiosk set up before it could reach the central) is let
+// through from before the enrollment, held for review. A record older
+// than MaxRecordAge is held for review (review true).
+func CheckRecordTime(r sync.Record, t Terminal, arrival time.Time) (review bool, err error) {
+	if r.Ended.After(arrival.Add(MaxRecordAhead)) {
+		return false, fmt.Errorf("ended_at %s is after the central's time %s (more than %s ahead): the terminal's clock is wrong",
+			r.Ended.UTC().Format(time.RFC3339), arrival.UTC().Format(time.RFC3339), MaxRecordAhead)
+	}
+	floor := t.Enrolled
+	if !t.Added.IsZero() && t.Added.Before(floor) {
+		floor = t.Added
+	}
+	if !floor.IsZero() && r.Ended.Before(floor) {
+		return false, fmt.Errorf("ended_at %s is before the terminal was enrolled (%s)",
+			r.Ended.UTC().Format(time.RFC3339), t.Enrolled.UTC().Format(time.RFC3339))
+	}
+	return r.Ended.Before(t.Enrolled) || arrival.Sub(r.Ended) > MaxRecordAge, nil
 }

@@ -35,6 +35,9 @@ type Server struct {
 	MaxUploadsPerAddress int
 	// RateLimit bounds unauthenticated work per client address.
 	RateLimit RateLimit
+	// MinBodyRate is the slowest a body may arrive, in bytes a second
+	// (default DefaultMinBodyRate); a slower one loses its slot.
+	MinBodyRate int
 	// BackpayCutoffDay is the office's back-pay cut-off day, pushed to the
 	// terminals with every roster download (0: the terminals keep their
 	// own, certkiosk.DefaultBackpayCutoffDay unless set).
@@ -90,6 +93,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.MaxUploadsPerAddress <= 0 {
 		s.MaxUploadsPerAddress = DefaultMaxUploadsPerAddress
+	}
+	if s.MinBodyRate <= 0 {
+		s.MinBodyRate = DefaultMinBodyRate
 	}
 	s.uploads = make(chan struct{}, s.MaxUploads)
 	s.perAddr = map[string]int{}
@@ -181,119 +187,217 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 
 // notAuthenticated is the one answer for every request whose signature
 // cannot be shown to be a terminal's: missing or malformed headers, an
-// unknown or unenrolled terminal, a wrong signature. Unsigned callers learn
-// nothing about which terminals exist. It spends a token of the address.
+// unknown or unenrolled terminal, a wrong signature, a body that does not
+// match its signed digest. Unsigned callers learn nothing about which
+// terminals exist. It spends a token of the address; an address with none
+// left is answered 429.
 func (s *Server) notAuthenticated(w http.ResponseWriter, r *http.Request) {
-	s.limiter.take(clientAddr(r))
+	if r.ContentLength != 0 {
+		// Not a byte of the body is read: drop the connection after the
+		// answer rather than wait for the rest of it.
+		w.Header().Set("Connection", "close")
+	}
+	if !s.limiter.take(clientAddr(r)) {
+		s.tooMany(w)
+		return
+	}
 	s.fail(w, http.StatusUnauthorized, ksync.CodeBadSignature, "request not authenticated")
 }
 
+// noKey stands in for an unknown terminal's key, so that a request naming
+// an unknown terminal costs the same signature check as one naming an
+// enrolled terminal with a wrong signature (the two are answered alike).
+var noKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+
 // authenticate checks a signed request and returns its terminal and body,
-// or answers the request itself and returns ok false. Everything that
-// costs nothing — the headers' form, the clock, the terminal — is checked
-// before the body is read; a body (withBody) is then read only within an
-// upload slot and up to MaxBodyBytes. release frees the slot.
+// or answers the request itself and returns ok false. The signature is
+// verified from the headers alone (they carry the body's signed digest),
+// so a request that is not a terminal's is answered at once, spends a
+// rate-limit token and never holds an upload slot. Only then is a body
+// (withBody) read, within an upload slot, up to MaxBodyBytes and at no
+// less than MinBodyRate, and checked against its digest. release frees
+// the slot.
+//
+// An address whose tokens are spent is still served when its request is
+// signed by a terminal: a flood of bad requests from an address (or a
+// proxy) shared with real terminals never locks them out.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, withBody bool) (terminal string, body []byte, release func(), ok bool) {
 	release = func() {}
 	addr := clientAddr(r)
-	if s.limiter.empty(addr) {
-		s.tooMany(w)
-		return "", nil, release, false
+	deny := func() (string, []byte, func(), bool) {
+		s.notAuthenticated(w, r)
+		return "", nil, func() {}, false
 	}
 	sr, err := ksync.ParseSignedHeaders(r)
 	if err != nil {
-		s.notAuthenticated(w, r)
-		return "", nil, release, false
+		return deny()
 	}
 	now := s.Now()
 	if d := now.Sub(sr.Timestamp); d > ksync.MaxSkew || d < -ksync.MaxSkew {
-		s.limiter.take(addr)
+		if !s.limiter.take(addr) {
+			s.tooMany(w)
+			return "", nil, release, false
+		}
 		s.fail(w, http.StatusUnauthorized, ksync.CodeClockSkew, fmt.Sprintf("clock differs from the central's by %s", d.Round(time.Second)))
 		return "", nil, release, false
 	}
-	t, err := s.Store.Terminal(r.Context(), sr.Terminal)
-	if errors.Is(err, ErrNotFound) || err == nil && t.PublicKey == nil {
-		s.notAuthenticated(w, r)
-		return "", nil, release, false
+	if withBody {
+		if !sr.SetDigest() {
+			return deny() // a body's digest must be signed in the headers
+		}
+	} else {
+		sr.SetBody(nil)
 	}
-	if err != nil {
+	t, err := s.Store.Terminal(r.Context(), sr.Terminal)
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		s.Log.Printf("authenticate: %v", err)
 		s.fail(w, http.StatusServiceUnavailable, ksync.CodeInternal, "cannot check the terminal; retry")
 		return "", nil, release, false
 	}
-	if withBody {
-		if r.ContentLength > ksync.MaxBodyBytes {
-			s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, fmt.Sprintf("body longer than %d bytes", ksync.MaxBodyBytes))
-			return "", nil, release, false
-		}
-		busy := func() (string, []byte, func(), bool) {
-			s.busy.Add(1)
-			w.Header().Set("Retry-After", "5")
-			s.fail(w, http.StatusServiceUnavailable, ksync.CodeBusy, "the central is receiving other batches; retry later")
-			return "", nil, func() {}, false
-		}
-		if !s.takeAddr(addr) {
-			return busy()
-		}
-		select {
-		case s.uploads <- struct{}{}:
-		default:
-			s.releaseAddr(addr)
-			return busy()
-		}
-		s.uploading.Add(1)
-		release = func() { s.uploading.Add(-1); <-s.uploads; s.releaseAddr(addr) }
-		var err error
-		body, err = readBody(w, r)
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			release()
-			s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, fmt.Sprintf("body longer than %d bytes", ksync.MaxBodyBytes))
-			return "", nil, func() {}, false
-		}
-		if err != nil {
-			release()
-			s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "body unreadable")
-			return "", nil, func() {}, false
-		}
+	key := t.PublicKey
+	if err != nil || key == nil {
+		key = noKey
 	}
-	sr.SetBody(body)
-	if !sr.Verify(t.PublicKey) {
-		release()
-		s.notAuthenticated(w, r)
-		return "", nil, func() {}, false
+	if !sr.Verify(key) || err != nil || t.PublicKey == nil {
+		return deny()
 	}
 	if t.Revoked {
-		release()
 		s.fail(w, http.StatusForbidden, ksync.CodeRevoked, "terminal revoked")
-		return "", nil, func() {}, false
+		return "", nil, release, false
+	}
+	if withBody && r.ContentLength > ksync.MaxBodyBytes {
+		s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, fmt.Sprintf("body longer than %d bytes", ksync.MaxBodyBytes))
+		return "", nil, release, false
 	}
 	if err := s.Store.UseNonce(r.Context(), t.ID, sr.Nonce, now); errors.Is(err, ErrNonceReuse) {
-		release()
 		s.fail(w, http.StatusUnauthorized, ksync.CodeReplayedNonce, "nonce already used")
-		return "", nil, func() {}, false
+		return "", nil, release, false
 	} else if err != nil {
-		release()
 		s.Log.Printf("nonce: %v", err)
 		s.fail(w, http.StatusServiceUnavailable, ksync.CodeInternal, "cannot record the nonce")
+		return "", nil, release, false
+	}
+	if !withBody {
+		return t.ID, nil, release, true
+	}
+	busy := func() (string, []byte, func(), bool) {
+		s.busy.Add(1)
+		w.Header().Set("Retry-After", "5")
+		s.fail(w, http.StatusServiceUnavailable, ksync.CodeBusy, "the central is receiving other batches; retry later")
 		return "", nil, func() {}, false
+	}
+	if !s.takeAddr(addr) {
+		return busy()
+	}
+	if !s.takeAddr(terminalKey(t.ID)) {
+		s.releaseAddr(addr)
+		return busy()
+	}
+	select {
+	case s.uploads <- struct{}{}:
+	default:
+		s.releaseAddr(addr)
+		s.releaseAddr(terminalKey(t.ID))
+		return busy()
+	}
+	s.uploading.Add(1)
+	release = func() {
+		s.uploading.Add(-1)
+		<-s.uploads
+		s.releaseAddr(addr)
+		s.releaseAddr(terminalKey(t.ID))
+	}
+	body, err = s.readBody(w, r)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		release()
+		s.fail(w, http.StatusRequestEntityTooLarge, ksync.CodeTooLarge, fmt.Sprintf("body longer than %d bytes", ksync.MaxBodyBytes))
+		return "", nil, func() {}, false
+	case errors.Is(err, errTooSlow):
+		release()
+		s.fail(w, http.StatusRequestTimeout, ksync.CodeInvalid, "body arrived too slowly")
+		return "", nil, func() {}, false
+	case err != nil:
+		release()
+		s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "body unreadable")
+		return "", nil, func() {}, false
+	}
+	if ksync.BodyDigest(body) != sr.Digest {
+		release()
+		return deny()
 	}
 	return t.ID, body, release, true
 }
 
+// terminalKey is a terminal's key in the map of bodies in flight, apart
+// from client addresses: a terminal holds at most MaxUploadsPerAddress.
+func terminalKey(id string) string { return "terminal " + id }
+
+// Minimum body rate: a body must bring at least MinBodyRate bytes a
+// second, measured over every bodyRateWindow, or its read is cut short.
+const (
+	DefaultMinBodyRate = 4 << 10
+	bodyRateWindow     = 2 * time.Second
+)
+
+var errTooSlow = errors.New("body arrived below the minimum rate")
+
 // readBody reads a body of at most MaxBodyBytes: into one buffer of its
 // Content-Length when that is given (net/http holds the body to it), else
-// (chunked) growing as it comes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	rd := http.MaxBytesReader(w, r.Body, ksync.MaxBodyBytes)
+// (chunked) growing as it comes. A body that brings less than MinBodyRate
+// over a window is cut off (errTooSlow): a slot is never held by a trickle.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rd := &countingReader{r: http.MaxBytesReader(w, r.Body, ksync.MaxBodyBytes)}
+	rc := http.NewResponseController(w)
+	done := make(chan struct{})
+	var slow atomic.Bool
+	go func() {
+		t := time.NewTicker(bodyRateWindow)
+		defer t.Stop()
+		var last int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				n := rd.n.Load()
+				if n-last < int64(s.MinBodyRate)*int64(bodyRateWindow/time.Second) {
+					slow.Store(true)
+					rc.SetReadDeadline(time.Unix(1, 0)) // in the past: the read fails now
+					return
+				}
+				last = n
+			}
+		}
+	}()
+	defer close(done)
+	var buf []byte
+	var err error
 	if r.ContentLength < 0 {
-		return io.ReadAll(rd)
+		buf, err = io.ReadAll(rd)
+	} else {
+		buf = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(rd, buf)
 	}
-	buf := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(rd, buf); err != nil {
+	if err != nil {
+		if slow.Load() {
+			return nil, errTooSlow
+		}
 		return nil, err
 	}
 	return buf, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 func (s *Server) batches(w http.ResponseWriter, r *http.Request) {

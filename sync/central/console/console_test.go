@@ -481,7 +481,7 @@ func TestPagesRender(t *testing.T) {
 func TestTerminalReports(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if err := e.st.AddTerminal(ctx, "T-0007", "西城", "hash", e.clock.Now().Add(time.Hour)); err != nil {
+	if err := e.st.AddTerminal(ctx, "T-0007", "西城", "hash", e.clock.Now(), e.clock.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	status := http.StatusOK

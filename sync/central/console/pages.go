@@ -500,7 +500,7 @@ func (s *Server) addTerminal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := central.NewToken()
-	if err := s.Store.AddTerminal(r.Context(), id, name, central.TokenHash(token), s.Now().Add(TokenTTL)); err != nil {
+	if err := s.Store.AddTerminal(r.Context(), id, name, central.TokenHash(token), s.Now(), s.Now().Add(TokenTTL)); err != nil {
 		if errors.Is(err, ErrExists) {
 			s.showTerminals(w, r, http.StatusConflict, map[string]any{"Message": "这个编号的终端已经注册；如需新注册码请点“重新注册”"})
 			return

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,6 +84,12 @@ func (s *Store) inConnTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error)
 // ingest judges and stores recs inside tx (on conn), filling out.
 func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx *sql.Tx, terminal string, recs []sync.Record, now time.Time, out []sync.RecordResult) error {
 	hashes := make([]string, len(recs))
+	var term central.Terminal
+	if err := s.row(ctx, tx, `SELECT added_at, enrolled_at FROM terminal WHERE id = ?`, terminal).
+		Scan(scanTime{&term.Added}, scanTime{&term.Enrolled}); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	late := map[string]bool{}
 	var ids, receipts []string
 	for i := range recs {
 		r := &recs[i]
@@ -90,6 +97,14 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx *sql.Tx, terminal
 		if err := central.ValidateRecord(terminal, *r); err != nil {
 			out[i].Status, out[i].Error = sync.StatusInvalid, err.Error()
 			continue
+		}
+		old, err := central.CheckRecordTime(*r, term, now)
+		if err != nil {
+			out[i].Status, out[i].Error = sync.StatusInvalid, err.Error()
+			continue
+		}
+		if old {
+			late[r.ID] = true
 		}
 		hashes[i] = r.ContentHash()
 		ids, receipts = append(ids, r.ID), append(receipts, r.Receipt)
@@ -127,7 +142,7 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx *sql.Tx, terminal
 		stored[r.ID], used[r.Receipt] = hashes[i], r.ID // later records of the batch see it
 		fresh = append(fresh, i)
 	}
-	inserted, err := s.insertRecords(ctx, tx, terminal, recs, hashes, fresh, now)
+	inserted, err := s.insertRecords(ctx, tx, terminal, recs, hashes, fresh, late, now)
 	if err != nil {
 		return err
 	}
@@ -187,7 +202,8 @@ func (s *Store) lookup(ctx context.Context, tx *sql.Tx, query string, args []any
 
 // insertRecords inserts the records recs[i] for i in idx, skipping IDs
 // stored meanwhile, and returns the IDs it inserted.
-func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, terminal string, recs []sync.Record, hashes []string, idx []int, now time.Time) (map[string]bool, error) {
+// Records in late are held for review (central.CheckRecordTime).
+func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, terminal string, recs []sync.Record, hashes []string, idx []int, late map[string]bool, now time.Time) (map[string]bool, error) {
 	inserted := make(map[string]bool, len(idx))
 	received := s.ts(now)
 	for len(idx) > 0 {
@@ -196,7 +212,7 @@ func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, terminal string, 
 		for _, i := range idx[:n] {
 			r := &recs[i]
 			args = append(args, r.ID, terminal, hashes[i], string(central.Body(*r)), r.Receipt, r.Verdict,
-				certkiosk.Mask(r.RetireeID), s.ts(r.Ended), r.Synthetic, received, r.FrameSource, central.NeedsReview(*r))
+				certkiosk.Mask(r.RetireeID), s.ts(r.Ended), r.Synthetic, received, r.FrameSource, central.NeedsReview(*r) || late[r.ID])
 		}
 		rows, err := s.query(ctx, tx, `INSERT INTO record (id, terminal, content_hash, body, receipt, verdict, retiree_masked,
 			ended_at, synthetic, received_at, frame_source, review) VALUES `+marks(n, 12)+`

@@ -84,14 +84,14 @@ func (s *Store) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) 
 }
 
 // AddTerminal implements central.Storage.
-func (s *Store) AddTerminal(ctx context.Context, id, name, tokenHash string, expires time.Time) error {
+func (s *Store) AddTerminal(ctx context.Context, id, name, tokenHash string, now, expires time.Time) error {
 	return s.inTx(ctx, nil, func(tx *sql.Tx) error {
 		var enrolled bool
 		err := s.row(ctx, tx, `SELECT enrolled_at IS NOT NULL FROM terminal WHERE id = ?`+s.d.ForUpdate, id).Scan(&enrolled)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			_, err = s.exec(ctx, tx, `INSERT INTO terminal (id, name, token_hash, token_expires) VALUES (?, ?, ?, ?)`,
-				id, name, tokenHash, s.ts(expires))
+			_, err = s.exec(ctx, tx, `INSERT INTO terminal (id, name, token_hash, token_expires, added_at) VALUES (?, ?, ?, ?, ?)`,
+				id, name, tokenHash, s.ts(expires), s.ts(now))
 			return err
 		case err != nil:
 			return err
@@ -121,7 +121,10 @@ func (s *Store) Enroll(ctx context.Context, tokenHash string, pub ed25519.Public
 			return central.ErrBadToken
 		}
 		t.PublicKey = pub
-		_, err = s.exec(ctx, tx, `UPDATE terminal SET public_key = ?, enrolled_at = ?, token_hash = NULL WHERE id = ?`,
+		// enrolled_at is the first enrollment: a re-enrollment (a key
+		// rotation) keeps it, so the records the terminal made before
+		// still fall after it (central.CheckRecordTime).
+		_, err = s.exec(ctx, tx, `UPDATE terminal SET public_key = ?, enrolled_at = COALESCE(enrolled_at, ?), token_hash = NULL WHERE id = ?`,
 			[]byte(pub), s.ts(now), t.ID)
 		return err
 	})
@@ -145,8 +148,8 @@ func (s *Store) ReenrollToken(ctx context.Context, id, tokenHash string, expires
 func (s *Store) Terminal(ctx context.Context, id string) (central.Terminal, error) {
 	var t central.Terminal
 	var pub []byte
-	err := s.row(ctx, s.db, `SELECT id, name, public_key, revoked FROM terminal WHERE id = ?`, id).
-		Scan(&t.ID, &t.Name, &pub, &t.Revoked)
+	err := s.row(ctx, s.db, `SELECT id, name, public_key, revoked, added_at, enrolled_at FROM terminal WHERE id = ?`, id).
+		Scan(&t.ID, &t.Name, &pub, &t.Revoked, scanTime{&t.Added}, scanTime{&t.Enrolled})
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, central.ErrNotFound
 	}

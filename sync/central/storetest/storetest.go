@@ -70,7 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 	t.Run("batch judged record by record", func(t *testing.T) { batchJudgement(t, open) })
 	t.Run("enrollment", func(t *testing.T) {
 		s := open(t)
-		if err := s.AddTerminal(ctx, "T-0001", "东城一号", central.TokenHash("tok"), now.Add(24*time.Hour)); err != nil {
+		if err := s.AddTerminal(ctx, "T-0001", "东城一号", central.TokenHash("tok"), now, now.Add(24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Terminal(ctx, "T-0002"); !errors.Is(err, central.ErrNotFound) {
@@ -90,7 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 		if err != nil || !got.PublicKey.Equal(pub) || got.Revoked {
 			t.Fatalf("terminal: %+v %v", got, err)
 		}
-		if err := s.AddTerminal(ctx, "T-0001", "x", central.TokenHash("t2"), now.Add(time.Hour)); !errors.Is(err, central.ErrExists) {
+		if err := s.AddTerminal(ctx, "T-0001", "x", central.TokenHash("t2"), now, now.Add(time.Hour)); !errors.Is(err, central.ErrExists) {
 			t.Fatalf("re-adding an enrolled terminal: %v", err)
 		}
 		// Re-enrollment (after a key rotation): a new one-time token for
@@ -123,7 +123,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Storage) {
 		if err := s.RevokeTerminal(ctx, "T-9999"); !errors.Is(err, central.ErrNotFound) {
 			t.Fatalf("revoke unknown: %v", err)
 		}
-		s.AddTerminal(ctx, "T-0003", "x", central.TokenHash("old"), now.Add(-time.Minute))
+		s.AddTerminal(ctx, "T-0003", "x", central.TokenHash("old"), now, now.Add(-time.Minute))
 		if _, err := s.Enroll(ctx, central.TokenHash("old"), pub, now); !errors.Is(err, central.ErrBadToken) {
 			t.Fatalf("expired token: %v", err)
 		}
