@@ -96,7 +96,9 @@ func (d *Device) Poll(ctx context.Context) (bool, error) {
 	return err == nil, err
 }
 
-// Read finds, selects and reads the card.
+// Read finds, selects and reads the card. The reader must find a card
+// first: the protocol asks for find before select, and a reader that
+// selects without one must not make up a card.
 func (d *Device) Read(ctx context.Context) (*Card, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -104,10 +106,10 @@ func (d *Device) Read(ctx context.Context) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !found {
+		return nil, newError(CodeNoCard, msgNoCard, nil, "find card: none")
+	}
 	if err := d.selectCard(ctx); err != nil {
-		if !found && CodeOf(err) == CodeNoCard {
-			return nil, newError(CodeNoCard, msgNoCard, nil, "find card: none")
-		}
 		return nil, err
 	}
 	st, data, err := d.transact(ctx, CmdReadAll, MaxFrameLen, d.opts.ReadTimeout)

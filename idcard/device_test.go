@@ -71,7 +71,7 @@ func TestDeviceFaults(t *testing.T) {
 		{name: "truncated answers", faults: Faults{Truncate: 12}, wantCode: CodeBadFrame, wantTries: 3},
 		{name: "reader hears badly", faults: Faults{Status: SWChecksum}, wantCode: CodeBadFrame, wantTries: 3},
 		{name: "reader failed self-test", faults: Faults{Status: SWSelfTest}, wantCode: CodeNoReader, wantTries: 1},
-		{name: "no card", noCard: true, wantCode: CodeNoCard, wantTries: 2},
+		{name: "no card", noCard: true, wantCode: CodeNoCard, wantTries: 1},
 		{name: "card refuses the reader", faults: Faults{Status: SWReaderAuth}, wantCode: CodeBadCard},
 	} {
 		t.Run(c.name, func(t *testing.T) {
