@@ -9,19 +9,40 @@ import (
 
 // NewCode returns a random code of n digits (4–6) for the read-digits
 // challenge, from crypto/rand so it cannot be predicted and pre-recorded.
+// No digit follows an equal one (issue 22): read aloud, 一一 or 八八 run
+// together into one long syllable, which the voice check cannot count
+// apart (real speech: 二一一五四八八一 was heard as 5–6 syllables of 8).
 func NewCode(n int) (string, error) {
 	if n < 4 || n > 6 {
 		return "", fmt.Errorf("new code: %d digits, want 4 to 6", n)
 	}
 	b := make([]byte, n)
 	for i := range b {
-		d, err := rand.Int(rand.Reader, big.NewInt(10))
+		choices := int64(10)
+		if i > 0 {
+			choices = 9 // any digit but the previous one
+		}
+		d, err := rand.Int(rand.Reader, big.NewInt(choices))
 		if err != nil {
 			return "", fmt.Errorf("new code: %w", err)
 		}
-		b[i] = byte('0' + d.Int64())
+		v := byte(d.Int64())
+		if i > 0 && v >= b[i-1]-'0' {
+			v++
+		}
+		b[i] = '0' + v
 	}
 	return string(b), nil
+}
+
+// NoRepeats reports whether no digit of code follows an equal one.
+func NoRepeats(code string) bool {
+	for i := 1; i < len(code); i++ {
+		if code[i] == code[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // RandomDelay returns a uniformly random delay in [lo, hi) from

@@ -57,12 +57,12 @@ type Config struct {
 	NoAppearance bool
 	// Closed is the learned eye-state cue of a blink (issue 22; zero
 	// value: DefaultClosed), used when the frames carry Frame.EyeClosed;
-	// NoClosed turns it off. With it on, the landmark and pixel cues
-	// count blinks only when EyeCues is set (see the README for why).
-	Closed   ClosedOptions
-	NoClosed bool
-	EyeCues  bool
-	Speech   SpeechCheck // nil: a LipCheck with DefaultLips
+	// NoClosed turns it off. The landmark and pixel cues count beside
+	// it unless ClosedOnly is set (see the README for what each adds).
+	Closed     ClosedOptions
+	NoClosed   bool
+	ClosedOnly bool
+	Speech     SpeechCheck // nil: a LipCheck with DefaultLips
 }
 
 // Live settings for a counter (issue 3): 10 s to do the challenge, 30 s to
@@ -156,6 +156,8 @@ type Session struct {
 	blink    *BlinkDetector
 	app      *appearanceBlinks // nil without eye patches
 	closed   *closedBlinks     // nil without the eye-state model
+	prevLM   *[68]Point        // the last judged frame's landmarks
+	jumpAt   int               // the last frame whose rigid shape jumped (-1: none)
 	armed    bool
 	multi    bool
 	multiAt  time.Duration
@@ -207,7 +209,7 @@ func NewSession(cfg Config) (*Session, error) {
 		cfg.Closed = DefaultClosed
 	}
 	return &Session{cfg: cfg, first: true, issues: map[string]int{},
-		result: Result{Mode: cfg.Mode, DecidedAtFrame: -1}}, nil
+		result: Result{Mode: cfg.Mode, DecidedAtFrame: -1}, jumpAt: -1}, nil
 }
 
 // ChallengeText is the Chinese prompt of the challenge.
@@ -395,10 +397,17 @@ func (s *Session) challenge(f *Frame, good bool) *Blink {
 	}
 	var counted *Blink
 	if s.cfg.Mode == certkiosk.MethodBlink {
-		// The eye-state model, when it ran, judges; the landmark and
-		// pixel cues count too only when asked (EyeCues) or without it.
-		landmarks := s.closed == nil || s.cfg.EyeCues
+		// The eye-state model and the landmark and pixel cues each
+		// count; the same lid movement seen by several counts once.
+		landmarks := s.closed == nil || !s.cfg.ClosedOnly
 		if single {
+			// A photo swapped for another changes the whole face at
+			// once: no blink spans such a jump (see count).
+			if s.prevLM != nil && ShapeChange(s.prevLM, &f.Landmarks) > s.cfg.Closed.MaxJump {
+				s.jumpAt = f.Index
+			}
+			lm := f.Landmarks
+			s.prevLM = &lm
 			if s.closed != nil {
 				if b, ok := s.closed.observe(f); ok {
 					counted = s.count(b)
@@ -420,6 +429,7 @@ func (s *Session) challenge(f *Frame, good bool) *Blink {
 				}
 			}
 		} else {
+			// prevLM stays: a swap behind a hand is a swap too.
 			s.blink.Missing(f.Time)
 			if s.app != nil {
 				s.app.missing(f.Time)
@@ -463,6 +473,9 @@ func (s *Session) challenge(f *Frame, good bool) *Blink {
 func (s *Session) count(b Blink) *Blink {
 	if s.state != StateChallenge || b.Start < s.promptAt {
 		return nil
+	}
+	if s.jumpAt >= 0 && s.jumpAt >= b.StartFrame-1 {
+		return nil // the face's shape jumped in it: a swapped photo
 	}
 	if n := len(s.result.Blinks); n > 0 && overlaps(s.result.Blinks[n-1], b) {
 		return nil

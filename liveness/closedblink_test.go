@@ -1,0 +1,141 @@
+package liveness
+
+import (
+	"testing"
+
+	"certkiosk"
+)
+
+// eyeSynth is a still face (EAR steady, so only the eye-state cue can
+// see a blink) whose eyes' closed probabilities follow p0 and p1; shape,
+// when set, edits a frame's landmarks.
+type eyeSynth struct {
+	n      int
+	p0, p1 func(i int) float64 // nil: the eye is not seen
+	shape  func(i int, lm *[68]Point)
+}
+
+func (s eyeSynth) run(t *testing.T) Result {
+	t.Helper()
+	sess, err := NewSession(Config{Mode: certkiosk.MethodBlink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := synth{n: s.n}
+	for i := 0; i < s.n; i++ {
+		f := base.frame(i)
+		if s.p0 != nil {
+			f.EyeClosed[0], f.EyeSeen[0] = s.p0(i), true
+		}
+		if s.p1 != nil {
+			f.EyeClosed[1], f.EyeSeen[1] = s.p1(i), true
+		}
+		if s.shape != nil {
+			s.shape(i, &f.Landmarks)
+		}
+		sess.Observe(f)
+	}
+	return sess.Finish()
+}
+
+// closing is a closed-probability curve of blinks: 0.02 open, the
+// closed frames at 0.97–1 starting at the given frames.
+func closing(frames int, starts ...int) func(int) float64 {
+	return func(i int) float64 {
+		for _, s := range starts {
+			if k := i - s; k >= 0 && k < frames {
+				return 0.97 + 0.01*float64(k%3)
+			}
+		}
+		return 0.02
+	}
+}
+
+func TestEyeStateBlinksPass(t *testing.T) {
+	r := eyeSynth{n: 150, p0: closing(3, 50, 90), p1: closing(3, 50, 90)}.run(t)
+	if r.Verdict != certkiosk.VerdictPass || len(r.Blinks) != 2 {
+		t.Fatalf("%s %q with %d blinks, want pass with 2", r.Verdict, r.Reason, len(r.Blinks))
+	}
+	for k, want := range []int{51, 91} {
+		if r.Blinks[k].Frame != want {
+			t.Errorf("blink %d at frame %d, want %d (the middle closed frame)", k, r.Blinks[k].Frame, want)
+		}
+	}
+}
+
+func TestEyeStateOneVisibleEye(t *testing.T) {
+	// Head turned: only the near eye is judged.
+	r := eyeSynth{n: 150, p1: closing(4, 50, 90)}.run(t)
+	if r.Verdict != certkiosk.VerdictPass {
+		t.Fatalf("%s %q, want pass on the visible eye", r.Verdict, r.Reason)
+	}
+}
+
+func TestEyeStateNonBlinks(t *testing.T) {
+	plateau := func(i int) float64 {
+		switch {
+		case i >= 62 && i < 64:
+			return 0.9
+		case i >= 50 && i < 90:
+			return 0.5
+		}
+		return 0.02
+	}
+	oneEye := func(i int) float64 { // looking down: one eye reads closed
+		if i >= 50 && i < 80 {
+			return 1
+		}
+		return 0
+	}
+	swapped := func(i int, lm *[68]Point) {
+		if i >= 50 && i < 54 { // another photo: a longer nose
+			for k := 27; k <= 35; k++ {
+				lm[k].Y += 15
+			}
+		}
+	}
+	cases := map[string]eyeSynth{
+		"look-down plateau":    {n: 150, p0: plateau, p1: plateau},
+		"one eye reads closed": {n: 150, p0: oneEye, p1: func(int) float64 { return 0 }},
+		"eyes held shut":       {n: 150, p0: func(int) float64 { return 1 }, p1: func(int) float64 { return 1 }},
+		"shut after baseline":  {n: 150, p0: closing(200, 45), p1: closing(200, 45)},
+		"closed 600 ms":        {n: 150, p0: closing(18, 50, 100), p1: closing(18, 50, 100)},
+		"one frame":            {n: 150, p0: closing(1, 50, 90), p1: closing(1, 50, 90)},
+		"still photo":          {n: 150, p0: func(i int) float64 { return 0.02 + 0.01*float64(i%5) }, p1: func(int) float64 { return 0.03 }},
+		"photo swapped":        {n: 150, p0: closing(4, 50, 90), p1: closing(4, 50, 90), shape: swapped},
+	}
+	for name, s := range cases {
+		if name == "photo swapped" {
+			// The second "blink" is a swap too.
+			s.shape = func(i int, lm *[68]Point) { swapped(i, lm); swapped(i-40, lm) }
+		}
+		r := s.run(t)
+		if r.Verdict != certkiosk.VerdictFail {
+			t.Errorf("%s: %s with %d blinks, want no_blink", name, r.Verdict, len(r.Blinks))
+		}
+	}
+}
+
+func TestShapeChange(t *testing.T) {
+	a := face68(0.3, 0.15)
+	// Moved, turned in the image and scaled: the same shape.
+	var b [68]Point
+	for i, p := range a {
+		b[i] = Point{X: 0.9*(p.X*0.98-p.Y*0.2) + 40, Y: 0.9*(p.X*0.2+p.Y*0.98) - 17}
+	}
+	if c := ShapeChange(&a, &b); c > 1e-9 {
+		t.Errorf("similar shapes differ by %.3f", c)
+	}
+	// Blinks and speech move no rigid point.
+	c := face68(0.1, 0.4)
+	if d := ShapeChange(&a, &c); d > 1e-9 {
+		t.Errorf("a blink changes the rigid shape by %.3f", d)
+	}
+	// Another face: a longer nose.
+	for k := 27; k <= 35; k++ {
+		c[k].Y += 15
+	}
+	if d := ShapeChange(&a, &c); d < DefaultClosed.MaxJump {
+		t.Errorf("another face's nose changes it by %.3f only", d)
+	}
+}
