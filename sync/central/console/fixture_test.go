@@ -351,7 +351,7 @@ func (c *client) mustLogin(id, pin string) {
 // auditRows returns the console audit trail of action, oldest first.
 func (e *env) auditRows(action string) []console.AuditEntry {
 	e.t.Helper()
-	es, err := e.st.ConsoleAuditLog(context.Background(), action, 1000)
+	es, err := e.st.ConsoleAuditLog(context.Background(), console.AuditFilter{Action: action}, 1000)
 	if err != nil {
 		e.t.Fatal(err)
 	}

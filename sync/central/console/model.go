@@ -49,6 +49,13 @@ type AuditEntry struct {
 	Detail  string
 }
 
+// AuditFilter selects console audit entries: of one action and one user
+// ("" for any), older than entry Before (0: from the newest).
+type AuditFilter struct {
+	Action, User string
+	Before       int64
+}
+
 // Case is a record held for a person to decide: sent to manual review by
 // the counter, the last of repeated failed attempts, or not from a camera.
 type Case struct {
@@ -227,7 +234,8 @@ type Store interface {
 	// reports whether this one locked it.
 	ConsoleLoginFailed(ctx context.Context, id string, max int, lockUntil time.Time) (bool, error)
 	ConsoleAudit(ctx context.Context, e AuditEntry) error
-	ConsoleAuditLog(ctx context.Context, action string, limit int) ([]AuditEntry, error)
+	// ConsoleAuditLog returns the entries f selects, newest first.
+	ConsoleAuditLog(ctx context.Context, f AuditFilter, limit int) ([]AuditEntry, error)
 
 	// RefreshPension folds records, roster changes and decisions not yet
 	// seen into the pension state and the review queue; it returns how

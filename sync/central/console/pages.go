@@ -8,7 +8,9 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -548,11 +550,48 @@ func (s *Server) terminalAction(w http.ResponseWriter, r *http.Request) {
 	s.showTerminals(w, r, http.StatusOK, extra)
 }
 
+// AuditPage is how many entries one page of the audit log shows.
+const AuditPage = 100
+
+// auditPage shows the audit log a page at a time, newest first, filtered
+// by action and user: nothing falls off it, however much noise is added.
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
-	es, err := s.Store.ConsoleAuditLog(r.Context(), "", 200)
+	q := r.URL.Query()
+	f := AuditFilter{Action: q.Get("action"), User: q.Get("user")}
+	if f.Action != "" && actionWords[f.Action] == "" || f.User != "" && !ValidUserID(f.User) {
+		s.problem(w, r, http.StatusBadRequest, "筛选条件不正确", nil)
+		return
+	}
+	if b := q.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n < 1 {
+			s.problem(w, r, http.StatusBadRequest, "页码不正确", nil)
+			return
+		}
+		f.Before = n
+	}
+	es, err := s.Store.ConsoleAuditLog(r.Context(), f, AuditPage+1)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	s.render(w, r, "audit", "操作记录", map[string]any{"Entries": es})
+	var older string
+	if len(es) > AuditPage {
+		es = es[:AuditPage]
+		v := url.Values{"before": {strconv.FormatInt(es[len(es)-1].Seq, 10)}}
+		if f.Action != "" {
+			v.Set("action", f.Action)
+		}
+		if f.User != "" {
+			v.Set("user", f.User)
+		}
+		older = Prefix + "audit?" + v.Encode()
+	}
+	var actions [][2]string
+	for k, v := range actionWords {
+		actions = append(actions, [2]string{k, v})
+	}
+	sort.Slice(actions, func(i, j int) bool { return actions[i][0] < actions[j][0] })
+	s.render(w, r, "audit", "操作记录", map[string]any{"Entries": es, "Older": older, "Filter": f,
+		"Actions": actions, "First": f.Before == 0, "PageSize": AuditPage})
 }

@@ -38,12 +38,16 @@ type Server struct {
 	IdleTimeout time.Duration
 	// CutoffDay is the office's back-pay cut-off day (default 15).
 	CutoffDay int
+	// ClientAddr gives a request's client address, which sign-in
+	// attempts are counted by (default: the TCP peer's).
+	ClientAddr func(*http.Request) string
 
 	sessions  sessions
 	logins    chan struct{} // argon2id work at once: 64 MiB each
 	refreshMu gosync.Mutex
 	pages     map[string]*template.Template
 	dummyHash string
+	throttle  *signInThrottle
 }
 
 // MaxFormBytes bounds every form body the console reads.
@@ -68,7 +72,11 @@ func (s *Server) Handler() http.Handler {
 	if s.CutoffDay <= 0 {
 		s.CutoffDay = certkiosk.DefaultBackpayCutoffDay
 	}
+	if s.ClientAddr == nil {
+		s.ClientAddr = remoteAddr
+	}
 	s.logins = make(chan struct{}, 2)
+	s.throttle = newSignInThrottle(func() time.Time { return s.Now() })
 	s.pages = parsePages()
 	// Unknown accounts are checked against this hash, so a wrong ID takes
 	// as long as a wrong PIN.
@@ -404,7 +412,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusUnauthorized, wrong)
 		return
 	}
+	// Every attempt spends one of its address's; a successful one gets it
+	// back. Known and unknown accounts are throttled, counted and locked
+	// alike, and answered with the same words after the same work.
+	addr := s.ClientAddr(r)
 	ctx := r.Context()
+	if !s.throttle.take(addr) {
+		w.Header().Set("Retry-After", fmt.Sprint(int(SignInRefill.Seconds())))
+		s.showLogin(w, r, http.StatusTooManyRequests, "登录尝试次数过多，请稍后再试")
+		return
+	}
+	if locked, until := s.throttle.locked(id, addr); locked {
+		if _, _, err := s.Store.ConsoleUser(ctx, id); err == nil {
+			s.audit(ctx, id, "login_failed", id, "已锁定，来自 "+addr)
+		} else {
+			s.audit(ctx, "", "login_failed", "", "已锁定，来自 "+addr)
+		}
+		mins := int(until.Sub(s.Now()).Minutes()) + 1
+		s.showLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("密码错误次数过多，请 %d 分钟后再试", mins))
+		return
+	}
 	select {
 	case s.logins <- struct{}{}:
 		defer func() { <-s.logins }()
@@ -412,42 +439,41 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, hash, err := s.Store.ConsoleUser(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		CheckPIN(pin, s.dummyHash)
-		s.audit(ctx, id, "login_failed", id, "账号不存在")
-		s.showLogin(w, r, http.StatusUnauthorized, wrong)
-		return
-	}
-	if err != nil {
+	known := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		s.internal(w, r, err)
 		return
 	}
-	now := s.Now()
-	if now.Before(u.LockedUntil) {
-		s.audit(ctx, id, "login_failed", id, "账号已锁定")
-		mins := int(u.LockedUntil.Sub(now).Minutes()) + 1
-		s.showLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("密码错误次数过多，账号已锁定，请 %d 分钟后再试", mins))
-		return
+	if !known {
+		hash = s.dummyHash
 	}
 	ok, err := CheckPIN(pin, hash)
 	if err != nil {
 		s.internal(w, r, fmt.Errorf("PIN hash of %s: %w", id, err))
 		return
 	}
-	if !ok {
-		locked, err := s.Store.ConsoleLoginFailed(ctx, id, MaxFailedLogins, now.Add(LockoutDuration))
-		if err != nil {
-			s.internal(w, r, err)
-			return
-		}
+	now := s.Now()
+	if !ok || !known {
+		locked, alarm := s.throttle.failed(id, addr)
 		msg := wrong
 		if locked {
-			msg = fmt.Sprintf("密码错误 %d 次，账号已锁定 %d 分钟", MaxFailedLogins, int(LockoutDuration.Minutes()))
+			msg = fmt.Sprintf("密码错误 %d 次，请 %d 分钟后再试", MaxFailedLogins, int(LockoutDuration.Minutes()))
 		}
-		s.audit(ctx, id, "login_failed", id, "密码错误")
+		if known {
+			s.audit(ctx, id, "login_failed", id, "密码错误，来自 "+addr)
+		} else {
+			// An unknown ID is not written down: it may be a PIN typed
+			// into the wrong field.
+			s.audit(ctx, "", "login_failed", "", "账号不存在，来自 "+addr)
+		}
+		if alarm {
+			s.Log.Printf("ALARM: console sign-in: %d wrong PINs for one account within %s", SignInAlarm, LockoutDuration)
+		}
 		s.showLogin(w, r, http.StatusUnauthorized, msg)
 		return
 	}
+	s.throttle.refund(addr)
+	s.throttle.succeeded(id, addr)
 	if err := s.Store.SetConsoleLogin(ctx, id, 0, time.Time{}); err != nil {
 		s.internal(w, r, err)
 		return

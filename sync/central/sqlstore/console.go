@@ -116,14 +116,19 @@ func (s *Store) ConsoleAudit(ctx context.Context, e console.AuditEntry) error {
 	return nil
 }
 
-// ConsoleAuditLog implements console.Store: newest first, of one action
-// or ("") all.
-func (s *Store) ConsoleAuditLog(ctx context.Context, action string, limit int) ([]console.AuditEntry, error) {
-	q, args := `SELECT seq, at, user_id, action, subject, detail FROM console_audit ORDER BY seq DESC LIMIT ?`, []any{limit}
-	if action != "" {
-		q, args = `SELECT seq, at, user_id, action, subject, detail FROM console_audit WHERE action = ? ORDER BY seq DESC LIMIT ?`,
-			[]any{action, limit}
+// ConsoleAuditLog implements console.Store: newest first, paged by seq.
+func (s *Store) ConsoleAuditLog(ctx context.Context, f console.AuditFilter, limit int) ([]console.AuditEntry, error) {
+	q, args := `SELECT seq, at, user_id, action, subject, detail FROM console_audit WHERE TRUE`, []any{}
+	if f.Action != "" {
+		q, args = q+` AND action = ?`, append(args, f.Action)
 	}
+	if f.User != "" {
+		q, args = q+` AND user_id = ?`, append(args, f.User)
+	}
+	if f.Before > 0 {
+		q, args = q+` AND seq < ?`, append(args, f.Before)
+	}
+	q, args = q+` ORDER BY seq DESC LIMIT ?`, append(args, limit)
 	rows, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("console audit log: %w", err)
