@@ -226,9 +226,10 @@ func (d *Device) transact(ctx context.Context, cmd [2]byte, maxLen int, timeout 
 			if last == nil || CodeOf(last) == CodeNoReader {
 				last = newError(CodeNoReader, msgNoReader, err, "answer to %02X %02X", cmd[0], cmd[1])
 			}
-		case ctx.Err() != nil:
+		case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 			// The deadline or a cancel: stop, reporting what went wrong
 			// before if anything did.
+			return Status{}, nil, ctxError(ctx, cmd, last)
 		default:
 			d.gone = err
 			return Status{}, nil, newError(CodeNoReader, msgNoReader, err, "read answer to %02X %02X", cmd[0], cmd[1])
@@ -237,13 +238,20 @@ func (d *Device) transact(ctx context.Context, cmd [2]byte, maxLen int, timeout 
 	if last != nil {
 		return Status{}, nil, last
 	}
-	if err := ctx.Err(); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return Status{}, nil, newError(CodeNoReader, msgNoReader, err, "answer to %02X %02X", cmd[0], cmd[1])
-		}
-		return Status{}, nil, fmt.Errorf("idcard: command %02X %02X: %w", cmd[0], cmd[1], err)
+	return Status{}, nil, ctxError(ctx, cmd, nil)
+}
+
+// ctxError is the failure of a command cut short by its context: what
+// went wrong before, else no_reader for a deadline (the reader did not
+// answer in time), else the cancel.
+func ctxError(ctx context.Context, cmd [2]byte, last error) error {
+	switch {
+	case last != nil:
+		return last
+	case errors.Is(ctx.Err(), context.Canceled):
+		return fmt.Errorf("idcard: command %02X %02X: %w", cmd[0], cmd[1], ctx.Err())
 	}
-	return Status{}, nil, newError(CodeNoReader, msgNoReader, nil, "no answer to %02X %02X", cmd[0], cmd[1])
+	return newError(CodeNoReader, msgNoReader, context.DeadlineExceeded, "no answer to %02X %02X in time", cmd[0], cmd[1])
 }
 
 // await reads until a whole frame, a bad one, a timeout or a port failure.
@@ -289,6 +297,9 @@ func (d *Device) await(ctx context.Context, maxLen int, timeout time.Duration) (
 		case errors.Is(rerr, os.ErrDeadlineExceeded):
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+				return nil, context.DeadlineExceeded // its timer has yet to fire
 			}
 			if received {
 				// The reader is there but said nothing that parses.

@@ -124,7 +124,7 @@ func readOneCard(ctx context.Context, device string, timeout time.Duration) (*id
 			return c, nil
 		case idcard.CodeOf(err) == idcard.CodeNoCard:
 			noCard = err
-		case noCard != nil && errors.Is(err, context.DeadlineExceeded):
+		case noCard != nil && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)):
 			return nil, noCard // the wait for a card ran out mid-command
 		default:
 			return nil, err
