@@ -27,6 +27,30 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
+# blank reports whether a PNG is one flat colour (a window not drawn yet,
+# or an all-black screen): its grey levels, scaled to 80x50, span < 8.
+blank() {
+  ffmpeg -loglevel error -i "$1" -vf scale=80:50,format=gray -f rawvideo - |
+    od -An -v -tu1 | awk '{for (i = 1; i <= NF; i++) { if (min == "" || $i < min) min = $i; if ($i > max) max = $i }}
+      END { exit !(max - min < 8) }'
+}
+
+# capture writes the display to a PNG once it shows a drawn screen: on a
+# loaded machine the window may not have painted yet, so it looks again for
+# up to 20 s, and fails rather than write a blank picture.
+capture() { # png, kiosk pid, name
+  local png=$1 kiosk=$2 name=$3
+  for _ in $(seq 40); do
+    ffmpeg -loglevel error -y -f x11grab -video_size "$size" -i "$display" -frames:v 1 "$png"
+    blank "$png" || return 0
+    kill -0 "$kiosk" 2>/dev/null || break
+    sleep 0.5
+  done
+  rm -f "$png"
+  echo "screenshot $name: the screen stayed blank; its log:" >&2; cat "$out/$name.log" >&2
+  return 1
+}
+
 # One start per screen; screens behind the sign-in get the demo account's
 # PIN on stdin. Software OpenGL: there is no GPU under Xvfb.
 shot() { # name, [screen], [seconds to wait]
@@ -40,7 +64,9 @@ shot() { # name, [screen], [seconds to wait]
   if ! kill -0 "$kiosk" 2>/dev/null; then
     echo "certkiosk exited early on $name; its log:" >&2; cat "$out/$name.log" >&2; exit 1
   fi
-  ffmpeg -loglevel error -y -f x11grab -video_size "$size" -i "$display" -frames:v 1 "$out/$name.png"
+  if ! capture "$out/$name.png" "$kiosk" "$name"; then
+    kill "$kiosk" 2>/dev/null || true; exit 1
+  fi
   kill "$kiosk"; wait "$kiosk" 2>/dev/null || true
   echo "$out/$name.png"
 }

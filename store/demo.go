@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"time"
 
 	"certkiosk"
 )
@@ -149,7 +148,7 @@ func SeedDemo(ctx context.Context, s *DB) error {
 	if err != nil || n > 0 {
 		return err
 	}
-	rs, err := DemoRoster(DemoRosterSize, 1, certkiosk.DateOf(time.Now()))
+	rs, err := DemoRoster(DemoRosterSize, 1, certkiosk.DateOf(s.now().In(certkiosk.China)))
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &DB{db: db, path: path, dir: dir, now: time.Now, KDF: DefaultKDF}
+	s := &DB{db: db, path: path, dir: dir, now: certkiosk.SystemClock, KDF: DefaultKDF}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

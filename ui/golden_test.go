@@ -132,7 +132,7 @@ var screenCases = []screenCase{
 	{"save-problem", func(t *testing.T, k *Kiosk, db *store.DB) {
 		k.opt.Checker = station{updates: []check.Update{{Done: true, Result: passResult()}}}
 		openCard(t, k, db)
-		db.Close() // the disk is gone: the record cannot be saved
+		failSaves(t, db) // the disk is gone: the record cannot be saved
 		k.StartCertification(certkiosk.MethodBlink)
 		k.follows.Wait()
 	}},
@@ -165,6 +165,18 @@ var screenCases = []screenCase{
 		k.Login("A001", "135790")
 		k.ShowStaffAdmin()
 	}},
+}
+
+// failSaves makes every later write of a certification fail inside SQLite,
+// as a disk that went away would, while the database stays open (a closed
+// one would be a use after close, which TestMain refuses).
+func failSaves(t *testing.T, db *store.DB) {
+	t.Helper()
+	_, err := db.SQL().Exec(`CREATE TRIGGER test_disk_gone BEFORE INSERT ON certification
+		BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`)
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // newScreenKiosk is a demo kiosk in language code with a device view,
@@ -202,8 +214,40 @@ func normalise(markup string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Every screen renders as its golden file says, in Chinese.
+// systemDates are the machine's dates the screens are walked at: as the
+// machine says, 29 February of a leap year and a 31 December years away
+// (CI adds one more through CERTKIOSK_TEST_SYSTEM_DATE, main_test.go; the
+// kiosk pinned to such days is dates_test.go's). The kiosk's clock stays pinned to
+// testNow, so the goldens hold on each: a screen that changes shows code
+// that read the machine's date where the kiosk's clock was meant.
+var systemDates = []string{"", "2028-02-29", "2031-12-31"}
+
+// Every screen renders as its golden file says, in Chinese, whatever the
+// machine's date.
 func TestScreensMatchGoldens(t *testing.T) {
+	if *updateGolden {
+		screensMatchGoldens(t)
+		return
+	}
+	for _, date := range systemDates {
+		name := date
+		if name == "" {
+			name = "system"
+		}
+		t.Run(name, func(t *testing.T) {
+			if date != "" {
+				d, err := time.Parse(time.DateOnly, date)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer certkiosk.MoveSystemClockForTest(moveSystemDate(d))
+			}
+			screensMatchGoldens(t)
+		})
+	}
+}
+
+func screensMatchGoldens(t *testing.T) {
 	for _, sc := range screenCases {
 		t.Run(sc.name, func(t *testing.T) {
 			k, db := newScreenKiosk(t, "zh")
@@ -270,8 +314,7 @@ func TestEnglishScreensHaveNoChinese(t *testing.T) {
 }
 
 // rosterData is every string on the demo roster and staff list, and what
-// the tests type: data, not interface (what it can read: the save-problem
-// case closes the database).
+// the tests type: data, not interface.
 func rosterData(db *store.DB) []string {
 	ctx := context.Background()
 	data := []string{"视力差，无法配合"}

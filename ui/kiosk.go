@@ -100,7 +100,7 @@ type Kiosk struct {
 func NewKiosk(a fyne.App, db *store.DB, opt Options) *Kiosk {
 	a.Settings().SetTheme(Theme{})
 	if opt.Now == nil {
-		opt.Now = time.Now
+		opt.Now = certkiosk.SystemClock
 	}
 	if opt.FrameSource == "" {
 		opt.FrameSource = certkiosk.FrameFile

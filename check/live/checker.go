@@ -67,7 +67,7 @@ type run struct {
 
 // Start begins a check on the next frames.
 func (c *Checker) Start(method certkiosk.Method) (string, <-chan check.Update, func(), error) {
-	now := time.Now
+	now := certkiosk.SystemClock
 	if c.Now != nil {
 		now = c.Now
 	}
