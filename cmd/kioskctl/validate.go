@@ -13,7 +13,8 @@ import (
 )
 
 // cmdValidate renders live and attack clips from the real faces Debian
-// ships (issue 9) and prints BPCER/APCER per condition.
+// ships (issue 9) and prints BPCER/APCER per condition; with --real DIR it
+// judges real footage instead (issue 22, see validateReal).
 func cmdValidate(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -25,8 +26,12 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	dir := fs.String("faces", fixture.DlibFacesDir, "folder of dlib's example faces")
 	verbose := fs.Bool("v", false, "print every case")
 	reference := fs.Bool("reference", false, "judge with the plain reference of issue 9 (blink clips only)")
+	real := fs.String("real", "", "judge the real footage in this folder (clips + truth.json, speech/ + its truth.json) instead")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *jobs < 1 || (*codec != "h264" && *codec != "mjpg") {
 		return errUsage
+	}
+	if *real != "" {
+		return validateReal(ctx, e, *real, *only)
 	}
 	faces, err := fixture.DebianFaces(*dir)
 	if err != nil {
@@ -87,4 +92,54 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%d faces (%s), %d clips, %s, %s\n\n", len(chosen), *set, len(outs), *codec, engine)
 	return fixture.WriteTable(e.stdout, fixture.Table(outs))
+}
+
+// validateReal judges real footage (issue 22): each clip in blink mode
+// (and a talking clip reading on the lips), printing the truth, the blinks
+// found (their most-closed frames) and the verdict, and each speech
+// recording's syllables counted against its transcript. It fails when any
+// is judged wrong: a blink clip refused, a no-blink clip passed, a blink
+// found more than fixture.RealTolerance frames from the truth, or speech
+// counted outside max(1, 25 %).
+func validateReal(ctx context.Context, e *env, dir, only string) error {
+	clips, speech, err := fixture.LoadReal(dir)
+	if err != nil {
+		return &certkiosk.Error{Code: certkiosk.ENOTFOUND, Message: "找不到真实视频的标注文件", Detail: "validate --real", Err: err}
+	}
+	face.SetNumThreads(1)
+	var outs []fixture.RealOutcome
+	var souts []fixture.SpeechOutcome
+	wrong := 0
+	for _, c := range clips {
+		if !strings.Contains(c.File, only) {
+			continue
+		}
+		o := fixture.JudgeReal(ctx, dir, c)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("validate: %w", err)
+		}
+		outs = append(outs, o)
+		if !o.Correct() {
+			wrong++
+		}
+	}
+	for _, s := range speech {
+		if !strings.Contains(s.File, only) {
+			continue
+		}
+		o := fixture.CountReal(dir, s)
+		souts = append(souts, o)
+		if !o.Correct() {
+			wrong++
+		}
+	}
+	fmt.Fprintf(e.stdout, "real footage in %s: %d clips, %d speech recordings (blinks within ±%d frames of the truth)\n\n",
+		dir, len(outs), len(souts), fixture.RealTolerance)
+	if err := fixture.WriteReal(e.stdout, outs, souts); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	if wrong > 0 {
+		return certkiosk.Errorf(certkiosk.EINVALID, "有真实视频判断错误", "validate --real: %d of %d judged wrong", wrong, len(outs)+len(souts))
+	}
+	return nil
 }

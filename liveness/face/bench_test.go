@@ -106,6 +106,8 @@ func perFrame(b *testing.B, frames []gocv.Mat, opt face.Options) (p50, p95 time.
 func BenchmarkFrame(b *testing.B) {
 	frames := benchFrames(b)
 	b.Run("fast", func(b *testing.B) { perFrame(b, frames, face.Options{}) })
+	// Without the eye-state cue (issue 22), to show its share.
+	b.Run("fast-no-eye-model", func(b *testing.B) { perFrame(b, frames, face.Options{NoEyeModel: true}) })
 	b.Run("naive", func(b *testing.B) { perFrame(b, frames, face.Options{Naive: true}) })
 }
 

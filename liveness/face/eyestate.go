@@ -59,6 +59,9 @@ const eyeSide = 24
 // eyeState holds one pipeline's buffers for the eye-state model.
 type eyeState struct {
 	crop [2]gocv.Mat // 24×24 grey crops
+	// blob is the model's input for both eyes at once (N = 2, NCHW
+	// float32, pixels / 255): one forward pass costs about as much as
+	// one eye alone.
 	blob gocv.Mat
 }
 
@@ -66,7 +69,8 @@ func newEyeState() (*eyeState, error) {
 	if err := loadEyeNet(); err != nil {
 		return nil, err
 	}
-	return &eyeState{crop: [2]gocv.Mat{gocv.NewMat(), gocv.NewMat()}, blob: gocv.NewMat()}, nil
+	return &eyeState{crop: [2]gocv.Mat{gocv.NewMat(), gocv.NewMat()},
+		blob: gocv.NewMatWithSizes([]int{2, 1, eyeSide, eyeSide}, gocv.MatTypeCV32F)}, nil
 }
 
 func (e *eyeState) Close() {
@@ -119,6 +123,13 @@ func (e *eyeState) run(grey gocv.Mat, f *liveness.Frame) error {
 	} else if w[1] < farEyeRatio*w[0] {
 		ok[1] = false
 	}
+	if !ok[0] && !ok[1] {
+		return nil
+	}
+	in, err := e.blob.DataPtrFloat32()
+	if err != nil || len(in) != 2*eyeSide*eyeSide {
+		return fmt.Errorf("eye-state model: input blob: %v", err)
+	}
 	for k := range 2 {
 		if !ok[k] {
 			continue
@@ -126,33 +137,29 @@ func (e *eyeState) run(grey gocv.Mat, f *liveness.Frame) error {
 		roi := grey.Region(rect[k])
 		gocv.Resize(roi, &e.crop[k], image.Pt(eyeSide, eyeSide), 0, 0, gocv.InterpolationLinear)
 		roi.Close()
-	}
-	for k := range 2 {
-		if !ok[k] {
-			continue
+		px, err := e.crop[k].DataPtrUint8()
+		if err != nil || len(px) != eyeSide*eyeSide {
+			return fmt.Errorf("eye-state model: crop: %v", err)
 		}
-		gocv.BlobFromImages([]gocv.Mat{e.crop[k]}, &e.blob, 1.0/255, image.Pt(eyeSide, eyeSide),
-			gocv.NewScalar(0, 0, 0, 0), false, false, gocv.MatTypeCV32F)
-		p, err := e.forward()
-		if err != nil {
-			return err
+		dst := in[k*eyeSide*eyeSide : (k+1)*eyeSide*eyeSide]
+		for i, v := range px {
+			dst[i] = float32(v) / 255
 		}
-		f.EyeClosed[k], f.EyeSeen[k] = p, true
 	}
-	return nil
-}
-
-// forward runs the model on e.blob and returns p(closed).
-func (e *eyeState) forward() (float64, error) {
 	eyeNet.mu.Lock()
 	eyeNet.net.SetInput(e.blob, "input")
 	out := eyeNet.net.Forward("output")
 	eyeNet.mu.Unlock()
 	defer out.Close()
 	v, err := out.DataPtrFloat32()
-	if err != nil || len(v) < 2 {
-		return 0, fmt.Errorf("eye-state model: output of %d values: %v", len(v), err)
+	if err != nil || len(v) != 4 {
+		return fmt.Errorf("eye-state model: output of %d values, want 4: %v", len(v), err)
 	}
-	// Softmax of two logits: p0 = 1 / (1 + e^(l1 − l0)).
-	return 1 / (1 + math.Exp(float64(v[1]-v[0]))), nil
+	for k := range 2 {
+		if ok[k] {
+			// Softmax of two logits: p0 = 1 / (1 + e^(l1 − l0)).
+			f.EyeClosed[k], f.EyeSeen[k] = 1/(1+math.Exp(float64(v[2*k+1]-v[2*k]))), true
+		}
+	}
+	return nil
 }

@@ -15,11 +15,15 @@ type NucleiOptions struct {
 }
 
 // DefaultNuclei: a spoken Mandarin digit is one syllable of 150–400 ms.
-// Digits run together (二零一, 八二) dip by only 3–5 dB between them; a
-// vowel's own loudness wobbles by less. Measured on espeak-ng's cmn voice
-// and two variants reading 8 codes: a dip of 3 dB counts 48 of 51 digits
-// with no syllable split, 4 dB 46, 2 dB splits two.
-var DefaultNuclei = NucleiOptions{VoiceDB: 6, DipDB: 3, RelDB: 25, MinGap: 10}
+// Digits run together (二零一, 八二) dip by only 3–5 dB between them in
+// espeak-ng's cmn voice (3 dB counted 48 of its 51 digits, 2 dB split
+// two), and by less in real speech: on the seven real Mandarin
+// recordings of issue 22 (a digit string and sentences, 1–14 syllables)
+// 3 dB undercounts every one and counts the digit string 二一一五四八八一 as
+// 5 of 8; 2.5 dB counts each within max(1, 25 %) of its syllables
+// (6/8, 1/1, 3/4, 12/13, 11/13, 12/12, 13/14). A longer MinGap only
+// merges fast real syllables (5 a second).
+var DefaultNuclei = NucleiOptions{VoiceDB: 6, DipDB: 2.5, RelDB: 25, MinGap: 10}
 
 // Nuclei returns the hops of the syllable nuclei in env[from:to].
 func Nuclei(env []float64, from, to int, opt NucleiOptions) []int {
