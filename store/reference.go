@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"os"
 	"path/filepath"
@@ -157,6 +158,25 @@ func (s *DB) loadReferenceKey() (*age.X25519Identity, error) {
 	return id, nil
 }
 
+// MaxReferencePhotoSide bounds a reference photo's width and height (the
+// wire's MaxPhotoSide; a test in sync/terminal holds them equal): a JPEG of
+// a few hundred bytes can declare 65535×65535 pixels, which decoding for
+// the screen would allocate.
+const MaxReferencePhotoSide = 4096
+
+// checkPhotoSize reads a photo's dimensions from its header, without
+// decoding it, and refuses one too large to decode safely.
+func checkPhotoSize(b []byte) error {
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("not a JPEG: %v", err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxReferencePhotoSide || cfg.Height > MaxReferencePhotoSide {
+		return fmt.Errorf("%d×%d pixels, at most %d on a side", cfg.Width, cfg.Height, MaxReferencePhotoSide)
+	}
+	return nil
+}
+
 // isJPEG checks the JPEG start and end markers: enough to refuse what is
 // plainly not a photo before it is stored and shown.
 func isJPEG(b []byte) bool {
@@ -170,6 +190,9 @@ func (s *DB) putReferencePhoto(ctx context.Context, tx *sql.Tx, id certkiosk.Res
 	if len(jpeg) > MaxReferencePhotoBytes {
 		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片太大", "reference photo of %s is %d bytes, at most %d",
 			id.Masked(), len(jpeg), MaxReferencePhotoBytes)
+	}
+	if err := checkPhotoSize(jpeg); err != nil {
+		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片尺寸太大或无法识别", "reference photo of %s: %v", id.Masked(), err)
 	}
 	key, err := s.referenceKey(ctx, tx)
 	if err != nil {
@@ -240,6 +263,9 @@ func (s *DB) ReferencePhoto(ctx context.Context, actor string, id certkiosk.Resi
 	r, err := age.Decrypt(bytes.NewReader(ct), key)
 	if err == nil {
 		p.JPEG, err = io.ReadAll(io.LimitReader(r, MaxReferencePhotoBytes+1))
+	}
+	if err == nil {
+		err = checkPhotoSize(p.JPEG) // one stored before the check: never decoded
 	}
 	if err != nil {
 		// It can never be opened: delete it, so the central's copy is

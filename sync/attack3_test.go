@@ -1,13 +1,20 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -15,6 +22,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/store"
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
 	"certkiosk/sync/central/console"
@@ -302,5 +310,215 @@ func TestSlowBodyLosesItsSlot(t *testing.T) {
 	}
 	if n := cs.UploadsInFlight(); n != 0 {
 		t.Fatalf("%d uploads in flight after the trickle was cut off", n)
+	}
+}
+
+// N2: a rogue terminal rewrites the contact of retirees it never saw, and
+// floods changes. Every change it has not earned is refused (422) and kept
+// for the office; past the hourly cap they are answered 429.
+func TestContactChangesAreEarned(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	evil := newRigWith(t, r.store, "T-0002")
+	victim := r.roster[1].ID
+	r.seen(t, victim) // the victim certified at T-0001, not at T-0002
+	ce := evil.client(t, "")
+	poison := ksync.ContactChange{ID: "0193a1b2-0000-7000-8000-0000000000e1", RetireeID: string(victim), StaffID: "X001",
+		Kind: ksync.ContactCorrected, Phone: "17000000000", Address: "请把养老金转到此账户", At: time.Now()}
+	relative := ksync.ContactChange{ID: "0193a1b2-0000-7000-8000-0000000000e2", RetireeID: string(victim), StaffID: "X001",
+		Kind: ksync.ContactRelativeSet, At: time.Now(),
+		Relative: &ksync.RelativeContact{Name: "骗子", Relation: "子女", Mobile: "17000000001", Consent: true}}
+	out, err := ce.SendContacts(ctx, []ksync.ContactChange{poison, relative})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range out.Results {
+		if res.Status != ksync.StatusInvalid || res.Code != 422 {
+			t.Errorf("unearned change %s: %+v", res.ID, res)
+		}
+	}
+	cs := r.store.(central.ContactStorage)
+	if rc, err := cs.RetireeContact(ctx, string(victim)); err != nil || rc.Phone != "" || rc.Relative != nil || len(rc.Changes) != 2 {
+		t.Fatalf("after the rogue terminal's changes: %+v %v", rc, err)
+	}
+	// The flood: 2 already this hour, so 118 more are taken (and refused),
+	// the rest answered 429.
+	var flood []ksync.ContactChange
+	for i := 0; i < 130; i++ {
+		c := poison
+		c.ID = fmt.Sprintf("0193a1b2-0000-7000-8000-%012d", 1000+i)
+		flood = append(flood, c)
+	}
+	out, err = ce.SendContacts(ctx, flood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, res := range out.Results {
+		if res.Code == 429 {
+			n++
+		}
+	}
+	if n != 130-(central.MaxContactChangesPerHour-2) {
+		t.Errorf("%d changes answered 429, want %d", n, 130-(central.MaxContactChangesPerHour-2))
+	}
+	// The terminal that saw the retiree may correct the contact.
+	good := poison
+	good.ID, good.StaffID, good.Phone, good.Address = "0193a1b2-0000-7000-8000-0000000000f1", "A001", "13812345678", "北京市东城区和平里 9 号"
+	out, err = r.client(t, "").SendContacts(ctx, []ksync.ContactChange{good})
+	if err != nil || out.Results[0].Status != ksync.StatusAccepted {
+		t.Fatalf("earned change: %+v %v", out, err)
+	}
+}
+
+// N3: a typo in a roster import (2024 for 2026, 2062 for 2026) made up a
+// suspension with back pay, or "正常" for decades, and a corrected import
+// could not take it back. The newest import's date wins; the history of
+// dates is kept; a date after today is refused at import.
+func TestCorrectedRosterDateWins(t *testing.T) {
+	ctx := context.Background()
+	cs, _ := openCentral(t, t.TempDir())
+	zhang := storetest.Record(t, "T-0001", 0).RetireeID
+	zhao := storetest.Record(t, "T-0001", 1).RetireeID
+	put := func(zhangLast, zhaoLast string) {
+		t.Helper()
+		if _, _, _, err := cs.PutRoster(ctx, []ksync.RosterEntry{
+			{ID: zhang, Name: "张三", Birth: zhang[6:10] + "-01-01", LastCert: zhangLast},
+			{ID: zhao, Name: "赵六", Birth: zhao[6:10] + "-01-01", LastCert: zhaoLast},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.RefreshPension(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("2024-11-20", "2062-01-05") // the typos
+	if eps, _ := cs.Episodes(ctx, zhang); len(eps) != 0 {
+		t.Logf("one date alone makes no episode: %+v", eps)
+	}
+	put("2026-11-20", "2026-01-05") // corrected
+	eps, err := cs.Episodes(ctx, zhang)
+	if err != nil || len(eps) != 0 {
+		t.Errorf("张三 after the correction: episodes %+v %v, want none", eps, err)
+	}
+	for id, want := range map[string]string{zhang: "2026-11-20", zhao: "2026-01-05"} {
+		if r, err := cs.Retiree(ctx, id); err != nil || r.Last.String() != want {
+			t.Errorf("%s: last certification %s %v, want %s", certkiosk.Mask(id), r.Last, err, want)
+		}
+	}
+	var history int
+	if err := cs.DB().QueryRow(`SELECT count(*) FROM pension_roster_cert WHERE retiree_id IN (?, ?)`, zhang, zhao).Scan(&history); err != nil || history != 4 {
+		t.Errorf("roster date history: %d rows %v, want 4", history, err)
+	}
+	today := certkiosk.Date{Year: 2026, Month: 12, Day: 7}
+	if bad := central.FutureLastCerts([]ksync.RosterEntry{{ID: zhao, LastCert: "2062-01-05"}, {ID: zhang, LastCert: "2026-12-07"}}, today); len(bad) != 1 || strings.Contains(bad[0], zhao) {
+		t.Errorf("future dates found: %q (the ID must be masked)", bad)
+	}
+}
+
+// bomb is a JPEG of a few hundred bytes whose header claims side×side
+// pixels: jpeg.Decode would allocate gigabytes for it.
+func bomb(t testing.TB, side int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 16, 16)), nil)
+	j := b.Bytes()
+	i := bytes.Index(j, []byte{0xFF, 0xC0}) // SOF0: length, precision, height, width
+	if i < 0 {
+		t.Fatal("no SOF0 in the encoded JPEG")
+	}
+	j[i+5], j[i+6], j[i+7], j[i+8] = byte(side>>8), byte(side), byte(side>>8), byte(side)
+	return j
+}
+
+// N10: a decompression bomb as a reference photo is refused at the
+// central's import, at the kiosk's download, and by the kiosk's store,
+// from its header alone (almost nothing is allocated).
+func TestPhotoBombsAreRefused(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	for _, side := range []int{8192, 30000, 65535} {
+		j := bomb(t, side)
+		if len(j) > 1024 {
+			t.Fatalf("the bomb is %d bytes", len(j))
+		}
+		before := totalAlloc()
+		dir := t.TempDir()
+		id := string(r.roster[0].ID)
+		if err := os.WriteFile(filepath.Join(dir, id+".jpg"), j, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		photos, skipped, err := central.ReadPhotoDir(dir)
+		if err != nil || len(photos) != 0 || len(skipped) != 1 {
+			t.Fatalf("%d×%d at the central's import: %d taken, skipped %q, %v", side, side, len(photos), skipped, err)
+		}
+		if strings.Contains(skipped[0], id) {
+			t.Errorf("skip message names the whole identity number: %q", skipped[0])
+		}
+		if err := r.kiosk.PutReferencePhoto(ctx, "A001", r.roster[0].ID, store.RefCentral, j); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
+			t.Fatalf("%d×%d in the kiosk's store: %v", side, side, err)
+		}
+		if grew := totalAlloc() - before; grew > 16<<20 {
+			t.Fatalf("refusing a %d×%d bomb allocated %d MiB", side, side, grew>>20)
+		}
+	}
+	// Planted at the central behind the import's back: the kiosk refuses
+	// it at download.
+	j := bomb(t, 30000)
+	ps := r.store.(central.PhotoStorage)
+	e := ksync.ToEntry(r.roster[0])
+	e.PhotoSHA256 = central.PhotoSHA256(j)
+	if err := ps.PutPhotos(ctx, sealPhoto(t, r, e.ID, j)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := r.store.PutRoster(ctx, []ksync.RosterEntry{e}); err != nil {
+		t.Fatal(err)
+	}
+	c := r.client(t, "")
+	if _, err := terminal.PullRoster(ctx, r.kiosk, c, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := terminal.PullPhotos(ctx, r.kiosk, c, "sync")
+	if err != nil || res.Fetched != 0 || res.Mismatched != 1 {
+		t.Fatalf("the kiosk's download of a bomb: %+v %v", res, err)
+	}
+	if _, ok, _ := r.kiosk.ReferencePhoto(ctx, "A001", r.roster[0].ID); ok {
+		t.Fatal("the bomb is held as a reference photo")
+	}
+	if store.MaxReferencePhotoSide != ksync.MaxPhotoSide {
+		t.Fatalf("the store bounds photos at %d pixels a side, the wire at %d", store.MaxReferencePhotoSide, ksync.MaxPhotoSide)
+	}
+}
+
+// N11: no identity number whole in an error or a log line: a photo that
+// cannot be read, a central log line, the centrald's messages.
+func TestNoWholeIdentityNumberInLogs(t *testing.T) {
+	const id = "110105195001010039"
+	if got := central.MaskIDs("openat " + id + ".jpg: permission denied; legacy 110105500101003 too"); strings.Contains(got, id) ||
+		strings.Contains(got, "110105500101003") || !strings.Contains(got, "110105********0039") {
+		t.Errorf("MaskIDs: %q", got)
+	}
+	var buf bytes.Buffer
+	l := log.New(central.MaskingWriter(&buf), "centrald: ", 0)
+	l.Printf("photo of %s: %v", id, &os.PathError{Op: "openat", Path: id + ".jpg", Err: os.ErrPermission})
+	if strings.Contains(buf.String(), id) {
+		t.Errorf("log line: %q", buf.String())
+	}
+	// A photo folder whose file cannot be read (a directory in its place
+	// is skipped; an unreadable file fails): the error is masked.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, id+".jpg"), bomb(t, 64), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := central.ReadPhotoDir(dir); err != nil && strings.Contains(err.Error(), id) {
+		t.Errorf("photo import error names the whole identity number: %v", err)
+	}
+	// The central server's own logger masks what it is given.
+	var slog bytes.Buffer
+	cs := &central.Server{Log: log.New(&slog, "", 0)}
+	cs.Handler()
+	cs.Log.Printf("ingest of %s failed", id)
+	if strings.Contains(slog.String(), id) || !strings.Contains(slog.String(), "110105********0039") {
+		t.Errorf("central log: %q", slog.String())
 	}
 }

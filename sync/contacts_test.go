@@ -26,6 +26,7 @@ func TestContactChangesReachTheCentral(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	id := r.roster[2].ID
+	r.seen(t, id, r.roster[3].ID)
 	if _, err := r.kiosk.CheckContact(ctx, "A001", id, "138-1234-5678", "北京市东城区和平里 9 号"); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +109,7 @@ func TestCorrectedContactIsNotUndoneByTheRoster(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := certkiosk.ResidentID(entries[1].ID)
+	r.seen(t, id)
 	if _, err := r.kiosk.CheckContact(ctx, "A001", id, "13912345678", "北京市东城区新址 2 号"); err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +161,7 @@ func TestContactChangesAreChecked(t *testing.T) {
 	r := newRig(t)
 	c := r.client(t, "")
 	ctx := context.Background()
+	r.seen(t, r.roster[0].ID)
 	now := time.Now()
 	good := ksync.ContactChange{ID: "0193a1b2-0000-7000-8000-000000000001", RetireeID: string(r.roster[0].ID),
 		StaffID: "A001", Kind: ksync.ContactConfirmed, Phone: "13812345678", At: now}

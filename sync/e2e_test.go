@@ -385,3 +385,37 @@ func TestRecordsSavedBeforeEnrollmentSync(t *testing.T) {
 	}
 	r.exactlyOnce(t)
 }
+
+// seen records that the kiosk certified each of ids (a pass) and delivers
+// the records to the central: the in-person visit that earns a contact
+// change there (issue 23, N2).
+func (r *rig) seen(t testing.TB, ids ...certkiosk.ResidentID) {
+	t.Helper()
+	ctx := context.Background()
+	for i, id := range ids {
+		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: id, StaffID: "A001",
+			Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
+			Started: time.Now().Add(-5 * time.Second), Ended: time.Now(), Attempt: 1}
+		if err := r.kiosk.SaveCertification(ctx, "staff:A001", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		r.saved = append(r.saved, c.ID)
+	}
+	ob, err := r.kiosk.Outbox(ctx, 200, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b ksync.Batch
+	for _, o := range ob {
+		b.Records = append(b.Records, terminal.ToRecord(o))
+	}
+	res, err := r.client(t, "").SendBatch(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range res.Results {
+		if !ksync.Acknowledged(x.Status) {
+			t.Fatalf("record %s: %s %s", x.ID, x.Status, x.Error)
+		}
+	}
+}

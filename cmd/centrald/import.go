@@ -48,6 +48,15 @@ func importRoster(ctx context.Context, st central.Storage, keys *central.Keys, p
 	for i, r := range rs {
 		entries[i] = ksync.ToEntry(r)
 	}
+	// A last certification after today is a typo (2062 for 2026): it would
+	// keep the retiree "正常" for decades. The newest import's date wins,
+	// so a wrong one is corrected by importing the corrected file.
+	if bad := central.FutureLastCerts(entries, certkiosk.DateOf(time.Now())); len(bad) > 0 {
+		for _, b := range bad {
+			fmt.Fprintf(stderr, "  %s\n", b)
+		}
+		return fmt.Errorf("roster rejected, nothing imported: %d last certification date(s) after today", len(bad))
+	}
 	if photoDir != "" {
 		ps, ok := st.(central.PhotoStorage)
 		if !ok {

@@ -28,13 +28,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"certkiosk/sync/central"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "centrald:", err)
+		fmt.Fprintln(os.Stderr, "centrald:", central.MaskIDs(err.Error()))
 		if errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
 			os.Exit(2)
 		}

@@ -42,6 +42,9 @@ func openStorage(ctx context.Context, o options) (central.Storage, error) {
 // run executes one command line. ready, if not nil, receives the bound
 // address once serving (tests listen on port 0).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
+	// No identity number whole in any message or log line (stdout is for
+	// the lists, which carry them on purpose).
+	stderr = central.MaskingWriter(stderr)
 	fs := flag.NewFlagSet("centrald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options

@@ -38,4 +38,33 @@ type ContactRecord struct {
 	sync.ContactChange
 	Terminal string    `json:"terminal"`
 	Received time.Time `json:"received_at"`
+	// Status is ContactAccepted, ContactRefused (kept for the office to
+	// see, never folded in) or ContactUndone (by the office); Note says
+	// why it was refused or who undid it.
+	Status string `json:"status"`
+	Note   string `json:"note,omitempty"`
 }
+
+// Statuses of a stored contact change.
+const (
+	ContactAccepted = "accepted"
+	ContactRefused  = "refused"
+	ContactUndone   = "undone"
+)
+
+// Contact changes are earned: a terminal may check or change a retiree's
+// contact only within ContactWindow after it identified the retiree in
+// person, that is after a record of its own for that retiree (a pass, or
+// a manual review, for which the staff read the ID card) ended; and at
+// most MaxContactChangesPerHour changes of a terminal are taken in an
+// hour (past that they are refused unstored, only counted in the log).
+const (
+	ContactWindow            = 24 * time.Hour
+	MaxContactChangesPerHour = 120
+)
+
+// ErrContactRefused is the per-change error code of a refused change.
+const (
+	RefusedNotEarned = "no record of this terminal identified the retiree in the 24 hours before the change"
+	RefusedTooMany   = "too many contact changes from this terminal in the last hour; retry later"
+)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"io/fs"
 	"net/http"
@@ -121,10 +123,14 @@ func ReadPhotoDir(dir string) (photos map[string][]byte, skipped []string, err e
 		}
 		b, err := root.ReadFile(name)
 		if err != nil {
-			return nil, nil, fmt.Errorf("photo %s: %w", id.Masked(), err)
+			return nil, nil, photoError(id, err)
 		}
 		if len(b) > ksync.MaxPhotoBytes || http.DetectContentType(b) != "image/jpeg" {
 			skipped = append(skipped, id.Masked()+"."+ext+": not a JPEG")
+			continue
+		}
+		if err := checkDecodes(b); err != nil {
+			skipped = append(skipped, id.Masked()+"."+ext+": "+err.Error())
 			continue
 		}
 		if _, dup := photos[string(id)]; dup {
@@ -147,4 +153,28 @@ func maskFileName(name string) string {
 		return certkiosk.Mask(name)
 	}
 	return certkiosk.Mask(base) + "." + ext
+}
+
+// photoError reports a photo that could not be read without its file
+// name, which is the person's identity number: a *PathError (or any
+// error) quoting it is cut down to its cause, and what is left masked.
+func photoError(id certkiosk.ResidentID, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("photo %s: %s", id.Masked(), MaskIDs(err.Error()))
+}
+
+// checkDecodes checks a photo's dimensions from its header, then decodes
+// it (bounded by them): a photo the import takes is a JPEG a kiosk can
+// show, and no decompression bomb.
+func checkDecodes(b []byte) error {
+	if err := ksync.CheckPhoto(b); err != nil {
+		return err
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil {
+		return fmt.Errorf("not a JPEG that decodes: %v", err)
+	}
+	return nil
 }

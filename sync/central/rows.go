@@ -2,7 +2,9 @@ package central
 
 import (
 	"encoding/json"
+	"fmt"
 
+	"certkiosk"
 	"certkiosk/sync"
 )
 
@@ -55,4 +57,16 @@ func ReadEvidence(rows Rows, fn func(recordID, kind string, ciphertext []byte) e
 		}
 	}
 	return rows.Err()
+}
+
+// FutureLastCerts lists (masked) the entries whose last certification is
+// after today: a roster import refuses them.
+func FutureLastCerts(entries []sync.RosterEntry, today certkiosk.Date) []string {
+	var out []string
+	for _, e := range entries {
+		if d, err := certkiosk.ParseDate(e.LastCert); err == nil && today.Before(d) {
+			out = append(out, fmt.Sprintf("%s: last certification %s is after today (%s)", certkiosk.Mask(e.ID), e.LastCert, today))
+		}
+	}
+	return out
 }

@@ -88,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Log == nil {
 		s.Log = log.New(io.Discard, "", 0)
 	}
+	s.Log = log.New(MaskingWriter(s.Log.Writer()), s.Log.Prefix(), s.Log.Flags())
 	if s.MaxUploads <= 0 {
 		s.MaxUploads = DefaultMaxUploads
 	}

@@ -142,6 +142,9 @@ pages:
 			case p.ID != string(w.ID) || len(p.JPEG) > ksync.MaxPhotoBytes || photoDigest(p.JPEG) != w.SHA256:
 				res.Mismatched++
 				res.Problems = append(res.Problems, w.ID.Masked()+": does not match the roster's digest")
+			case ksync.CheckPhoto(p.JPEG) != nil: // never a decompression bomb on the kiosk
+				res.Mismatched++
+				res.Problems = append(res.Problems, w.ID.Masked()+": "+ksync.CheckPhoto(p.JPEG).Error())
 			default:
 				if err := db.PutReferencePhoto(ctx, actor, w.ID, store.RefCentral, p.JPEG); err != nil {
 					if certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {

@@ -543,6 +543,13 @@ func dueListHasContacts(t *testing.T, e *env) {
 		{ID: newV7(), RetireeID: e.ids["B"], StaffID: "S001", Kind: ksync.ContactRelativeSet, At: at,
 			Relative: &ksync.RelativeContact{Name: "白小二", Relation: "子女", Mobile: "13698765432", Consent: true}},
 	}
+	// T-0001 saw B in person (a manual review, which changes no pension
+	// state): that earns its contact changes.
+	visit := e.record("B", "2026-12-01", "manual_review", 1, ksync.FrameCamera)
+	visit.Started, visit.Ended = at.Add(-11*time.Minute), at.Add(-10*time.Minute)
+	if res, err := e.st.Ingest(ctx, "T-0001", []ksync.Record{visit}, e.clock.Now()); err != nil || res[0].Status != ksync.StatusAccepted {
+		t.Fatalf("visit: %+v %v", res, err)
+	}
 	res, err := e.st.PutContacts(ctx, "T-0001", chs, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -234,6 +234,10 @@ type Store interface {
 	// reports whether this one locked it.
 	ConsoleLoginFailed(ctx context.Context, id string, max int, lockUntil time.Time) (bool, error)
 	ConsoleAudit(ctx context.Context, e AuditEntry) error
+	// UndoContactChange takes back an accepted contact change of a
+	// terminal (user did it at now) and returns its retiree; ErrNotFound
+	// when there is no such accepted change.
+	UndoContactChange(ctx context.Context, id, user string, now time.Time) (string, error)
 	// ConsoleAuditLog returns the entries f selects, newest first.
 	ConsoleAuditLog(ctx context.Context, f AuditFilter, limit int) ([]AuditEntry, error)
 

@@ -595,3 +595,30 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "audit", "操作记录", map[string]any{"Entries": es, "Older": older, "Filter": f,
 		"Actions": actions, "First": f.Before == 0, "PageSize": AuditPage})
 }
+
+// undoContact takes back a terminal's contact change (admins only): the
+// retiree's contact falls back to the changes still standing, or to the
+// office's roster, and every terminal gets it with its next roster.
+func (s *Server) undoContact(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if id == "" || len(id) > 64 {
+		s.problem(w, r, http.StatusNotFound, "没有这条修改", nil)
+		return
+	}
+	ctx := r.Context()
+	user := sessionOf(r).user.ID
+	retiree, err := s.Store.UndoContactChange(ctx, id, user, s.Now())
+	if errors.Is(err, ErrNotFound) {
+		s.problem(w, r, http.StatusNotFound, "没有这条修改，或它已被拒绝或撤销", nil)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if err := s.audit(ctx, user, "contact_undo", certkiosk.Mask(retiree), id); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, Prefix+"retirees/"+retiree+"#chg", http.StatusSeeOther)
+}

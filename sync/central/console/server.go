@@ -66,6 +66,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Log == nil {
 		s.Log = log.New(io.Discard, "", 0)
 	}
+	s.Log = log.New(central.MaskingWriter(s.Log.Writer()), s.Log.Prefix(), s.Log.Flags())
 	if s.IdleTimeout <= 0 {
 		s.IdleTimeout = DefaultIdleTimeout
 	}
@@ -100,6 +101,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /console/terminals", s.auth(RoleAdmin, s.addTerminal))
 	mux.HandleFunc("POST /console/terminals/{id}/{action}", s.auth(RoleAdmin, s.terminalAction))
 	mux.HandleFunc("GET /console/audit", s.auth(RoleAdmin, s.auditPage))
+	mux.HandleFunc("POST /console/contacts/{id}/undo", s.auth(RoleAdmin, s.undoContact))
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusNotFound, "页面不存在", nil)
 	})
@@ -359,7 +361,7 @@ var funcs = template.FuncMap{
 var actionWords = map[string]string{
 	"login": "登录", "login_failed": "登录失败", "logout": "退出登录", "view_face": "查看人像", "view_retiree": "查看人员",
 	"export": "导出名单", "decide": "复核", "terminal_token": "添加终端", "terminal_revoke": "停用终端",
-	"terminal_enable": "启用终端", "terminal_reenroll": "重新注册终端", "user_add": "添加账号",
+	"terminal_enable": "启用终端", "contact_undo": "撤销联系方式修改", "terminal_reenroll": "重新注册终端", "user_add": "添加账号",
 }
 
 func verdictWord(v string) string {

@@ -3,10 +3,10 @@ package console_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"html"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"

@@ -131,7 +131,7 @@ func TestMigratePlainPhotosAway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 8;`+undoAfterSealing+`
+	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 8;` + undoAfterSealing + `
 		DROP TABLE roster_photo;
 		CREATE TABLE roster_photo (retiree_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, jpeg BYTEA NOT NULL);
 		INSERT INTO roster_photo VALUES ('11010519491231002X', 'x', '\xffd8ffe0'::bytea)`); err != nil {
@@ -157,4 +157,8 @@ func TestMigratePlainPhotosAway(t *testing.T) {
 // that a test can go back to the schema before it.
 const undoAfterSealing = `
 	ALTER TABLE terminal DROP COLUMN added_at;
+	DROP INDEX contact_change_terminal;
+	ALTER TABLE contact_change DROP COLUMN status;
+	ALTER TABLE contact_change DROP COLUMN note;
+	ALTER TABLE pension_roster_cert DROP COLUMN kept;
 `

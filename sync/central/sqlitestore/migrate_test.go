@@ -109,7 +109,7 @@ func TestMigratePlainPhotosAway(t *testing.T) {
 	}
 	// Back to the schema before the sealing migration, with a photo in clear.
 	jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte("face"), 2000)...)
-	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 9;`+undoAfterSealing+`
+	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 9;` + undoAfterSealing + `
 		DROP TABLE roster_photo;
 		CREATE TABLE roster_photo (retiree_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, jpeg BLOB NOT NULL)`); err != nil {
 		t.Fatal(err)
@@ -143,4 +143,8 @@ func TestMigratePlainPhotosAway(t *testing.T) {
 // that a test can go back to the schema before it.
 const undoAfterSealing = `
 	ALTER TABLE terminal DROP COLUMN added_at;
+	DROP INDEX contact_change_terminal;
+	ALTER TABLE contact_change DROP COLUMN status;
+	ALTER TABLE contact_change DROP COLUMN note;
+	ALTER TABLE pension_roster_cert DROP COLUMN kept;
 `

@@ -301,8 +301,8 @@ func (s *Store) publishCertification(ctx context.Context, tx *sql.Tx, retiree st
 	// Keep the date being replaced: the suspension this approval ends
 	// started from it.
 	if d, err := certkiosk.ParseDate(last); err == nil {
-		if _, err := s.exec(ctx, tx, `INSERT INTO pension_roster_cert (retiree_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING`,
-			retiree, dayInt(d)); err != nil {
+		if _, err := s.exec(ctx, tx, `INSERT INTO pension_roster_cert (retiree_id, day, kept) VALUES (?, ?, TRUE)
+			ON CONFLICT (retiree_id, day) DO UPDATE SET kept = TRUE`, retiree, dayInt(d)); err != nil {
 			return err
 		}
 	}

@@ -234,18 +234,26 @@ func (s *Store) recompute(ctx context.Context, tx *sql.Tx, ids []string) error {
 	for _, x := range seen {
 		certRows = append(certRows, []any{x[0], x[1]})
 	}
+	// pension_roster_cert keeps every date the roster has carried, for
+	// audit only: the newest import's date is the one that counts, so a
+	// corrected typo takes back the suspension and back pay it made up.
 	if err := s.insertRows(ctx, tx, `INSERT INTO pension_roster_cert (retiree_id, day) VALUES `, 2, certRows,
 		` ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
-	// Every date the roster has carried (an approval moves it forward);
-	// passes that count on the day they ended: from a camera, not held
-	// for review, not a load test; approvals on the day of the decision.
+	for _, x := range seen {
+		id := x[0].(string)
+		days[id] = append(days[id], intDay(x[1].(int)))
+	}
+	// The roster's current date, and the dates an approval replaced
+	// (kept); passes that count on the day they ended: from a camera, not
+	// held for review, not a load test; approvals on the day of the
+	// decision.
 	for _, q := range []struct {
 		query string
 		ended bool // the day column is a timestamp, not a day number
 	}{
-		{`SELECT retiree_id, day FROM pension_roster_cert WHERE retiree_id IN (` + in + `)`, false},
+		{`SELECT retiree_id, day FROM pension_roster_cert WHERE kept AND retiree_id IN (` + in + `)`, false},
 		{`SELECT retiree_id, ended_at FROM record
 			WHERE verdict = 'pass' AND NOT review AND NOT synthetic AND retiree_id IN (` + in + `)`, true},
 		{`SELECT retiree_id, decided_day FROM review_case

@@ -42,6 +42,17 @@ func contacts(t *testing.T, open func(t *testing.T) central.Storage) {
 	if _, err := s.RetireeContact(ctx, string(rid)); !errors.Is(err, central.ErrNotFound) {
 		t.Fatalf("before any change: %v", err)
 	}
+	// Changes are earned: T-0001 and T-0002 saw the retiree in person.
+	for _, p := range []struct {
+		terminal string
+		ended    time.Time
+	}{{"T-0001", now.Add(-2 * time.Hour)}, {"T-0002", now.Add(-49 * time.Hour)}} {
+		r := Record(t, p.terminal, 7)
+		r.RetireeID, r.Started, r.Ended = string(rid), p.ended.Add(-time.Minute), p.ended
+		if res, err := st.Ingest(ctx, p.terminal, []ksync.Record{r}, p.ended); err != nil || res[0].Status != ksync.StatusAccepted {
+			t.Fatalf("pass at %s: %+v %v", p.terminal, res, err)
+		}
+	}
 	res, err := s.PutContacts(ctx, "T-0001", []ksync.ContactChange{newer, rel, noConsent, badPhone}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -83,5 +94,81 @@ func contacts(t *testing.T, open func(t *testing.T) central.Storage) {
 	}
 	if rc, _ := s.RetireeContact(ctx, string(rid)); rc.Relative != nil {
 		t.Fatalf("relative after removal: %+v", rc.Relative)
+	}
+	earnedContacts(t, st, s, string(rid), newer, older, now)
+}
+
+// earnedContacts (N2): a terminal that did not see the retiree in person
+// within 24 hours is refused, and so is its flood past the hourly cap;
+// the office can undo an accepted change.
+func earnedContacts(t *testing.T, st central.Storage, s central.ContactStorage, rid string, newer, older ksync.ContactChange, now time.Time) {
+	ctx := context.Background()
+	id := func() string { u, _ := uuid.NewV7(); return u.String() }
+	rogue := ksync.ContactChange{ID: id(), RetireeID: rid, StaffID: "X001", Kind: ksync.ContactCorrected,
+		Phone: "17000000000", Address: "请把养老金转到此账户", At: now}
+	late := rogue
+	late.ID = id()
+	late.At = now.Add(-2*time.Hour + central.ContactWindow + time.Minute) // T-0001's pass was 2 hours before now
+	res, err := s.PutContacts(ctx, "T-0003", []ksync.ContactChange{rogue}, now)
+	if err != nil || res[0].Status != ksync.StatusInvalid || res[0].Code != 422 {
+		t.Fatalf("a change by a terminal that never saw the retiree: %+v %v", res, err)
+	}
+	res, err = s.PutContacts(ctx, "T-0001", []ksync.ContactChange{late}, now.Add(central.ContactWindow))
+	if err != nil || res[0].Status != ksync.StatusInvalid {
+		t.Fatalf("a change more than 24 hours after the terminal's pass: %+v %v", res, err)
+	}
+	// Sent again, a refused change stays refused.
+	if res, _ := s.PutContacts(ctx, "T-0003", []ksync.ContactChange{rogue}, now); res[0].Status != ksync.StatusInvalid {
+		t.Fatalf("a refused change sent again: %+v", res)
+	}
+	rc, err := s.RetireeContact(ctx, rid)
+	if err != nil || rc.Phone != newer.Phone {
+		t.Fatalf("after refused changes: %+v %v", rc, err)
+	}
+	refused := 0
+	for _, c := range rc.Changes {
+		if c.Status == central.ContactRefused {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Fatalf("the office sees %d refused changes, want 2: %+v", refused, rc.Changes)
+	}
+	// A flood: past MaxContactChangesPerHour, not even stored.
+	var flood []ksync.ContactChange
+	for i := 0; i < central.MaxContactChangesPerHour+5; i++ {
+		c := rogue
+		c.ID = id()
+		flood = append(flood, c)
+	}
+	res, err = s.PutContacts(ctx, "T-0004", flood, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	capped := 0
+	for _, r := range res {
+		if r.Code == 429 {
+			capped++
+		}
+	}
+	if capped != 5 {
+		t.Fatalf("%d of %d changes in an hour answered 429, want 5", capped, len(flood))
+	}
+	// The office undoes T-0001's correction: T-0002's older check stands.
+	u, ok := st.(interface {
+		UndoContactChange(ctx context.Context, id, user string, now time.Time) (string, error)
+	})
+	if !ok {
+		t.Fatalf("%T cannot undo a contact change", st)
+	}
+	if r, err := u.UndoContactChange(ctx, newer.ID, "A001", now); err != nil || r != rid {
+		t.Fatalf("undo: %q %v", r, err)
+	}
+	if _, err := u.UndoContactChange(ctx, rogue.ID, "A001", now); err == nil {
+		t.Fatal("a refused change was undone")
+	}
+	rc, _ = s.RetireeContact(ctx, rid)
+	if rc.Phone != older.Phone || rc.Address != older.Address {
+		t.Fatalf("after the undo: %+v, want the older check %q %q", rc, older.Phone, older.Address)
 	}
 }
