@@ -14,8 +14,6 @@ import (
 
 	"certkiosk"
 	"certkiosk/internal/memtune"
-
-	"fyne.io/fyne/v2/app"
 )
 
 func main() {
@@ -43,7 +41,10 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := runKiosk(ctx, app.NewWithID("cn.certkiosk.kiosk"), c)
+	a, err := newFyneApp()
+	if err == nil {
+		err = runKiosk(ctx, a, c)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "certkiosk:", certkiosk.ErrorMessageOf(err), "—", err)
 		os.Exit(1)
