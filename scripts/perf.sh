@@ -10,7 +10,7 @@
 # The checks are run by the kiosk itself (CERTKIOSK_PERF_CHECKS, a
 # measurement-only switch refused outside demo mode; cmd/certkiosk/perf.go).
 #
-# With a second argument, the perffloor program (internal/perffloor), it
+# With a second argument, the perffloor program (cmd/perffloor), it
 # also prints the floor of the stack: a Fyne window with the kiosk's theme
 # and a gocv capture of the demo clip, nothing else — the least any kiosk
 # built on Fyne and gocv holds here.
@@ -18,7 +18,7 @@
 #   scripts/perf.sh [path/to/certkiosk [path/to/perffloor]]     PERF_CHECKS=20 PERF_STARTS=5
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-build/certkiosk}
+bin=${1:-build/perf/certkiosk}
 floor=${2:-}
 checks=${PERF_CHECKS:-20}
 starts=${PERF_STARTS:-5}
