@@ -33,9 +33,25 @@ const ReferenceKeyFile = "reference.age-identity"
 
 // Reference photo sources.
 const (
+	RefCard     = "card"      // read from the identity card on this terminal's reader (preferred)
 	RefCentral  = "central"   // sent by the central with the roster (an ID photo)
 	RefLastPass = "last_pass" // this terminal's best frame from the retiree's last pass
 )
+
+// refRank orders the sources: a photo is never replaced by one of a lower
+// rank. The card's own photo was issued with the card the retiree just
+// handed over; the office's may be older; a last pass is only our camera.
+func refRank(source string) int {
+	switch source {
+	case RefCard:
+		return 3
+	case RefCentral:
+		return 2
+	case RefLastPass:
+		return 1
+	}
+	return 0
+}
 
 // SetReferenceRetentionDays is how long a reference photo is kept after it
 // was stored. The evidence retention (30 days after the central has a
@@ -52,7 +68,7 @@ const MaxReferencePhotoBytes = 512 << 10
 
 // ReferencePhoto is a decrypted reference photo, held in memory only.
 type ReferencePhoto struct {
-	Source string // RefCentral or RefLastPass
+	Source string // RefCard, RefCentral or RefLastPass
 	JPEG   []byte
 	Stored time.Time
 }
@@ -194,6 +210,14 @@ func (s *DB) putReferencePhoto(ctx context.Context, tx *sql.Tx, id certkiosk.Res
 	if err := checkPhotoSize(jpeg); err != nil {
 		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片尺寸太大或无法识别", "reference photo of %s: %v", id.Masked(), err)
 	}
+	var held string
+	err := tx.QueryRowContext(ctx, `SELECT source FROM reference_photo WHERE retiree_id = ?`, string(id)).Scan(&held)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("reference photo of %s: %w", id.Masked(), err)
+	}
+	if refRank(held) > refRank(source) {
+		return nil // a better photo is held (refRank)
+	}
 	key, err := s.referenceKey(ctx, tx)
 	if err != nil {
 		return err
@@ -211,10 +235,11 @@ func (s *DB) putReferencePhoto(ctx context.Context, tx *sql.Tx, id certkiosk.Res
 }
 
 // PutReferencePhoto stores a reference photo for a retiree, encrypted to
-// this terminal's reference key, replacing the one held. A photo from the
-// central is never replaced by a last-pass frame (see SaveCertification).
+// this terminal's reference key, replacing the one held unless that one's
+// source ranks higher (refRank: the card's own photo, then the central's,
+// then a last pass).
 func (s *DB) PutReferencePhoto(ctx context.Context, actor string, id certkiosk.ResidentID, source string, jpeg []byte) error {
-	if source != RefCentral && source != RefLastPass {
+	if refRank(source) == 0 {
 		return fmt.Errorf("reference photo: unknown source %q", source)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -333,6 +358,11 @@ type WantedPhoto struct {
 	SHA256 string
 }
 
+// wantedPhoto is when the central's photo of a retiree (p, the one held)
+// is wanted: none held, or not the central's current one, unless the
+// card's own photo is held, which no download replaces.
+const wantedPhoto = `(p.sha256 IS NULL OR (p.source <> 'card' AND (p.sha256 <> r.photo_sha256 OR p.source <> 'central')))`
+
 // PhotosWanted returns up to limit wanted photos of retirees whose
 // identity number comes after after, in identity-number order, so a caller
 // pages through them with a cursor. A central photo withdrawn from the
@@ -340,7 +370,7 @@ type WantedPhoto struct {
 func (s *DB) PhotosWanted(ctx context.Context, after certkiosk.ResidentID, limit int) ([]WantedPhoto, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.photo_sha256 FROM retiree r
 		LEFT JOIN reference_photo p ON p.retiree_id = r.id
-		WHERE r.photo_sha256 <> '' AND r.id > ? AND (p.sha256 IS NULL OR p.sha256 <> r.photo_sha256 OR p.source <> 'central')
+		WHERE r.photo_sha256 <> '' AND r.id > ? AND `+wantedPhoto+`
 		ORDER BY r.id LIMIT ?`, string(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("photos wanted: %w", err)
@@ -362,7 +392,7 @@ func (s *DB) CountPhotosWanted(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM retiree r
 		LEFT JOIN reference_photo p ON p.retiree_id = r.id
-		WHERE r.photo_sha256 <> '' AND (p.sha256 IS NULL OR p.sha256 <> r.photo_sha256 OR p.source <> 'central')`).Scan(&n)
+		WHERE r.photo_sha256 <> '' AND `+wantedPhoto).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count photos wanted: %w", err)
 	}
