@@ -33,6 +33,7 @@ const (
 	ActReferencePhoto = "reference.store"
 	ActReferenceView  = "reference.view"
 	ActReferencePurge = "reference.purge"
+	ActCardRead       = "idcard.read" // an identity card read on the reader (number masked)
 	genesisHash       = "0000000000000000000000000000000000000000000000000000000000000000"
 	auditTimeFormat   = "2006-01-02T15:04:05.000000Z07:00"
 	auditDetailLimit  = 4096

@@ -30,6 +30,9 @@ type visit struct {
 	// loaded at the visit's first check.
 	ref       *reference
 	refLoaded bool
+	// byCard: the retiree's identity card was read on this terminal's
+	// reader for this visit.
+	byCard bool
 }
 
 // StartCertification begins an attempt for the retiree on the card.

@@ -53,7 +53,7 @@ func (s *serial) run(f func()) {
 
 func serialise(k *Kiosk) *serial {
 	s := &serial{}
-	k.do = s.run
+	k.do, k.post = s.run, s.run
 	return s
 }
 
@@ -84,7 +84,7 @@ func TestThreeFailuresThenManualReview(t *testing.T) {
 	ui := serialise(k)
 	now := testNow
 	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictFail, Reason: "no_blink",
-		Metrics: []byte(`{"blinks":0}`), Started: now, Ended: now.Add(12 * time.Second)}}}
+		Metrics: []byte(`{"blinks":0}`), Started: now.Add(-12 * time.Second), Ended: now}}}
 	r := openCard(t, k, db)
 	for i := 1; i <= 3; i++ {
 		method := certkiosk.MethodDigits
@@ -179,7 +179,7 @@ func TestPassTellsCustomerAndPrints(t *testing.T) {
 	k.opt.ReceiptDir = filepath.Join(t.TempDir(), "receipts")
 	best := testFrameJPEG()
 	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
-		Best: best, Started: testNow, Ended: testNow.Add(6 * time.Second)}}}
+		Best: best, Started: testNow.Add(-6 * time.Second), Ended: testNow}}}
 	openCard(t, k, db)
 	ui.run(func() { k.StartCertification(certkiosk.MethodBlink) })
 	waitScreen(t, k, ui, "pass")
@@ -228,7 +228,7 @@ func TestFailureSaysWhyAloud(t *testing.T) {
 	sp := &said{}
 	k.opt.Speaker = sp
 	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictFail, Reason: "no_voice",
-		Metrics: []byte(`{}`), Started: testNow, Ended: testNow.Add(12 * time.Second), SpeechCheck: "lips_voice"}}}
+		Metrics: []byte(`{}`), Started: testNow.Add(-12 * time.Second), Ended: testNow, SpeechCheck: "lips_voice"}}}
 	openCard(t, k, db)
 	ui.run(func() { k.StartCertification(certkiosk.MethodDigits) })
 	waitScreen(t, k, ui, "fail")

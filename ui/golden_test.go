@@ -70,7 +70,7 @@ func (sc screenCase) screen() string {
 
 func passResult() check.Result {
 	return check.Result{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`), Best: testFrameJPEG(),
-		Started: testNow, Ended: testNow.Add(6 * time.Second)}
+		Started: testNow.Add(-6 * time.Second), Ended: testNow}
 }
 
 func certifyWith(s station, method certkiosk.Method) func(*testing.T, *Kiosk, *store.DB) {
@@ -90,7 +90,7 @@ func signedIn(show func(k *Kiosk)) func(*testing.T, *Kiosk, *store.DB) {
 }
 
 var failNoBlink = station{updates: []check.Update{{Done: true, Result: check.Result{Verdict: certkiosk.VerdictFail,
-	Reason: "no_blink", Metrics: []byte(`{"blinks":0}`), Started: testNow, Ended: testNow.Add(12 * time.Second)}}}}
+	Reason: "no_blink", Metrics: []byte(`{"blinks":0}`), Started: testNow.Add(-12 * time.Second), Ended: testNow}}}}
 
 var screenCases = []screenCase{
 	{"login", func(*testing.T, *Kiosk, *store.DB) {}},

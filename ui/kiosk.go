@@ -47,6 +47,9 @@ type Options struct {
 	// made here carries it. Unset, records say "file": never claim a
 	// camera that was not named.
 	FrameSource certkiosk.FrameSource
+	// DemoCards is demo mode's simulated card reader (nil: none); the
+	// reader's events reach the kiosk through WatchCards.
+	DemoCards DemoCards
 	// OnSignIn runs on the UI goroutine after each successful sign-in
 	// (the kiosk starts loading the landmark model then; nil: nothing).
 	OnSignIn func()
@@ -91,6 +94,12 @@ type Kiosk struct {
 	// do runs a function on the UI goroutine and waits (fyne.DoAndWait;
 	// tests serialise through their own runner).
 	do func(func())
+	// post hands work to the UI goroutine without waiting (fyne.Do).
+	post func(func())
+	// reader is the card reader's state (readerNone without one); cards
+	// is its event loop (WatchCards).
+	reader string
+	cards  sync.WaitGroup
 	// follows counts the goroutines applying a check's updates (tests
 	// wait for them instead of sleeping).
 	follows sync.WaitGroup
@@ -105,7 +114,8 @@ func NewKiosk(a fyne.App, db *store.DB, opt Options) *Kiosk {
 	if opt.FrameSource == "" {
 		opt.FrameSource = certkiosk.FrameFile
 	}
-	k := &Kiosk{App: a, DB: db, opt: opt, Window: a.NewWindow(lang.L("app.title")), do: fyne.DoAndWait}
+	k := &Kiosk{App: a, DB: db, opt: opt, Window: a.NewWindow(lang.L("app.title")),
+		do: fyne.DoAndWait, post: fyne.Do}
 	k.Window.Resize(fyne.NewSize(1280, 800))
 	k.syncLine = NewText("", theme.SizeNameText, false)
 	k.ShowLogin()
@@ -239,7 +249,7 @@ func (k *Kiosk) ShowHome() {
 		dueView = list
 	}
 	var buttons []fyne.CanvasObject
-	if k.opt.Device != nil {
+	if k.opt.Device != nil || k.reader != readerNone {
 		buttons = append(buttons, NewBigButton(lang.L("home.device"), theme.ComputerIcon(), k.ShowDevice))
 	}
 	buttons = append(buttons, NewBigButton(lang.L("home.records"), theme.ListIcon(), k.ShowRecords),
@@ -253,9 +263,12 @@ func (k *Kiosk) ShowHome() {
 	nav := container.NewHBox(append(buttons, layout.NewSpacer(), k.syncLine)...)
 	k.refreshSyncLine()
 	top := container.NewVBox(
-		NewText(lang.L("home.search"), theme.SizeNameSubHeadingText, true), searchRow, k.searchMsg,
-		container.NewHBox(NewText(lang.L("home.today"), theme.SizeNameText, true), today),
-		NewText(lang.L("home.due"), theme.SizeNameSubHeadingText, true))
+		NewText(lang.L("home.search"), theme.SizeNameSubHeadingText, true), searchRow, k.searchMsg)
+	if row := k.demoReaderRow(); row != nil {
+		top.Add(row)
+	}
+	top.Add(container.NewHBox(NewText(lang.L("home.today"), theme.SizeNameText, true), today))
+	top.Add(NewText(lang.L("home.due"), theme.SizeNameSubHeadingText, true))
 	k.frame("home", container.NewBorder(top, nav, nil, nil, dueView), k.search)
 }
 
@@ -356,7 +369,11 @@ func (k *Kiosk) ShowRetiree(r certkiosk.Retiree) {
 		buttons.Add(blink)
 		focus = blink
 	}
-	k.frame("retiree", container.NewBorder(NewText(lang.L("card.title"), theme.SizeNameSubHeadingText, true),
+	title := fyne.CanvasObject(NewText(lang.L("card.title"), theme.SizeNameSubHeadingText, true))
+	if k.visit.byCard {
+		title = container.NewHBox(title, NewText(lang.L("reader.read"), theme.SizeNameSubHeadingText, false))
+	}
+	k.frame("retiree", container.NewBorder(title,
 		buttons, nil, nil, container.NewVScroll(container.NewGridWithColumns(2, form, side))), focus)
 	k.escTo(func() { k.visit = nil; k.ShowHome() })
 }
@@ -374,7 +391,11 @@ func (k *Kiosk) escTo(f func()) {
 // ShowDevice shows the device-status view.
 func (k *Kiosk) ShowDevice() {
 	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
-	k.frame("device", container.NewBorder(nil, container.NewHBox(back), nil, nil, k.opt.Device()), nil)
+	var dev fyne.CanvasObject = layout.NewSpacer()
+	if k.opt.Device != nil {
+		dev = k.opt.Device()
+	}
+	k.frame("device", container.NewBorder(k.readerView(), container.NewHBox(back), nil, nil, dev), nil)
 	k.escTo(k.ShowHome)
 }
 

@@ -47,7 +47,7 @@ func suspendedRetiree(t *testing.T, db *store.DB) certkiosk.Retiree {
 func passWith(t *testing.T, k *Kiosk) {
 	t.Helper()
 	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
-		Best: testFrameJPEG(), Started: testNow, Ended: testNow.Add(6 * time.Second)}}}
+		Best: testFrameJPEG(), Started: testNow.Add(-6 * time.Second), Ended: testNow}}}
 	k.StartCertification(certkiosk.MethodBlink)
 	k.follows.Wait()
 }
@@ -167,7 +167,7 @@ func TestReferencePhotoAnswerIsKept(t *testing.T) {
 	ui.mu.Unlock()
 	// A failed attempt with the photo shown and nobody asked: no answer.
 	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictFail, Reason: "no_blink",
-		Metrics: []byte(`{}`), Started: testNow, Ended: testNow.Add(6 * time.Second)}}}
+		Metrics: []byte(`{}`), Started: testNow.Add(-6 * time.Second), Ended: testNow}}}
 	k.StartCertification(certkiosk.MethodBlink)
 	k.follows.Wait()
 	passWith(t, k)

@@ -16,6 +16,7 @@ import (
 	"certkiosk/camera"
 	"certkiosk/check"
 	"certkiosk/check/live"
+	"certkiosk/idcard"
 	"certkiosk/liveness/face"
 	"certkiosk/liveness/fixture"
 	"certkiosk/store"
@@ -75,6 +76,8 @@ type config struct {
 	Staff       string    // sign in as this staff ID (screenshots) ...
 	PIN         io.Reader // ... with the PIN read from here
 	Screen      string    // ... and open this screen
+	CardReader  string    // the identity-card reader's serial device ("" : none; demo mode simulates one)
+	CardDecoder string    // the reader vendor's WLT photo decoder, an absolute path ("" : none)
 }
 
 // kioskApp is the wired kiosk: database, camera, check service, sync
@@ -90,6 +93,7 @@ type kioskApp struct {
 	customer *ui.CustomerView
 	worker   *terminal.Worker // nil when not enrolled, or in demo mode
 	clip     *clipRender      // the demo clip rendering on a first start (src is nil until it is done)
+	cards    idcard.Opener    // the identity-card reader (nil: none)
 }
 
 // newApp opens the data directory and the camera and builds the screens.
@@ -190,6 +194,14 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 	} else if ka.clip != nil {
 		opt.Checker = clipStation{ka.checker, ka.clip}
 	}
+	cards, demo, err := cardReader(ctx, cfg, db)
+	if err != nil {
+		return nil, err
+	}
+	ka.cards = cards
+	if demo != nil {
+		opt.DemoCards = demo
+	}
 	if cfg.Customer {
 		ka.customer = ui.NewCustomerView(a)
 		opt.Customer = ka.customer
@@ -239,6 +251,14 @@ func (ka *kioskApp) syncProgress(p terminal.Progress) {
 // ctx ends; wait returns once all of it has stopped.
 func (ka *kioskApp) start(ctx context.Context) (wait func() error) {
 	g, ctx := errgroup.WithContext(ctx)
+	if ka.cards != nil {
+		dec := idcard.DecoderConfig{Path: ka.cfg.CardDecoder}
+		if dec.Path != "" {
+			dec.Args = []string{"{in}", "{out}"}
+		}
+		ka.kiosk.WatchCards(idcard.Watch(ctx, ka.cards, idcard.WatchOptions{Decoder: dec}))
+		g.Go(func() error { ka.kiosk.WaitCards(); return nil })
+	}
 	if ka.worker != nil {
 		g.Go(func() error { ka.worker.Run(ctx); return nil })
 	}

@@ -26,6 +26,8 @@ func main() {
 	flag.BoolVar(&c.Customer, "customer", false, "open the retiree-facing window for a second monitor (full-screen)")
 	flag.StringVar(&c.Screen, "screen", "", "open this screen after signing in as --staff (screenshots)")
 	flag.StringVar(&c.Staff, "staff", "", "sign in as this staff ID with the PIN from stdin (screenshots)")
+	flag.StringVar(&c.CardReader, "card-reader", "", "identity-card reader's serial device, e.g. /dev/ttyUSB0 (demo mode simulates one)")
+	flag.StringVar(&c.CardDecoder, "card-decoder", "", "the reader vendor's WLT photo decoder: an absolute path, run as PROGRAM IN OUT")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *version {
