@@ -71,6 +71,7 @@ func (k *Kiosk) ReaderState() string {
 
 // onCard applies one reader event (on the UI goroutine).
 func (k *Kiosk) onCard(ev idcard.Event) {
+	k.cardOn = ev.Kind == idcard.CardPlaced || ev.Kind == idcard.CardRefused
 	switch ev.Kind {
 	case idcard.ReaderReady, idcard.CardRemoved:
 		k.reader = readerReady

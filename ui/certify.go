@@ -83,11 +83,12 @@ func (k *Kiosk) StartCertification(method certkiosk.Method) {
 	head := container.NewVBox(
 		NewText(lang.L("certify.title", map[string]any{"Name": v.retiree.Name}), theme.SizeNameSubHeadingText, true),
 		NewText(lang.L("certify.attempt", map[string]any{"N": v.attempts}), theme.SizeNameText, false))
+	// The reference photo, when there is one, at the right beside the
+	// live face: staff compare the two while the retiree follows the
+	// prompt between them.
 	side := container.NewVBox(taskLabel, prompt, countdown)
-	// The reference photo, when there is one, at the top right: beside
-	// the live face without pushing the prompt off the screen.
-	k.frame("certify", container.NewBorder(container.NewBorder(nil, nil, nil, v.ref.panel(), head),
-		container.NewHBox(cancelButton, v.ref.tickBox()), nil, nil,
+	k.frame("certify", container.NewBorder(head,
+		container.NewHBox(cancelButton, v.ref.tickBox()), nil, v.ref.panel(),
 		container.NewGridWithColumns(2, preview, side)), nil)
 	k.Window.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
 		if e.Name == fyne.KeyEscape {
@@ -185,7 +186,7 @@ func (k *Kiosk) blinks() int {
 // answer, so one they have not ticked is asked for now.
 func (k *Kiosk) finish(v *visit, method certkiosk.Method, code string, r check.Result) {
 	if r.Verdict == certkiosk.VerdictPass && v.ref != nil && v.ref.answer() == nil {
-		k.askReference(v, func(match bool) {
+		k.askReference(v, r.Best, func(match bool) {
 			v.ref.tick.SetChecked(match)
 			k.saveAttempt(v, method, code, r, &match)
 		})

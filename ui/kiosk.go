@@ -99,6 +99,7 @@ type Kiosk struct {
 	// reader is the card reader's state (readerNone without one); cards
 	// is its event loop (WatchCards).
 	reader string
+	cardOn bool // a card lies on the reader (placed or refused, not yet removed)
 	cards  sync.WaitGroup
 	// follows counts the goroutines applying a check's updates (tests
 	// wait for them instead of sleeping).

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/image/draw"
@@ -45,18 +46,18 @@ func (k *Kiosk) loadReference(id certkiosk.ResidentID) *reference {
 	// Kept no larger than the ask screen shows it: an office photo may be
 	// several megapixels, and the screens are rebuilt for every attempt.
 	img = fitImage(img, image.Pt(640, 800))
-	ref := &reference{img: img, photo: photoImage(img, fyne.NewSize(180, 135)), source: p.Source}
+	ref := &reference{img: img, photo: photoImage(img, checkPhotoSize), source: p.Source}
 	ref.tick = widget.NewCheck(lang.L("reference.match"), nil)
 	return ref
 }
 
 // panel is the reference photo and its source, for the column beside the
-// live preview (an empty box when there is no photo).
+// live preview (nothing when there is no photo).
 func (r *reference) panel() fyne.CanvasObject {
 	if r == nil {
-		return container.NewVBox()
+		return nil
 	}
-	return container.NewHBox(NewText(lang.L("reference.title."+r.source), theme.SizeNameText, true), r.photo)
+	return container.NewCenter(labelled(lang.L("reference.title."+r.source), r.photo))
 }
 
 // tickBox is the 「本人与照片一致」 tick for the bar under the check,
@@ -83,24 +84,61 @@ func (r *reference) answer() *bool {
 // askReference is shown when a check passes with a reference photo that
 // staff have not ticked: the pass is final only with an answer. 「一致」
 // saves the pass; 「不一致」 sends the retiree to manual review instead.
-func (k *Kiosk) askReference(v *visit, save func(match bool)) {
+//
+// The reference photo and the face the check saw stand side by side at
+// the same size, large enough to compare (comparePhotoSize).
+func (k *Kiosk) askReference(v *visit, best []byte, save func(match bool)) {
 	title := NewText(lang.L("reference.ask.title"), theme.SizeNameSubHeadingText, true)
 	ask := NewParagraph(lang.L("reference.ask"), SizeNameRetireeText, false)
 	yes := NewBigButton(lang.L("reference.yes"), theme.ConfirmIcon(), func() { save(true) })
 	yes.Importance = widget.HighImportance
 	no := NewBigButton(lang.L("reference.no"), theme.CancelIcon(), func() { save(false) })
+	pair := container.NewHBox(layout.NewSpacer(), labelled(lang.L("reference.title."+v.ref.source),
+		photoImage(v.ref.img, comparePhotoSize)))
+	if live := decodeJPEG(best); live != nil {
+		pair.Add(labelled(lang.L("reference.live"), photoImage(faceCrop(live), comparePhotoSize)))
+	}
+	pair.Add(layout.NewSpacer())
 	k.frame("reference-ask", container.NewBorder(container.NewVBox(title, ask), container.NewHBox(yes, no), nil, nil,
-		referenceImage(v.ref.img, fyne.NewSize(240, 300))), yes)
+		container.NewCenter(pair)), yes)
 	k.refAsk = [2]*BigButton{yes, no}
 }
 
-func referenceImage(img image.Image, min fyne.Size) *canvas.Image {
-	c := canvas.NewImageFromImage(img)
-	c.FillMode = canvas.ImageFillContain
-	c.ScaleMode = canvas.ImageScaleSmooth
-	c.SetMinSize(min)
-	return c
+// comparePhotoSize is the size at which staff compare the reference photo
+// with the live face: the proportions of an ID photo, 300 px tall, the
+// same for both.
+var comparePhotoSize = fyne.NewSize(240, 300)
+
+// checkPhotoSize is the reference photo's size beside the live picture
+// during the check, where the prompt needs the rest of the column.
+var checkPhotoSize = fyne.NewSize(192, 240)
+
+// labelled is a photo with its caption above it.
+func labelled(caption string, photo fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewVBox(NewText(caption, theme.SizeNameText, true), photo)
 }
+
+// faceCrop cuts a camera frame to the proportions of an ID photo around
+// its centre, where the face guide keeps the face, so the live face and
+// the reference photo show a face at about the same scale.
+func faceCrop(img image.Image) image.Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	cw := min(w, h*comparePhotoW/comparePhotoH)
+	ch := cw * comparePhotoH / comparePhotoW
+	if ch > h {
+		ch, cw = h, h*comparePhotoW/comparePhotoH
+	}
+	x0, y0 := b.Min.X+(w-cw)/2, b.Min.Y+(h-ch)/2
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(image.Rect(x0, y0, x0+cw, y0+ch))
+	}
+	return img
+}
+
+const comparePhotoW, comparePhotoH = 4, 5
 
 // photoImage shows a face photo at the fixed size min: scaled once, here,
 // to exactly that many pixels, and drawn unscaled. With Fyne's smooth
