@@ -18,7 +18,8 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken .:FuzzParsePhone .:FuzzCleanRelative \
 	./store:FuzzParseRoster \
 	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync/terminal:FuzzRosterUpdate ./sync:FuzzSignedHeaders ./sync:FuzzContactsRequest \
-	./liveness/voice:FuzzReadWAV
+	./liveness/voice:FuzzReadWAV \
+	./idcard:FuzzScan ./idcard:FuzzParseCard
 
 .PHONY: all deps build run test package bench perf fuzz fuzz-seeds golden screenshots font voices clean
 
@@ -68,8 +69,8 @@ fuzz:
 
 # Rewrite the checked-in seed corpora from the seeds in the fuzz tests.
 fuzz-seeds:
-	rm -f testdata/fuzz/*/seed-* store/testdata/fuzz/*/seed-* sync/testdata/fuzz/*/seed-* sync/terminal/testdata/fuzz/*/seed-*
-	CERTKIOSK_WRITE_FUZZ_SEEDS=1 $(GO) test -count=1 -run '^TestFuzzSeedsCheckedIn$$' . ./store ./sync/terminal ./sync
+	rm -f testdata/fuzz/*/seed-* store/testdata/fuzz/*/seed-* sync/testdata/fuzz/*/seed-* sync/terminal/testdata/fuzz/*/seed-* idcard/testdata/fuzz/*/seed-*
+	CERTKIOSK_WRITE_FUZZ_SEEDS=1 $(GO) test -count=1 -run '^TestFuzzSeedsCheckedIn$$' . ./store ./sync/terminal ./sync ./idcard
 
 bench: deps
 	# The central's ingest budgets first (issue 16, README "Performance"); the

@@ -30,6 +30,9 @@ func TestDependencyDirections(t *testing.T) {
 		{"certkiosk/sync", []string{"fyne.io/", "gocv.io/", "certkiosk/ui", "certkiosk/store"}},
 		{"certkiosk/sync/terminal", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
 		{"certkiosk/camera", []string{"fyne.io/", "certkiosk/ui"}},
+		// The card reader's driver is plain Go: no screens, no vision, no
+		// kiosk storage.
+		{"certkiosk/idcard", []string{"fyne.io/", "gocv.io/", "certkiosk/ui", "certkiosk/store", "certkiosk/liveness", "certkiosk/camera"}},
 		{"certkiosk", []string{"certkiosk/"}},
 	}
 	for _, r := range rules {
@@ -46,6 +49,20 @@ func TestDependencyDirections(t *testing.T) {
 					t.Errorf("%s imports %s", r.pkg, dep)
 				}
 			}
+		}
+	}
+}
+
+// Programs live under cmd/ only: no other package is a main.
+func TestProgramsLiveUnderCmd(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.Name}} {{.ImportPath}}", "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, path, _ := strings.Cut(line, " ")
+		if name == "main" && !strings.HasPrefix(path, "certkiosk/cmd/") {
+			t.Errorf("%s is a program outside cmd/", path)
 		}
 	}
 }

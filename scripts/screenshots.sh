@@ -93,6 +93,8 @@ shot certify certify 3.5
 shot certify-digits certify-digits 4
 shot pass certify 16
 shot contacts contacts
+# The identity card on demo mode's reader opens the retiree's card.
+shot card card 6
 # The retiree certified just now comes back: the pass's best frame stands
 # beside the live face as the reference photo.
 shot certify-reference certify-again 6

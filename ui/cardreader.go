@@ -58,6 +58,16 @@ func (k *Kiosk) WatchCards(events <-chan idcard.Event) {
 // WaitCards returns once WatchCards' loop has ended (its channel closed).
 func (k *Kiosk) WaitCards() { k.cards.Wait() }
 
+// PlaceDemoCard puts demo card i on demo mode's reader (screenshots);
+// false outside demo mode.
+func (k *Kiosk) PlaceDemoCard(i int) bool {
+	if k.opt.DemoCards == nil {
+		return false
+	}
+	k.opt.DemoCards.Place(i)
+	return true
+}
+
 // ReaderState is the reader's state as the device screen says it.
 func (k *Kiosk) ReaderState() string {
 	switch k.reader {

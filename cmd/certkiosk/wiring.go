@@ -47,6 +47,10 @@ func signIn(k *ui.Kiosk, staff string, pins io.Reader, screen string) error {
 	case "contacts":
 		k.ShowFirstDue()
 		k.ShowCardContacts()
+	case "card": // demo mode's reader: the first demo card placed (it opens the card once the reader runs)
+		if !k.PlaceDemoCard(0) {
+			return fmt.Errorf("--screen card: no demo card reader (demo mode only)")
+		}
 	case "certify-again": // the last retiree certified: their reference photo beside the live face
 		if !k.ShowLastCertified() {
 			return fmt.Errorf("--screen certify-again: no pass on record yet")
