@@ -56,6 +56,9 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 	}
 	c.Sync = certkiosk.SyncPending
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkClock(ctx, tx, c); err != nil {
+			return err
+		}
 		if c.Terminal == "" {
 			if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM setting WHERE key = ?), ?)`,
 				SetTerminalID, Unenrolled).Scan(&c.Terminal); err != nil {

@@ -522,3 +522,78 @@ func TestNoWholeIdentityNumberInLogs(t *testing.T) {
 		t.Errorf("central log: %q", slog.String())
 	}
 }
+
+// N1, the kiosk's side: it learns the central's clock at every answer and
+// refuses to certify while its own is more than 5 minutes off; it never
+// records a certification earlier than its last one.
+func TestKioskRefusesToCertifyOffClock(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	shift := 10 * time.Minute
+	srv, _ := attacker(t, r, func(s *central.Server) { s.Now = func() time.Time { return time.Now().Add(shift) } })
+	pass := func(ended time.Time) error {
+		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: r.roster[0].ID, StaffID: "A001",
+			Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
+			Started: ended.Add(-5 * time.Second), Ended: ended, Attempt: 1}
+		return r.kiosk.SaveCertification(ctx, "staff:A001", c, []store.Evidence{{Kind: store.EvidenceBestFrame, Data: frame(1)}})
+	}
+	if err := pass(time.Now()); err != nil {
+		t.Fatalf("before any sync: %v", err)
+	}
+	c, err := terminal.ClientFor(ctx, r.kiosk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.BaseURL = srv.URL
+	// The central answers 401 clock_skew, and its clock with it.
+	terminal.PullRoster(ctx, r.kiosk, c, "sync")
+	off, _, known, err := r.kiosk.ClockOffset(ctx)
+	if err != nil || !known || off < 9*time.Minute || off > 11*time.Minute {
+		t.Fatalf("offset learned: %s %v %v, want about 10 minutes", off, known, err)
+	}
+	err = pass(time.Now())
+	if certkiosk.ErrorCodeOf(err) != certkiosk.EUNAVAILABLE || !strings.Contains(certkiosk.ErrorMessageOf(err), "相差 10 分钟") {
+		t.Fatalf("certifying 10 minutes off the central's clock: %v (%s)", err, certkiosk.ErrorMessageOf(err))
+	}
+	shift = 0
+	terminal.PullRoster(ctx, r.kiosk, c, "sync")
+	if err := pass(time.Now()); err != nil {
+		t.Fatalf("with the clock right again: %v", err)
+	}
+	if err := pass(time.Now().Add(-time.Hour)); certkiosk.ErrorCodeOf(err) != certkiosk.EUNAVAILABLE {
+		t.Fatalf("a certification an hour before the last one: %v", err)
+	}
+}
+
+// N13: re-enabling a revoked terminal (whose key may have leaked) takes a
+// new enrollment with a new key; the old key never works again.
+func TestReenabledTerminalNeedsANewKey(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	cs := r.store.(*sqlitestore.Store)
+	c := r.client(t, "")
+	oldKey := c.Key
+	if err := cs.RevokeTerminal(ctx, c.Terminal); err != nil {
+		t.Fatal(err)
+	}
+	token := central.NewToken()
+	if err := cs.EnableTerminal(ctx, c.Terminal, central.TokenHash(token), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r.save(t, 1)
+	ob, _ := r.kiosk.Outbox(ctx, 10, 1<<20)
+	if a, _ := postBatch(t, r.srv.URL, c.Terminal, oldKey, []ksync.Record{terminal.ToRecord(ob[0])}, time.Now()); a.status != 401 {
+		t.Fatalf("the old key after re-enabling: %d %s", a.status, a.body)
+	}
+	anon := &ksync.Client{BaseURL: r.srv.URL}
+	if _, err := anon.Enroll(ctx, token, oldKey.Public().(ed25519.PublicKey)); err == nil {
+		t.Fatal("the revoked key was enrolled again")
+	}
+	pub, key, _ := ed25519.GenerateKey(nil)
+	if res, err := anon.Enroll(ctx, token, pub); err != nil || res.TerminalID != c.Terminal {
+		t.Fatalf("enrollment with a new key: %+v %v", res, err)
+	}
+	if a, _ := postBatch(t, r.srv.URL, c.Terminal, key, []ksync.Record{terminal.ToRecord(ob[0])}, time.Now()); a.status != 200 {
+		t.Fatalf("the new key: %d %s", a.status, a.body)
+	}
+}

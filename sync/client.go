@@ -92,6 +92,9 @@ type Client struct {
 	// requests report it (and the program's version) to the central's
 	// console in HeaderPending and HeaderVersion.
 	Pending func() int
+	// OnClock, when set, is told after every answer that carries the
+	// central's clock (HeaderTime) how far it is ahead of this one.
+	OnClock func(offset time.Duration)
 }
 
 // Headers a signed request carries for the central's terminals page. They
@@ -192,6 +195,13 @@ func (c *Client) doType(ctx context.Context, method, path, contentType string, b
 			Detail: method + " " + path, Err: err}
 	}
 	defer resp.Body.Close()
+	if ms, err := strconv.ParseInt(resp.Header.Get(HeaderTime), 10, 64); err == nil && c.OnClock != nil {
+		now := time.Now
+		if c.Now != nil {
+			now = c.Now
+		}
+		c.OnClock(time.UnixMilli(ms).Sub(now()))
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes))
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", method, path, err)

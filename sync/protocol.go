@@ -35,6 +35,9 @@ const (
 	// or gives it an upload slot, and then checks the body against it. A
 	// request with a body must carry it.
 	HeaderContentSHA256 = "X-Certkiosk-Content-SHA256"
+	// HeaderTime is the central's clock on every answer (Unix
+	// milliseconds): the kiosk learns from it how far its own clock is off.
+	HeaderTime = "X-Certkiosk-Time"
 
 	// MaxSkew is how far a request's timestamp may be from the central's clock.
 	MaxSkew = 5 * time.Minute

@@ -64,6 +64,9 @@ func consoleCommand(ctx context.Context, st central.Storage, args []string, cuto
 }
 
 func cmdConsoleUser(ctx context.Context, st console.Store, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable" || args[0] == "pin") {
+		return cmdConsoleUserChange(ctx, st, args, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return errUsage
 	}
@@ -102,6 +105,48 @@ func cmdConsoleUser(ctx context.Context, st console.Store, args []string, stdout
 	}
 	st.ConsoleAudit(ctx, console.AuditEntry{At: time.Now(), User: cliActor(), Action: "user_add", Subject: *id, Detail: *role})
 	fmt.Fprintf(stdout, "console user %s (%s, %s) added; sign in at /console/\n", u.ID, u.Name, u.Role)
+	return nil
+}
+
+// cmdConsoleUserChange disables or enables an account, or gives it a new
+// PIN (read like add's); each ends the account's sessions at their next
+// request, and is audited.
+func cmdConsoleUserChange(ctx context.Context, st console.Store, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("console-user "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("id", "", "account ID")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 || !console.ValidUserID(*id) {
+		return errUsage
+	}
+	var err error
+	var done string
+	switch args[0] {
+	case "disable", "enable":
+		err = st.SetConsoleUserDisabled(ctx, *id, args[0] == "disable")
+		done = map[string]string{"disable": "disabled", "enable": "enabled"}[args[0]]
+	case "pin":
+		pin, perr := readPIN(stderr, "新密码 / new PIN: ")
+		if perr != nil {
+			return perr
+		}
+		if perr := console.ValidPIN(pin); perr != nil {
+			return perr
+		}
+		hash, herr := console.HashPIN(pin, consoleKDF)
+		if herr != nil {
+			return herr
+		}
+		err = st.SetConsolePIN(ctx, *id, hash, time.Now())
+		done = "given a new PIN"
+	}
+	if errors.Is(err, console.ErrNotFound) {
+		return certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这个账号", "console-user %s: no account %s", args[0], *id)
+	}
+	if err != nil {
+		return err
+	}
+	st.ConsoleAudit(ctx, console.AuditEntry{At: time.Now(), User: cliActor(), Action: "user_" + args[0], Subject: *id})
+	fmt.Fprintf(stdout, "console user %s %s; its sessions end\n", *id, done)
 	return nil
 }
 

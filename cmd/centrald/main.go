@@ -15,6 +15,7 @@
 //	centrald --data DIR tls pin
 //	centrald --data DIR roster import FILE [--encoding auto|utf8|gbk] [--photos DIR]  # publish the next roster version
 //	centrald --data DIR console-user add --id ID --name NAME --role reviewer|admin < pin.txt   # web console at /console/
+//	centrald --data DIR console-user disable|enable|pin --id ID [< pin.txt]                  # ends its sessions
 //	centrald --data DIR report suspensions|resumptions|due --month YYYY-MM --csv          # lists for the payment system
 //
 // Storage: SQLite in DIR by default, or --db sqlite:PATH, or --db postgres://….

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 	"certkiosk/sync/central/sqlitestore"
 )
 
-var errUsage = errors.New("usage: centrald [--data DIR] [--db URL] [--cutoff-day N] [--listen ADDR [--insecure-http] | terminal add|reenroll|revoke|audit | stats | identity export [--out FILE] | evidence export --out DIR | import BUNDLE | tls pin | keys rotate --kind evidence|signing|tls | roster import FILE [--photos DIR] | console-user add --id ID --name NAME --role reviewer|admin | report suspensions|resumptions|due [--month YYYY-MM] [--csv]]")
+var errUsage = errors.New("usage: centrald [--data DIR] [--db URL | --db-file FILE] [--cutoff-day N] [--listen ADDR [--insecure-http] | terminal add|reenroll|revoke|audit | stats | identity export [--out FILE] | evidence export --out DIR | import BUNDLE | tls pin | keys rotate --kind evidence|signing|tls | roster import FILE [--photos DIR] | console-user add --id ID --name NAME --role reviewer|admin | console-user disable|enable|pin --id ID | report suspensions|resumptions|due [--month YYYY-MM] [--csv]]")
 
 type options struct {
 	dataDir, db, listen string
@@ -49,12 +50,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	fs.SetOutput(stderr)
 	var o options
 	fs.StringVar(&o.dataDir, "data", "centrald-data", "data directory (keys; SQLite database by default)")
-	fs.StringVar(&o.db, "db", "", "storage: sqlite:PATH or postgres://… (default: SQLite in --data)")
+	fs.StringVar(&o.db, "db", "", "storage: sqlite:PATH or postgres://… without a password (default: $CENTRALD_DB, else SQLite in --data)")
+	dbFile := fs.String("db-file", "", "read the storage URL from this file (0600: it may hold the PostgreSQL password)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to listen on")
 	fs.BoolVar(&o.insecure, "insecure-http", false, "serve plain HTTP (loopback tests only)")
 	fs.IntVar(&o.cutoffDay, "cutoff-day", certkiosk.DefaultBackpayCutoffDay, "back-pay cut-off day (1–31), pushed to terminals")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := resolveDB(&o, *dbFile); err != nil {
 		return err
 	}
 	if *version {
@@ -169,4 +174,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return exportEvidence(ctx, st, *out, stdout, stderr)
 	}
 	return errUsage
+}
+
+// resolveDB settles the storage URL without a secret on the command line
+// (N8: any local user can read a process's arguments): a password in --db
+// is refused; it comes from --db-file (not readable by group or others)
+// or from CENTRALD_DB, which the service's 0600 environment file sets.
+func resolveDB(o *options, dbFile string) error {
+	if o.db != "" && dbFile != "" {
+		return fmt.Errorf("--db and --db-file: give one")
+	}
+	if o.db != "" {
+		if u, err := url.Parse(o.db); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				return errors.New("--db: the PostgreSQL password must not be on the command line, where every local user can read it; " +
+					"set CENTRALD_DB in the 0600 environment file, or use --db-file")
+			}
+		}
+		return nil
+	}
+	if dbFile != "" {
+		fi, err := os.Stat(dbFile)
+		if err != nil {
+			return fmt.Errorf("--db-file: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			return fmt.Errorf("--db-file %s is readable by others (%v): chmod 600 it", dbFile, fi.Mode().Perm())
+		}
+		b, err := os.ReadFile(dbFile)
+		if err != nil {
+			return fmt.Errorf("--db-file: %w", err)
+		}
+		o.db = strings.TrimSpace(string(b))
+		return nil
+	}
+	o.db = os.Getenv("CENTRALD_DB")
+	return nil
 }

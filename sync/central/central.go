@@ -72,6 +72,8 @@ var (
 	ErrExists   = &certkiosk.Error{Code: certkiosk.ECONFLICT, Message: "已经存在", Detail: "already exists"}
 	ErrBadToken = &certkiosk.Error{Code: certkiosk.EUNAUTHORIZED, Message: "注册码无效、已使用或已过期",
 		Detail: "enrollment token unknown, used or expired"}
+	ErrRevokedKey = &certkiosk.Error{Code: certkiosk.EUNAUTHORIZED, Message: "这是终端停用前的密钥，请生成新密钥后再注册",
+		Detail: "the key the terminal had when it was revoked: enroll with a new key"}
 	ErrNonceReuse = &certkiosk.Error{Code: certkiosk.EUNAUTHORIZED, Message: "请求已被使用过",
 		Detail: "nonce already used"}
 )

@@ -87,8 +87,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Log == nil {
 		s.Log = log.New(io.Discard, "", 0)
+	} else if s.Log.Writer() != io.Discard {
+		s.Log = log.New(MaskingWriter(s.Log.Writer()), s.Log.Prefix(), s.Log.Flags())
 	}
-	s.Log = log.New(MaskingWriter(s.Log.Writer()), s.Log.Prefix(), s.Log.Flags())
 	if s.MaxUploads <= 0 {
 		s.MaxUploads = DefaultMaxUploads
 	}
@@ -112,7 +113,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+ksync.PathRoster, s.roster)
 	mux.HandleFunc("POST "+ksync.PathContacts, s.contacts)
 	mux.HandleFunc("GET "+ksync.PathPhotos+"{id}", s.photo)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every answer carries the central's clock, which the kiosks set
+		// their certification times against (store.MaxClockOffset).
+		w.Header().Set(ksync.HeaderTime, strconv.FormatInt(s.Now().UnixMilli(), 10))
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // open wraps an unauthenticated endpoint: every call spends a token of
@@ -174,6 +180,10 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	t, err := s.Store.Enroll(r.Context(), TokenHash(req.Token), pub, s.Now())
 	if errors.Is(err, ErrBadToken) {
 		s.fail(w, http.StatusUnauthorized, ksync.CodeBadToken, "enrollment token unknown, used or expired")
+		return
+	}
+	if errors.Is(err, ErrRevokedKey) {
+		s.fail(w, http.StatusForbidden, ksync.CodeRevoked, "this is the key the terminal had when it was revoked: enroll with a new key")
 		return
 	}
 	if err != nil {

@@ -96,8 +96,20 @@ func ClientFor(ctx context.Context, db *store.DB) (*ksync.Client, error) {
 		}
 		return c.Pending
 	}
-	return &ksync.Client{BaseURL: url, Terminal: id, Key: key, HTTP: ksync.NewHTTPClient(get(store.SetCentralCertPin), insecure, 60*time.Second),
-		Pending: pending}, nil
+	c := &ksync.Client{BaseURL: url, Terminal: id, Key: key, HTTP: ksync.NewHTTPClient(get(store.SetCentralCertPin), insecure, 60*time.Second),
+		Pending: pending}
+	// Every answer tells how far this clock is from the central's: the
+	// kiosk refuses to certify while it is more than store.MaxClockOffset.
+	c.OnClock = func(off time.Duration) {
+		now := time.Now
+		if c.Now != nil {
+			now = c.Now
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		db.NoteClockOffset(ctx, off, now())
+	}
+	return c, nil
 }
 
 // ToRecord turns a stored certification into its wire form.

@@ -10,6 +10,7 @@ import (
 
 	ksync "certkiosk/sync"
 	"certkiosk/sync/central"
+	"certkiosk/sync/central/console"
 )
 
 // N2: a rogue terminal rewrites a retiree's contact; the office sees every
@@ -74,4 +75,36 @@ func TestOfficeSeesAndUndoesContactChanges(t *testing.T) {
 			t.Error("terminals still get the fraudulent phone")
 		}
 	}
+}
+
+// N13: a console account can be disabled and given a new PIN; either ends
+// its sessions at once, and each is answered like a wrong PIN after.
+func TestConsoleAccountLifecycle(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rev := e.client()
+	rev.mustLogin("R001", "135790")
+	if err := e.st.SetConsoleUserDisabled(ctx, "R001", true); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := rev.get("/console/review"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a disabled account's session: %d", resp.StatusCode)
+	}
+	if resp := e.client().login("R001", "135790"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a disabled account signing in: %d", resp.StatusCode)
+	}
+	e.st.SetConsoleUserDisabled(ctx, "R001", false)
+	rev.mustLogin("R001", "135790")
+	e.clock.Add(time.Second)
+	h, _ := console.HashPIN("975310", testKDF)
+	if err := e.st.SetConsolePIN(ctx, "R001", h, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := rev.get("/console/review"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a session from before the PIN change: %d", resp.StatusCode)
+	}
+	if resp := e.client().login("R001", "135790"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the old PIN: %d", resp.StatusCode)
+	}
+	e.client().mustLogin("R001", "975310")
 }

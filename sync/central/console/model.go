@@ -37,6 +37,8 @@ type User struct {
 	Role        string
 	Failed      int       // wrong PINs in a row
 	LockedUntil time.Time // zero when not locked
+	Disabled    bool      // cannot sign in; its sessions end
+	PINChanged  time.Time // sessions from before it end
 }
 
 // AuditEntry is one line of the console's audit trail.
@@ -267,7 +269,13 @@ type Store interface {
 	ListCounts(ctx context.Context, m certkiosk.Month, from, to certkiosk.Date) (suspensions, resumptions, due int, err error)
 
 	Terminals(ctx context.Context) ([]TerminalInfo, error)
-	EnableTerminal(ctx context.Context, id string) error
+	// EnableTerminal lets a revoked terminal enroll again with a new
+	// one-time token and a new key (never the one it had).
+	EnableTerminal(ctx context.Context, id, tokenHash string, expires time.Time) error
+	// SetConsoleUserDisabled disables or enables a console account;
+	// SetConsolePIN gives it a new PIN. Either ends its sessions.
+	SetConsoleUserDisabled(ctx context.Context, id string, disabled bool) error
+	SetConsolePIN(ctx context.Context, id, pinHash string, now time.Time) error
 	// ReportTerminal keeps what a terminal said about itself (pending -1:
 	// not said).
 	ReportTerminal(ctx context.Context, terminal, version string, pending int, at time.Time) error

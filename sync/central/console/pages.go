@@ -528,8 +528,12 @@ func (s *Server) terminalAction(w http.ResponseWriter, r *http.Request) {
 		err = s.Store.RevokeTerminal(ctx, id)
 		extra["Message"] = "终端 " + id + " 已停用"
 	case "enable":
-		err = s.Store.EnableTerminal(ctx, id)
-		extra["Message"] = "终端 " + id + " 已启用"
+		// Re-enabling needs a new enrollment with a new key: the old one
+		// may have leaked, which is why the terminal was revoked.
+		token := central.NewToken()
+		err = s.Store.EnableTerminal(ctx, id, central.TokenHash(token), s.Now().Add(TokenTTL))
+		extra["Token"], extra["TokenFor"], extra["TTL"] = token, id, "24 小时"
+		extra["Message"] = "终端 " + id + " 已重新启用：请用下面的注册码重新注册，终端须生成新密钥"
 	case "reenroll":
 		token := central.NewToken()
 		err = s.Store.ReenrollToken(ctx, id, central.TokenHash(token), s.Now().Add(TokenTTL))

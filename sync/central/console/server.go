@@ -65,8 +65,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Log == nil {
 		s.Log = log.New(io.Discard, "", 0)
+	} else if s.Log.Writer() != io.Discard {
+		s.Log = log.New(central.MaskingWriter(s.Log.Writer()), s.Log.Prefix(), s.Log.Flags())
 	}
-	s.Log = log.New(central.MaskingWriter(s.Log.Writer()), s.Log.Prefix(), s.Log.Flags())
 	if s.IdleTimeout <= 0 {
 		s.IdleTimeout = DefaultIdleTimeout
 	}
@@ -142,6 +143,15 @@ func (s *Server) auth(need string, h http.HandlerFunc) http.HandlerFunc {
 		var ss *session
 		if err == nil {
 			ss, _ = s.sessions.get(c.Value, s.Now(), s.IdleTimeout)
+		}
+		if ss != nil {
+			// A disabled account, or one whose PIN was changed since this
+			// session began, is signed out at once.
+			u, _, err := s.Store.ConsoleUser(r.Context(), ss.user.ID)
+			if err != nil || u.Disabled || u.PINChanged.After(ss.created) || u.Role != ss.user.Role {
+				s.sessions.remove(c.Value)
+				ss = nil
+			}
 		}
 		if ss == nil {
 			if r.Method == http.MethodGet {
@@ -361,7 +371,7 @@ var funcs = template.FuncMap{
 var actionWords = map[string]string{
 	"login": "登录", "login_failed": "登录失败", "logout": "退出登录", "view_face": "查看人像", "view_retiree": "查看人员",
 	"export": "导出名单", "decide": "复核", "terminal_token": "添加终端", "terminal_revoke": "停用终端",
-	"terminal_enable": "启用终端", "contact_undo": "撤销联系方式修改", "terminal_reenroll": "重新注册终端", "user_add": "添加账号",
+	"terminal_enable": "启用终端", "contact_undo": "撤销联系方式修改", "terminal_reenroll": "重新注册终端", "user_add": "添加账号", "user_disable": "停用账号", "user_enable": "启用账号", "user_pin": "更改账号密码",
 }
 
 func verdictWord(v string) string {
@@ -455,7 +465,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
-	if !ok || !known {
+	if !ok || !known || u.Disabled { // a disabled account is answered like a wrong PIN
 		locked, alarm := s.throttle.failed(id, addr)
 		msg := wrong
 		if locked {

@@ -147,4 +147,7 @@ const undoAfterSealing = `
 	ALTER TABLE contact_change DROP COLUMN status;
 	ALTER TABLE contact_change DROP COLUMN note;
 	ALTER TABLE pension_roster_cert DROP COLUMN kept;
+	ALTER TABLE terminal DROP COLUMN revoked_key;
+	ALTER TABLE console_user DROP COLUMN disabled;
+	ALTER TABLE console_user DROP COLUMN pin_changed_at;
 `

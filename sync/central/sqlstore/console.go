@@ -68,8 +68,8 @@ func (s *Store) AddConsoleUser(ctx context.Context, u console.User, pinHash stri
 func (s *Store) ConsoleUser(ctx context.Context, id string) (console.User, string, error) {
 	var u console.User
 	var hash string
-	err := s.row(ctx, s.db, `SELECT id, name, role, pin_hash, failed, locked_until FROM console_user WHERE id = ?`, id).
-		Scan(&u.ID, &u.Name, &u.Role, &hash, &u.Failed, scanTime{&u.LockedUntil})
+	err := s.row(ctx, s.db, `SELECT id, name, role, pin_hash, failed, locked_until, disabled, pin_changed_at FROM console_user WHERE id = ?`, id).
+		Scan(&u.ID, &u.Name, &u.Role, &hash, &u.Failed, scanTime{&u.LockedUntil}, &u.Disabled, scanTime{&u.PINChanged})
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", console.ErrNotFound
 	}
@@ -553,12 +553,39 @@ func (s *Store) Terminals(ctx context.Context) ([]console.TerminalInfo, error) {
 	return out, rows.Err()
 }
 
-// EnableTerminal implements console.Store: a revoked terminal may sync
-// again with the key it enrolled with.
-func (s *Store) EnableTerminal(ctx context.Context, id string) error {
-	n, err := s.execN(ctx, s.db, `UPDATE terminal SET revoked = FALSE WHERE id = ?`, id)
+// EnableTerminal implements console.Store: a revoked terminal may enroll
+// again with the one-time token tokenHash, and a new key: the key it had
+// when it was revoked (it may have leaked) is never taken again.
+func (s *Store) EnableTerminal(ctx context.Context, id, tokenHash string, expires time.Time) error {
+	n, err := s.execN(ctx, s.db, `UPDATE terminal SET revoked = FALSE, revoked_key = coalesce(public_key, revoked_key),
+		public_key = NULL, token_hash = ?, token_expires = ? WHERE id = ? AND revoked`, tokenHash, s.ts(expires), id)
 	if err != nil {
 		return fmt.Errorf("enable terminal %s: %w", id, err)
+	}
+	if n == 0 {
+		return console.ErrNotFound
+	}
+	return nil
+}
+
+// SetConsoleUserDisabled implements console.Store.
+func (s *Store) SetConsoleUserDisabled(ctx context.Context, id string, disabled bool) error {
+	n, err := s.execN(ctx, s.db, `UPDATE console_user SET disabled = ? WHERE id = ?`, disabled, id)
+	if err != nil {
+		return fmt.Errorf("console user %s: %w", id, err)
+	}
+	if n == 0 {
+		return console.ErrNotFound
+	}
+	return nil
+}
+
+// SetConsolePIN implements console.Store.
+func (s *Store) SetConsolePIN(ctx context.Context, id, pinHash string, now time.Time) error {
+	n, err := s.execN(ctx, s.db, `UPDATE console_user SET pin_hash = ?, pin_changed_at = ?, failed = 0, locked_until = NULL WHERE id = ?`,
+		pinHash, s.ts(now), id)
+	if err != nil {
+		return fmt.Errorf("console user %s: %w", id, err)
 	}
 	if n == 0 {
 		return console.ErrNotFound

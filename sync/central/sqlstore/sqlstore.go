@@ -120,6 +120,13 @@ func (s *Store) Enroll(ctx context.Context, tokenHash string, pub ed25519.Public
 		if now.After(expires) {
 			return central.ErrBadToken
 		}
+		var revokedKey []byte
+		if err := s.row(ctx, tx, `SELECT revoked_key FROM terminal WHERE id = ?`, t.ID).Scan(&revokedKey); err != nil {
+			return err
+		}
+		if revokedKey != nil && ed25519.PublicKey(revokedKey).Equal(pub) {
+			return central.ErrRevokedKey
+		}
 		t.PublicKey = pub
 		// enrolled_at is the first enrollment: a re-enrollment (a key
 		// rotation) keeps it, so the records the terminal made before
