@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -595,5 +596,147 @@ func TestReenabledTerminalNeedsANewKey(t *testing.T) {
 	}
 	if a, _ := postBatch(t, r.srv.URL, c.Terminal, key, []ksync.Record{terminal.ToRecord(ob[0])}, time.Now()); a.status != 200 {
 		t.Fatalf("the new key: %d %s", a.status, a.body)
+	}
+}
+
+// N12: behind the documented reverse proxy every request comes from one
+// address. With the proxy trusted, clients are counted by the address it
+// forwards: one client's flood does not rate-limit another, and a client
+// that is not the proxy cannot pick its address with X-Forwarded-For.
+func TestTrustedProxyClientAddresses(t *testing.T) {
+	r := newRig(t)
+	trusted, err := central.ParseTrustedProxies("127.0.0.1, 10.9.0.0/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := attacker(t, r, func(s *central.Server) {
+		s.Clients = central.ClientAddrs{Trusted: trusted}
+		s.RateLimit = central.RateLimit{Burst: 5, PerSecond: 0.001}
+	})
+	lookup := func(client *http.Client, xff string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+ksync.PathReceipts+"ABCD-EFGH-J?terminal=T-0001", nil)
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	proxy := fromAddr("127.0.0.1")
+	for i := 0; i < 8; i++ {
+		lookup(proxy, "203.0.113.7, 10.9.1.1") // the flooding client, through a second trusted hop
+	}
+	if got := lookup(proxy, "203.0.113.7"); got != 429 {
+		t.Errorf("the flooding client after 8 lookups: %d, want 429", got)
+	}
+	if got := lookup(proxy, "198.51.100.2"); got == 429 {
+		t.Error("another client behind the same proxy was rate-limited")
+	}
+	// Not the proxy: its X-Forwarded-For is ignored, its own address counts.
+	stranger := fromAddr("127.0.0.5")
+	for i := 0; i < 5; i++ {
+		lookup(stranger, fmt.Sprintf("192.0.2.%d", i+1))
+	}
+	if got := lookup(stranger, "192.0.2.99"); got != 429 {
+		t.Errorf("a client that is not the proxy escaped its limit with X-Forwarded-For: %d", got)
+	}
+	c := central.ClientAddrs{Trusted: trusted}
+	for xff, want := range map[string]string{"": "127.0.0.1", "garbage, 10.9.0.3": "127.0.0.1", "1.2.3.4": "1.2.3.4"} {
+		req, _ := http.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = "127.0.0.1:5555"
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		if got := c.Addr(req); got != want {
+			t.Errorf("X-Forwarded-For %q: %s, want %s", xff, got, want)
+		}
+	}
+}
+
+// F7: a kiosk that delivers only by USB carries its audit head in every
+// bundle; the central anchors it on import, and a history rewritten on the
+// kiosk's disk between two bundles raises an alarm there.
+func TestBundlesCarryTheAuditHead(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.save(t, 3)
+	b, _, err := terminal.MakeBundle(ctx, r.kiosk, "kioskctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rc, err := central.ImportBundle(ctx, r.store, r.keys, b, time.Now())
+	if err != nil || rc.Audit == nil || rc.Audit.Status != ksync.AuditOK {
+		t.Fatalf("first bundle: %+v %v", rc, err)
+	}
+	if _, err := terminal.ApplyReceipt(ctx, r.kiosk, "kioskctl", rc); err != nil {
+		t.Fatalf("receipt with its audit answer: %v", err)
+	}
+	seq, _, _, _ := r.store.AuditState(ctx, "T-0001")
+	if seq == 0 {
+		t.Fatal("the bundle did not anchor the terminal's audit log")
+	}
+	r.save(t, 2)
+	rewriteAudit(t, r.kiosk.SQL(), 3) // an erased lookup, the chain recomputed
+	b, _, err = terminal.MakeBundle(ctx, r.kiosk, "kioskctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rc, err = central.ImportBundle(ctx, r.store, r.keys, b, time.Now())
+	if err != nil || rc.Audit == nil || rc.Audit.Status != ksync.AuditMismatch {
+		t.Fatalf("bundle after the rewrite: %+v %v", rc.Audit, err)
+	}
+	if _, _, alarms, _ := r.store.AuditState(ctx, "T-0001"); len(alarms) != 1 {
+		t.Fatalf("alarms after the rewritten bundle: %+v", alarms)
+	}
+}
+
+// N9: a terminal fetching reference photos gets only those of retirees on
+// the live roster; every fetch is recorded at the central, and past the
+// daily cap it gets 429 (and the central logs an alarm).
+func TestPhotoFetchesAreCountedAndBounded(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	var logged bytes.Buffer
+	srv, _ := attacker(t, r, func(s *central.Server) { s.MaxPhotoFetches = 3; s.Log = log.New(&logged, "", 0) })
+	cs := r.store.(*sqlitestore.Store)
+	var entries []ksync.RosterEntry
+	held := map[string][]byte{}
+	for i, x := range r.roster[:5] {
+		e := ksync.ToEntry(x)
+		held[e.ID] = frame(i)
+		e.PhotoSHA256 = central.PhotoSHA256(frame(i))
+		entries = append(entries, e)
+	}
+	sealed, err := central.SealPhotos(r.keys.Recipient(), held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.PutPhotos(ctx, sealed)
+	if _, _, _, err := cs.PutRoster(ctx, entries[:4]); err != nil { // the fifth left the roster
+		t.Fatal(err)
+	}
+	c := r.client(t, srv.URL)
+	var he *ksync.HTTPError
+	if _, err := c.Photo(ctx, certkiosk.ResidentID(entries[4].ID)); !errors.As(err, &he) || he.Status != 404 {
+		t.Fatalf("the photo of someone not on the roster: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := c.Photo(ctx, certkiosk.ResidentID(entries[i].ID)); err != nil {
+			t.Fatalf("fetch %d: %v", i+1, err)
+		}
+	}
+	if _, err := c.Photo(ctx, certkiosk.ResidentID(entries[3].ID)); !errors.As(err, &he) || he.Status != 429 {
+		t.Fatalf("a fetch past the daily cap: %v", err)
+	}
+	var n int
+	cs.DB().QueryRow(`SELECT count(*) FROM photo_fetch WHERE terminal = ?`, c.Terminal).Scan(&n)
+	if n != 4 {
+		t.Errorf("%d photo fetches recorded, want 4", n)
+	}
+	if !strings.Contains(logged.String(), "ALARM") || strings.Contains(logged.String(), entries[3].ID) {
+		t.Errorf("central log: %q", logged.String())
 	}
 }

@@ -105,15 +105,25 @@ func DecodeBundleBody(r io.Reader) (Batch, error) {
 
 // Receipt is the central's signed acknowledgement of an imported bundle.
 type Receipt struct {
-	Format    string    `json:"format"`
-	Terminal  string    `json:"terminal"`
-	Created   time.Time `json:"created_at"`
-	Acked     []string  `json:"acked"` // record IDs the central has
-	Signature []byte    `json:"signature"`
+	Format   string    `json:"format"`
+	Terminal string    `json:"terminal"`
+	Created  time.Time `json:"created_at"`
+	Acked    []string  `json:"acked"` // record IDs the central has
+	// Audit is the central's check of the audit head the bundle carried
+	// (F7): the terminal keeps an ok one as its new anchor.
+	Audit     *AuditAnswer `json:"audit,omitempty"`
+	Signature []byte       `json:"signature"`
 }
 
+// body is what the signature covers besides format, terminal and time: the
+// acknowledged IDs, then the audit answer when there is one (a receipt
+// without one verifies as before it existed).
 func (r Receipt) body() []byte {
 	b, _ := json.Marshal(r.Acked)
+	if r.Audit != nil {
+		a, _ := json.Marshal(r.Audit)
+		b = append(append(b, '\n'), a...)
+	}
 	return b
 }
 

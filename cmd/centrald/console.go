@@ -34,12 +34,13 @@ var (
 // withConsole serves the console under /console/ beside the terminals'
 // API when the storage can hold it, and refreshes the pension state in
 // the background until ctx ends; done waits for that to stop.
-func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, logger *log.Logger, api http.Handler, secure bool, cutoffDay int) (_ http.Handler, done func()) {
+func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, logger *log.Logger, api http.Handler, secure bool, cutoffDay int,
+	clientAddr func(*http.Request) string) (_ http.Handler, done func()) {
 	cst, ok := st.(console.Store)
 	if !ok {
 		return api, func() {}
 	}
-	srv := &console.Server{Store: cst, Keys: keys, Log: logger, Secure: secure, CutoffDay: cutoffDay}
+	srv := &console.Server{Store: cst, Keys: keys, Log: logger, Secure: secure, CutoffDay: cutoffDay, ClientAddr: clientAddr}
 	mux := http.NewServeMux()
 	mux.Handle(console.Prefix, srv.Handler())
 	mux.Handle("/", console.RecordReports(api, cst, time.Now, logger))

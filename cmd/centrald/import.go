@@ -126,6 +126,9 @@ func importBundle(ctx context.Context, st central.Storage, keys *central.Keys, p
 	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
+	if rc.Audit != nil && rc.Audit.Status != ksync.AuditOK {
+		fmt.Fprintf(stdout, "ALARM: the audit log of terminal %s does not extend the anchored one: %s\n", b.Terminal, rc.Audit.Detail)
+	}
 	counts := map[string]int{}
 	for _, r := range res {
 		counts[r.Status]++

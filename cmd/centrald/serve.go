@@ -59,7 +59,16 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 	// The console's background refresh stops, and is waited for, before
 	// the storage closes.
 	cctx, stopConsole := context.WithCancel(ctx)
-	handler, consoleDone := withConsole(cctx, st, keys, logger, api(st, keys, logger, o), !o.insecure, o.cutoffDay)
+	trusted, err := central.ParseTrustedProxies(o.trustedProxy)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	clients := central.ClientAddrs{Trusted: trusted}
+	// Behind a trusted TLS proxy the console is reached over HTTPS: its
+	// cookies stay Secure.
+	handler, consoleDone := withConsole(cctx, st, keys, logger, api(st, keys, logger, o, clients), !o.insecure || len(trusted) > 0,
+		o.cutoffDay, clients.Addr)
 	defer func() { stopConsole(); consoleDone() }()
 	srv := &http.Server{Handler: handler,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute,
@@ -95,6 +104,6 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 }
 
 // api is the terminals' API.
-func api(st central.Storage, keys *central.Keys, logger *log.Logger, o options) http.Handler {
-	return (&central.Server{Store: st, Keys: keys, Log: logger, BackpayCutoffDay: o.cutoffDay}).Handler()
+func api(st central.Storage, keys *central.Keys, logger *log.Logger, o options, clients central.ClientAddrs) http.Handler {
+	return (&central.Server{Store: st, Keys: keys, Log: logger, BackpayCutoffDay: o.cutoffDay, Clients: clients}).Handler()
 }

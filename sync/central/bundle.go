@@ -38,6 +38,16 @@ func ImportBundle(ctx context.Context, st Storage, keys *Keys, b ksync.Bundle, n
 		return nil, ksync.Receipt{}, err
 	}
 	rc := ksync.Receipt{Terminal: t.ID, Created: now.UTC(), Acked: []string{}}
+	// The bundle's audit head is checked like a batch's: a terminal that
+	// delivers only by USB is anchored too, and an alarm is kept when its
+	// log was rewritten (F7).
+	if batch.Audit != nil {
+		a, err := st.RecordAuditHead(ctx, t.ID, *batch.Audit, now)
+		if err != nil {
+			return nil, ksync.Receipt{}, fmt.Errorf("audit head: %w", err)
+		}
+		rc.Audit = &a
+	}
 	for _, r := range res {
 		if ksync.Acknowledged(r.Status) {
 			rc.Acked = append(rc.Acked, r.ID)

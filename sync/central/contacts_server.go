@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"certkiosk"
 	ksync "certkiosk/sync"
@@ -63,7 +64,7 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request) {
 // authenticated terminal only.
 func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
-	_, _, release, ok := s.authenticate(w, r, false)
+	terminal, _, release, ok := s.authenticate(w, r, false)
 	defer release()
 	if !ok {
 		return
@@ -82,6 +83,24 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, ErrNotFound) {
 		s.fail(w, http.StatusNotFound, ksync.CodeNotFound, "no photo of this retiree")
 		return
+	}
+	// Every fetch is recorded (terminal, retiree, time) and counted: a
+	// terminal past MaxPhotoFetches gets no more today (N9).
+	if fl, ok := s.Store.(PhotoFetchLog); ok && err == nil {
+		now := s.Now()
+		n, ferr := fl.NotePhotoFetch(r.Context(), terminal, string(id), now, now.Add(-24*time.Hour))
+		if ferr != nil {
+			s.Log.Printf("photo fetch by %s: %v", terminal, ferr)
+			s.fail(w, http.StatusServiceUnavailable, ksync.CodeInternal, "photo unavailable; retry")
+			return
+		}
+		if n > s.MaxPhotoFetches {
+			if n == s.MaxPhotoFetches+1 {
+				s.Log.Printf("ALARM: terminal %s fetched %d reference photos in 24 hours", terminal, s.MaxPhotoFetches)
+			}
+			s.tooMany(w)
+			return
+		}
 	}
 	var b []byte
 	if err == nil {

@@ -1,8 +1,11 @@
 package central
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	gosync "sync"
 	"time"
 )
@@ -79,12 +82,69 @@ func (l *limiter) empty(addr string) bool {
 	return l.level(addr).tokens < 1
 }
 
-// clientAddr is the caller's IP address. X-Forwarded-For is ignored: the
-// central is meant to face terminals directly.
-func clientAddr(r *http.Request) string {
+// ClientAddrs tells a request's client address. Behind a reverse proxy
+// every request comes from the proxy: only when the TCP peer is one of
+// Trusted is X-Forwarded-For read, from the right, skipping trusted hops,
+// so a client cannot choose its own address by sending the header.
+type ClientAddrs struct {
+	Trusted []netip.Prefix
+}
+
+// ParseTrustedProxies reads a comma-separated list of addresses or CIDR
+// prefixes (--trusted-proxy).
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: %w", f, err)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", f, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (c ClientAddrs) trusted(a netip.Addr) bool {
+	for _, p := range c.Trusted {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// Addr is r's client address: the TCP peer, or, when the peer is a
+// trusted proxy, the nearest untrusted address X-Forwarded-For names.
+func (c ClientAddrs) Addr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || len(c.Trusted) == 0 || !c.trusted(peer) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return host // a malformed hop: trust nothing further
+		}
+		if !c.trusted(a) {
+			return a.Unmap().String()
+		}
 	}
 	return host
 }

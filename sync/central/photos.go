@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 
@@ -34,6 +35,18 @@ type PhotoStorage interface {
 	// live entry lists.
 	PhotoDigests(ctx context.Context) (map[string]string, error)
 }
+
+// PhotoFetchLog records reference photo fetches (N9): which terminal
+// fetched whose photo, when. NotePhotoFetch records one and returns how
+// many the terminal fetched since since (this one included).
+type PhotoFetchLog interface {
+	NotePhotoFetch(ctx context.Context, terminal, retireeID string, at, since time.Time) (int, error)
+}
+
+// MaxPhotoFetchesPerDay bounds the photos one terminal fetches in 24 hours:
+// past it the central answers 429 and logs an alarm. It lets a new kiosk
+// fill its photos over days, and a stolen terminal key take no more.
+const MaxPhotoFetchesPerDay = 5000
 
 // SealedPhoto is a reference photo as the central stores it: the JPEG
 // age-encrypted to the central's evidence identity, and the SHA-256 of the

@@ -35,6 +35,13 @@ type Server struct {
 	MaxUploadsPerAddress int
 	// RateLimit bounds unauthenticated work per client address.
 	RateLimit RateLimit
+	// Clients tells client addresses (which rate limits and upload slots
+	// count by): the TCP peer, or behind a trusted reverse proxy the
+	// address it forwards.
+	Clients ClientAddrs
+	// MaxPhotoFetches bounds the reference photos one terminal fetches in
+	// 24 hours (default MaxPhotoFetchesPerDay).
+	MaxPhotoFetches int
 	// MinBodyRate is the slowest a body may arrive, in bytes a second
 	// (default DefaultMinBodyRate); a slower one loses its slot.
 	MinBodyRate int
@@ -96,6 +103,9 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxUploadsPerAddress <= 0 {
 		s.MaxUploadsPerAddress = DefaultMaxUploadsPerAddress
 	}
+	if s.MaxPhotoFetches <= 0 {
+		s.MaxPhotoFetches = MaxPhotoFetchesPerDay
+	}
 	if s.MinBodyRate <= 0 {
 		s.MinBodyRate = DefaultMinBodyRate
 	}
@@ -125,7 +135,7 @@ func (s *Server) Handler() http.Handler {
 // the caller's address.
 func (s *Server) open(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.limiter.take(clientAddr(r)) {
+		if !s.limiter.take(s.Clients.Addr(r)) {
 			s.tooMany(w)
 			return
 		}
@@ -208,7 +218,7 @@ func (s *Server) notAuthenticated(w http.ResponseWriter, r *http.Request) {
 		// answer rather than wait for the rest of it.
 		w.Header().Set("Connection", "close")
 	}
-	if !s.limiter.take(clientAddr(r)) {
+	if !s.limiter.take(s.Clients.Addr(r)) {
 		s.tooMany(w)
 		return
 	}
@@ -234,7 +244,7 @@ var noKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed2
 // proxy) shared with real terminals never locks them out.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, withBody bool) (terminal string, body []byte, release func(), ok bool) {
 	release = func() {}
-	addr := clientAddr(r)
+	addr := s.Clients.Addr(r)
 	deny := func() (string, []byte, func(), bool) {
 		s.notAuthenticated(w, r)
 		return "", nil, func() {}, false

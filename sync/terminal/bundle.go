@@ -34,6 +34,11 @@ func MakeBundle(ctx context.Context, db *store.DB, actor string) (ksync.Bundle, 
 	for i, o := range recs {
 		batch.Records[i] = ToRecord(o)
 	}
+	// The audit head travels with the records, as with a batch: the
+	// central anchors a terminal that delivers only by USB (F7).
+	if batch.Audit, err = (&Worker{DB: db}).auditHead(ctx); err != nil {
+		return ksync.Bundle{}, 0, err
+	}
 	plain, err := json.Marshal(batch)
 	if err != nil {
 		return ksync.Bundle{}, 0, fmt.Errorf("export: %w", err)
@@ -95,6 +100,9 @@ func ApplyReceipt(ctx context.Context, db *store.DB, actor string, r ksync.Recei
 		return 0, certkiosk.Errorf(certkiosk.EINVALID, "回执文件无效：不是中心为本终端签发的", "receipt does not verify for terminal %s", me)
 	}
 	if err := db.MarkAcked(ctx, actor, r.Acked); err != nil {
+		return 0, err
+	}
+	if err := (&Worker{DB: db}).auditAnswered(ctx, r.Audit); err != nil {
 		return 0, err
 	}
 	return len(r.Acked), nil

@@ -164,4 +164,5 @@ const undoAfterSealing = `
 	ALTER TABLE terminal DROP COLUMN revoked_key;
 	ALTER TABLE console_user DROP COLUMN disabled;
 	ALTER TABLE console_user DROP COLUMN pin_changed_at;
+	DROP TABLE photo_fetch;
 `

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"certkiosk"
 	"certkiosk/sync/central"
@@ -34,7 +35,9 @@ func (s *Store) PutPhotos(ctx context.Context, photos map[string]central.SealedP
 // Photo implements central.PhotoStorage.
 func (s *Store) Photo(ctx context.Context, retireeID string) (central.SealedPhoto, error) {
 	var p central.SealedPhoto
-	err := s.row(ctx, s.db, `SELECT sha256, ciphertext FROM roster_photo WHERE retiree_id = ?`, retireeID).Scan(&p.SHA256, &p.Ciphertext)
+	// Only the photos of retirees on the live roster are given out.
+	err := s.row(ctx, s.db, `SELECT p.sha256, p.ciphertext FROM roster_photo p JOIN roster r ON r.id = p.retiree_id
+		WHERE p.retiree_id = ? AND NOT r.deleted`, retireeID).Scan(&p.SHA256, &p.Ciphertext)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, central.ErrNotFound
 	}
@@ -89,4 +92,26 @@ func (s *Store) PhotoDigests(ctx context.Context) (map[string]string, error) {
 		return nil, fmt.Errorf("photo digests: %w", err)
 	}
 	return m, nil
+}
+
+var _ central.PhotoFetchLog = (*Store)(nil)
+
+// NotePhotoFetch implements central.PhotoFetchLog; fetches older than 400
+// days are forgotten.
+func (s *Store) NotePhotoFetch(ctx context.Context, terminal, retireeID string, at, since time.Time) (int, error) {
+	var n int
+	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
+		if _, err := s.exec(ctx, tx, `DELETE FROM photo_fetch WHERE at < ?`, s.ts(at.AddDate(0, 0, -400))); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `INSERT INTO photo_fetch (terminal, retiree_id, at) VALUES (?, ?, ?)`,
+			terminal, retireeID, s.ts(at)); err != nil {
+			return err
+		}
+		return s.row(ctx, tx, `SELECT count(*) FROM photo_fetch WHERE terminal = ? AND at > ?`, terminal, s.ts(since)).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("photo fetch: %w", err)
+	}
+	return n, nil
 }
