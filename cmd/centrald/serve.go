@@ -51,6 +51,10 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 	if err := checkCutoffDay(o.cutoffDay); err != nil {
 		return err
 	}
+	trusted, err := central.ParseTrustedProxies(o.trustedProxy)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -59,11 +63,6 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 	// The console's background refresh stops, and is waited for, before
 	// the storage closes.
 	cctx, stopConsole := context.WithCancel(ctx)
-	trusted, err := central.ParseTrustedProxies(o.trustedProxy)
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	clients := central.ClientAddrs{Trusted: trusted}
 	// Behind a trusted TLS proxy the console is reached over HTTPS: its
 	// cookies stay Secure.
