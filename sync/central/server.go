@@ -53,6 +53,7 @@ type Server struct {
 	requests, rejected, limited, busy atomic.Int64
 	uploading                         atomic.Int64
 	uploads                           chan struct{}
+	fullRosters                       chan struct{}
 	limiter                           *limiter
 	perAddrMu                         gosync.Mutex
 	perAddr                           map[string]int
@@ -79,6 +80,10 @@ func (s *Server) releaseAddr(addr string) {
 
 // UploadsInFlight is how many batch bodies are being read or ingested.
 func (s *Server) UploadsInFlight() int64 { return s.uploading.Load() }
+
+// MaxFullRosters is how many full roster downloads the central serves at
+// once; past it a terminal asking for one is answered 503 busy.
+const MaxFullRosters = 2
 
 // DefaultMaxUploads is how many batch bodies the central holds at once,
 // and DefaultMaxUploadsPerAddress how many of them one address may hold.
@@ -110,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 		s.MinBodyRate = DefaultMinBodyRate
 	}
 	s.uploads = make(chan struct{}, s.MaxUploads)
+	s.fullRosters = make(chan struct{}, MaxFullRosters)
 	s.perAddr = map[string]int{}
 	s.limiter = newLimiter(s.RateLimit, func() time.Time { return s.Now() })
 	mux := http.NewServeMux()
@@ -476,6 +482,19 @@ func (s *Server) roster(w http.ResponseWriter, r *http.Request) {
 	if err != nil && r.URL.Query().Get("since") != "" {
 		s.fail(w, http.StatusBadRequest, ksync.CodeInvalid, "since must be a version number")
 		return
+	}
+	if since <= 0 {
+		// A full roster is the one expensive read: only MaxFullRosters at
+		// once (N5).
+		select {
+		case s.fullRosters <- struct{}{}:
+			defer func() { <-s.fullRosters }()
+		default:
+			s.busy.Add(1)
+			w.Header().Set("Retry-After", "30")
+			s.fail(w, http.StatusServiceUnavailable, ksync.CodeBusy, "other terminals are downloading the whole roster; retry later")
+			return
+		}
 	}
 	u, err := s.Store.RosterSince(r.Context(), since)
 	if err != nil {

@@ -112,5 +112,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("central store %s: %w", path, err)
 	}
+	// Long reads (a full roster download) go through a pool of deferred,
+	// query-only transactions: in WAL mode they read a snapshot and never
+	// take the write lock that ingest and nonces need (N5).
+	v.Set("_txlock", "deferred")
+	v.Set("_query_only", "true")
+	reads, err := sql.Open(driverName, "file:"+path+"?"+v.Encode())
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("central store %s: %w", path, err)
+	}
+	reads.SetMaxOpenConns(4)
+	s.SetReadPool(reads)
 	return &Store{s}, nil
 }

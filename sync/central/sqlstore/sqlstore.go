@@ -17,7 +17,15 @@ import (
 type Store struct {
 	db *sql.DB
 	d  Dialect
+	// reads, when set, is a pool whose transactions never take the write
+	// lock (SQLite: deferred, query-only): long reads such as a full
+	// roster download use it, so they never hold up ingest (N5).
+	reads *sql.DB
 }
+
+// SetReadPool gives the store a pool for long reads (see Store.reads); the
+// store closes it.
+func (s *Store) SetReadPool(db *sql.DB) { s.reads = db }
 
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier interface {
@@ -39,7 +47,12 @@ func Open(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.reads != nil {
+		s.reads.Close()
+	}
+	return s.db.Close()
+}
 
 func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	return q.ExecContext(ctx, s.d.rebind(query), args...)
@@ -72,7 +85,11 @@ func (s *Store) lock(ctx context.Context, tx *sql.Tx, key string) error {
 }
 
 func (s *Store) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, opts)
+	return inTxOn(ctx, s.db, opts, fn)
+}
+
+func inTxOn(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -294,7 +311,11 @@ func (s *Store) absent(ctx context.Context, tx *sql.Tx, incoming map[string]bool
 // RosterSince implements central.Storage.
 func (s *Store) RosterSince(ctx context.Context, since int64) (sync.RosterUpdate, error) {
 	var u sync.RosterUpdate
-	err := s.inTx(ctx, s.d.Snapshot, func(tx *sql.Tx) error { // one snapshot for version and rows
+	db := s.db
+	if s.reads != nil {
+		db = s.reads // a read snapshot that holds no write lock
+	}
+	err := inTxOn(ctx, db, s.d.Snapshot, func(tx *sql.Tx) error { // one snapshot for version and rows
 		if err := s.row(ctx, tx, `SELECT value FROM counter WHERE name = 'roster_version'`).Scan(&u.Version); err != nil {
 			return err
 		}
