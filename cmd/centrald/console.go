@@ -35,18 +35,23 @@ var (
 // API when the storage can hold it, and refreshes the pension state in
 // the background until ctx ends; done waits for that to stop.
 func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, logger *log.Logger, api http.Handler, secure bool, cutoffDay int,
-	clientAddr func(*http.Request) string) (_ http.Handler, done func()) {
+	clientAddr func(*http.Request) string) (both, apiOnly, consoleOnly http.Handler, done func()) {
 	cst, ok := st.(console.Store)
 	if !ok {
-		return api, func() {}
+		return api, api, http.NotFoundHandler(), func() {}
 	}
 	srv := &console.Server{Store: cst, Keys: keys, Log: logger, Secure: secure, CutoffDay: cutoffDay, ClientAddr: clientAddr}
+	ch := srv.Handler()
+	apiOnly = console.RecordReports(api, cst, time.Now, logger)
 	mux := http.NewServeMux()
-	mux.Handle(console.Prefix, srv.Handler())
-	mux.Handle("/", console.RecordReports(api, cst, time.Now, logger))
+	mux.Handle(console.Prefix, ch)
+	mux.Handle("/", apiOnly)
+	cmux := http.NewServeMux()
+	cmux.Handle(console.Prefix, ch)
+	cmux.Handle("/{$}", http.RedirectHandler(console.Prefix, http.StatusSeeOther))
 	stopped := make(chan struct{})
 	go func() { defer close(stopped); srv.Run(ctx, time.Minute) }()
-	return mux, func() { <-stopped }
+	return mux, apiOnly, cmux, func() { <-stopped }
 }
 
 // consoleCommand runs console-user and report (cutoffDay: --cutoff-day).

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // N8: the PostgreSQL password never goes on the command line, where any
@@ -46,4 +50,52 @@ func TestDatabasePasswordNotOnTheCommandLine(t *testing.T) {
 	if strings.Contains(string(unit), "--db") {
 		t.Error("the service unit passes --db on the command line")
 	}
+}
+
+// N7: with --console-listen the console is served only on its own
+// (office) address, and the terminals' listener answers only the API.
+func TestConsoleOnItsOwnListener(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	data := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consoleAddr := l.Addr().String()
+	l.Close()
+	ready := make(chan string, 1)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		run(ctx, []string{"--data", data, "--listen", "127.0.0.1:0", "--console-listen", consoleAddr, "--insecure-http"}, io.Discard, io.Discard, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("centrald did not start")
+	}
+	get := func(u string) int {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get("http://" + addr + "/console/login"); got != http.StatusNotFound {
+		t.Errorf("the console on the terminals' listener: %d", got)
+	}
+	if got := get("http://" + addr + "/healthz"); got != http.StatusOK {
+		t.Errorf("healthz on the terminals' listener: %d", got)
+	}
+	if got := get("http://" + consoleAddr + "/console/login"); got != http.StatusOK {
+		t.Errorf("the console on its own listener: %d", got)
+	}
+	if got := get("http://" + consoleAddr + "/healthz"); got == http.StatusOK {
+		t.Error("the terminals' API on the console's listener")
+	}
+	cancel()
+	<-stopped
 }

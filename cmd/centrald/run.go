@@ -28,6 +28,9 @@ type options struct {
 	// trustedProxy lists the reverse proxies (--trusted-proxy) whose
 	// X-Forwarded-For gives the client address.
 	trustedProxy string
+	// consoleListen, when set, is the console's own listener
+	// (--console-listen): --listen then serves the terminals' API only.
+	consoleListen string
 }
 
 // openStorage opens the storage --db names (default: SQLite in the data dir).
@@ -57,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	dbFile := fs.String("db-file", "", "read the storage URL from this file (0600: it may hold the PostgreSQL password)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to listen on")
 	fs.BoolVar(&o.insecure, "insecure-http", false, "serve plain HTTP (loopback tests only)")
+	fs.StringVar(&o.consoleListen, "console-listen", "", "serve the web console on this address only (an office network), not on --listen")
 	fs.StringVar(&o.trustedProxy, "trusted-proxy", "", "addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (the console's cookies then stay Secure)")
 	fs.IntVar(&o.cutoffDay, "cutoff-day", certkiosk.DefaultBackpayCutoffDay, "back-pay cut-off day (1–31), pushed to terminals")
 	version := fs.Bool("version", false, "print the version and exit")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"certkiosk/sync/central"
+	"certkiosk/sync/central/console"
 )
 
 // hostsOf gives the certificate's names: the listen host and this machine's name.
@@ -42,6 +43,11 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 		if err := loopbackOnly(o.listen); err != nil {
 			return err
 		}
+		if o.consoleListen != "" {
+			if err := loopbackOnly(o.consoleListen); err != nil {
+				return err
+			}
+		}
 	}
 	st, err := openStorage(ctx, o)
 	if err != nil {
@@ -66,12 +72,27 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 	clients := central.ClientAddrs{Trusted: trusted}
 	// Behind a trusted TLS proxy the console is reached over HTTPS: its
 	// cookies stay Secure.
-	handler, consoleDone := withConsole(cctx, st, keys, logger, api(st, keys, logger, o, clients), !o.insecure || len(trusted) > 0,
-		o.cutoffDay, clients.Addr)
+	both, apiOnly, consoleOnly, consoleDone := withConsole(cctx, st, keys, logger, api(st, keys, logger, o, clients),
+		!o.insecure || len(trusted) > 0, o.cutoffDay, clients.Addr)
 	defer func() { stopConsole(); consoleDone() }()
-	srv := &http.Server{Handler: handler,
-		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute,
-		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{Handler: h,
+			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute,
+			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	}
+	// With --console-listen the console has a listener of its own (an
+	// office-only address) and the terminals' listener serves only the API.
+	handler := both
+	var cln net.Listener
+	if o.consoleListen != "" {
+		handler = apiOnly
+		if cln, err = net.Listen("tcp", o.consoleListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("console listen: %w", err)
+		}
+		defer cln.Close()
+	}
+	srv := newServer(handler)
 	scheme, note := "http", "plain HTTP: loopback tests only"
 	if !o.insecure {
 		cert, pin, err := central.LoadOrCreateCert(o.dataDir, hostsOf(o.listen))
@@ -79,14 +100,24 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 			ln.Close()
 			return err
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13})
+		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
+		ln = tls.NewListener(ln, tc)
+		if cln != nil {
+			cln = tls.NewListener(cln, tc)
+		}
 		scheme, note = "https", "TLS pin "+pin
 	}
 	logger.Printf("serving on %s://%s (data %s; %s)", scheme, ln.Addr(), o.dataDir, note)
+	errc := make(chan error, 2)
+	var csrv *http.Server
+	if cln != nil {
+		csrv = newServer(consoleOnly)
+		logger.Printf("console on %s://%s%s", scheme, cln.Addr(), console.Prefix)
+		go func() { errc <- csrv.Serve(cln) }()
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -95,6 +126,9 @@ func serve(ctx context.Context, o options, keys *central.Keys, stderr io.Writer,
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if csrv != nil {
+		csrv.Shutdown(shutdown)
+	}
 	if err := srv.Shutdown(shutdown); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
