@@ -177,7 +177,7 @@ func (c *Client) doType(ctx context.Context, method, path, contentType string, b
 		if c.Pending != nil {
 			req.Header.Set(HeaderPending, strconv.Itoa(c.Pending()))
 		}
-		now := time.Now
+		now := certkiosk.SystemClock
 		if c.Now != nil {
 			now = c.Now
 		}
@@ -196,7 +196,7 @@ func (c *Client) doType(ctx context.Context, method, path, contentType string, b
 	}
 	defer resp.Body.Close()
 	if ms, err := strconv.ParseInt(resp.Header.Get(HeaderTime), 10, 64); err == nil && c.OnClock != nil {
-		now := time.Now
+		now := certkiosk.SystemClock
 		if c.Now != nil {
 			now = c.Now
 		}

@@ -101,7 +101,7 @@ func ClientFor(ctx context.Context, db *store.DB) (*ksync.Client, error) {
 	// Every answer tells how far this clock is from the central's: the
 	// kiosk refuses to certify while it is more than store.MaxClockOffset.
 	c.OnClock = func(off time.Duration) {
-		now := time.Now
+		now := certkiosk.SystemClock
 		if c.Now != nil {
 			now = c.Now
 		}

@@ -61,7 +61,7 @@ const (
 // Handler returns the console's routes, all under Prefix.
 func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
-		s.Now = time.Now
+		s.Now = certkiosk.SystemClock
 	}
 	if s.Log == nil {
 		s.Log = log.New(io.Discard, "", 0)
