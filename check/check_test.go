@@ -84,7 +84,7 @@ func TestSave(t *testing.T) {
 	}
 	a.Number, a.Method, a.Code = 2, certkiosk.MethodDigits, "4821"
 	c, err = Save(ctx, db, "staff:"+store.DemoStaffID, a, Result{Verdict: certkiosk.VerdictFail, Reason: "no_voice",
-		Metrics: []byte(`{}`), Started: now, Ended: now.Add(time.Second), SpeechCheck: "lips_voice"})
+		Metrics: []byte(`{}`), Started: now.Add(6 * time.Second), Ended: now.Add(7 * time.Second), SpeechCheck: "lips_voice"})
 	if err != nil || c.Reason != "no_voice" || c.Challenge != "4821" {
 		t.Fatalf("failure record %+v, %v", c, err)
 	}
@@ -96,35 +96,42 @@ func TestSave(t *testing.T) {
 	}
 	// The reference-photo rule: a pass with a photo shown needs staff's
 	// answer; 不一致 makes it a manual review; no photo, no answer kept.
+	// Each attempt ends after the one before (the store refuses a clock
+	// that went back).
+	later := func(r Result) Result {
+		now = now.Add(10 * time.Second)
+		r.Started, r.Ended = now, now.Add(time.Second)
+		return r
+	}
 	pass := Result{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`), Started: now, Ended: now.Add(time.Second)}
 	ra := a
 	ra.Number, ra.Method, ra.Code, ra.ReferenceShown = 1, certkiosk.MethodBlink, "", true
-	if _, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, pass); !errors.Is(err, ErrPhotoUnanswered) {
+	if _, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, later(pass)); !errors.Is(err, ErrPhotoUnanswered) {
 		t.Fatalf("a pass without staff's answer: %v", err)
 	}
 	no, yes := false, true
 	ra.PhotoMatch = &no
-	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, pass); err != nil || c.Verdict != certkiosk.VerdictManualReview ||
+	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, later(pass)); err != nil || c.Verdict != certkiosk.VerdictManualReview ||
 		c.Reason != ReasonPhotoMismatch || c.PhotoMatch == nil || *c.PhotoMatch {
 		t.Fatalf("a pass staff found unlike the photo: %+v, %v", c, err)
 	}
 	ra.PhotoMatch = &yes
-	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, pass); err != nil || c.Verdict != certkiosk.VerdictPass ||
+	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, later(pass)); err != nil || c.Verdict != certkiosk.VerdictPass ||
 		c.PhotoMatch == nil || !*c.PhotoMatch {
 		t.Fatalf("a confirmed pass: %+v, %v", c, err)
 	}
 	ra.PhotoMatch = nil // a failure nobody was asked about
 	fail := Result{Verdict: certkiosk.VerdictFail, Reason: "no_blink", Metrics: []byte(`{}`), Started: now, Ended: now}
-	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, fail); err != nil || c.Verdict != certkiosk.VerdictFail || c.PhotoMatch != nil {
+	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, later(fail)); err != nil || c.Verdict != certkiosk.VerdictFail || c.PhotoMatch != nil {
 		t.Fatalf("an unanswered failure: %+v, %v", c, err)
 	}
 	ra.ReferenceShown, ra.PhotoMatch = false, &no // no photo: no answer kept
-	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, pass); err != nil || c.Verdict != certkiosk.VerdictPass || c.PhotoMatch != nil {
+	if c, err := Save(ctx, db, "staff:"+store.DemoStaffID, ra, later(pass)); err != nil || c.Verdict != certkiosk.VerdictPass || c.PhotoMatch != nil {
 		t.Fatalf("a pass without a photo: %+v, %v", c, err)
 	}
 	a.Retiree = "110101194001011237"
-	if _, err := Save(ctx, db, "staff:"+store.DemoStaffID, a, Result{Verdict: certkiosk.VerdictFail, Reason: "x",
-		Metrics: []byte(`{}`), Started: now, Ended: now}); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID ||
+	if _, err := Save(ctx, db, "staff:"+store.DemoStaffID, a, later(Result{Verdict: certkiosk.VerdictFail, Reason: "x",
+		Metrics: []byte(`{}`)})); certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID ||
 		strings.Contains(err.Error(), string(a.Retiree)) {
 		// The foreign key is recognised by SQLite's result code, and the
 		// error never shows the full number.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"certkiosk"
-	"certkiosk/store"
 )
 
 // Attempt is one try of one retiree at the counter.
@@ -38,8 +37,14 @@ var ErrPhotoUnanswered = certkiosk.Errorf(certkiosk.EINVALID, "请先确认本�
 // reference photo shown, a pass is final only with staff's answer
 // (ErrPhotoUnanswered otherwise), and 「不一致」 turns it into a manual
 // review with the reason photo_mismatch. Without a photo no answer is
+// Records is where the check's attempts are kept: the kiosk's store, which
+// encrypts the evidence before it writes anything.
+type Records interface {
+	SaveCertification(ctx context.Context, actor string, c *certkiosk.Certification, evidence []certkiosk.Evidence) error
+}
+
 // recorded.
-func Save(ctx context.Context, db *store.DB, actor string, a Attempt, r Result) (*certkiosk.Certification, error) {
+func Save(ctx context.Context, db Records, actor string, a Attempt, r Result) (*certkiosk.Certification, error) {
 	if !a.ReferenceShown {
 		a.PhotoMatch = nil
 	}
@@ -55,9 +60,9 @@ func Save(ctx context.Context, db *store.DB, actor string, a Attempt, r Result) 
 		Verdict: r.Verdict, Reason: r.Reason, Metrics: r.Metrics, Started: r.Started, Ended: r.Ended,
 		Attempt: a.Number, FrameSource: a.FrameSource, PhotoMatch: a.PhotoMatch,
 		SpeechCheck: certkiosk.SpeechCheck(r.SpeechCheck)}
-	var ev []store.Evidence
+	var ev []certkiosk.Evidence
 	if len(r.Best) > 0 {
-		ev = append(ev, store.Evidence{Kind: store.EvidenceBestFrame, Data: r.Best})
+		ev = append(ev, certkiosk.Evidence{Kind: certkiosk.EvidenceBestFrame, Data: r.Best})
 	}
 	if err := db.SaveCertification(ctx, actor, c, ev); err != nil {
 		return nil, fmt.Errorf("save attempt %d of %s: %w", a.Number, a.Retiree.Masked(), err)
@@ -71,7 +76,7 @@ const ReasonPhotoMismatch = "photo_mismatch"
 
 // SaveReview records that staff sent the retiree to manual review after
 // attempts tries, with their reason (required: the reviewer reads it).
-func SaveReview(ctx context.Context, db *store.DB, actor string, a Attempt, reason string, at time.Time) (*certkiosk.Certification, error) {
+func SaveReview(ctx context.Context, db Records, actor string, a Attempt, reason string, at time.Time) (*certkiosk.Certification, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return nil, certkiosk.Errorf(certkiosk.EINVALID, "请填写转人工的原因", "manual review without a reason")

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"certkiosk"
 )
 
 // Audit actions. Subjects are masked identity numbers or other non-secret
@@ -33,7 +35,7 @@ const (
 	ActReferencePhoto = "reference.store"
 	ActReferenceView  = "reference.view"
 	ActReferencePurge = "reference.purge"
-	ActCardRead       = "idcard.read" // an identity card read on the reader (number masked)
+	ActCardRead       = certkiosk.ActionCardRead // an identity card read on the reader (number masked)
 	genesisHash       = "0000000000000000000000000000000000000000000000000000000000000000"
 	auditTimeFormat   = "2006-01-02T15:04:05.000000Z07:00"
 	auditDetailLimit  = 4096

@@ -143,14 +143,7 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 }
 
 // CertFilter selects certifications; zero fields select everything.
-type CertFilter struct {
-	State   certkiosk.SyncState
-	Verdict certkiosk.Verdict
-	Since   time.Time // ended at or after
-	Until   time.Time // ended before
-	Retiree certkiosk.ResidentID
-	Limit   int // 0: 1000
-}
+type CertFilter = certkiosk.CertFilter
 
 // ListCertifications returns certifications, newest first.
 func (s *DB) ListCertifications(ctx context.Context, f CertFilter) ([]certkiosk.Certification, error) {

@@ -37,7 +37,7 @@ func TestSaveCertificationWithEncryptedEvidence(t *testing.T) {
 	s, ctx := f.s, context.Background()
 	frame := testJPEG(t, 1)
 	c := f.cert(0, certkiosk.VerdictPass)
-	if err := s.SaveCertification(ctx, "staff:A001", c, []Evidence{{EvidenceBestFrame, frame}}); err != nil {
+	if err := s.SaveCertification(ctx, "staff:A001", c, []Evidence{{Kind: EvidenceBestFrame, Data: frame}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.ID) != 36 || c.ID[14] != '7' || c.Sync != certkiosk.SyncPending || c.Terminal != "UNENROLLED" {
@@ -105,7 +105,7 @@ func TestSaveCertificationRefusals(t *testing.T) {
 	s2.KDF = fastKDF
 	s2.PutRetirees(ctx, f.roster[:1], true)
 	s2.AddStaff(ctx, "t", certkiosk.Staff{ID: "A001", Role: certkiosk.RoleOperator}, "246810")
-	err := s2.SaveCertification(ctx, "staff:A001", f.cert(0, certkiosk.VerdictPass), []Evidence{{EvidenceBestFrame, testJPEG(t, 2)}})
+	err := s2.SaveCertification(ctx, "staff:A001", f.cert(0, certkiosk.VerdictPass), []Evidence{{Kind: EvidenceBestFrame, Data: testJPEG(t, 2)}})
 	if certkiosk.ErrorCodeOf(err) != certkiosk.EUNAVAILABLE {
 		t.Fatalf("no recipient: %v", err)
 	}
@@ -120,7 +120,7 @@ func TestSyncStatesAndEvidenceRetention(t *testing.T) {
 	var ids []string
 	for i := 0; i < 5; i++ {
 		c := f.cert(i, certkiosk.VerdictPass)
-		if err := s.SaveCertification(ctx, "staff:A001", c, []Evidence{{EvidenceBestFrame, testJPEG(t, i)}}); err != nil {
+		if err := s.SaveCertification(ctx, "staff:A001", c, []Evidence{{Kind: EvidenceBestFrame, Data: testJPEG(t, i)}}); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, c.ID)
@@ -174,7 +174,7 @@ func TestNoPlaintextFacesOnDisk(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		fr := testJPEG(t, i)
 		frames = append(frames, fr)
-		if err := f.s.SaveCertification(ctx, "staff:A001", f.cert(i, certkiosk.VerdictPass), []Evidence{{EvidenceBestFrame, fr}}); err != nil {
+		if err := f.s.SaveCertification(ctx, "staff:A001", f.cert(i, certkiosk.VerdictPass), []Evidence{{Kind: EvidenceBestFrame, Data: fr}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -23,17 +23,7 @@ const (
 
 // ContactChange is one check or change made at the counter, queued for the
 // central.
-type ContactChange struct {
-	ID        string // UUIDv7
-	RetireeID certkiosk.ResidentID
-	StaffID   string
-	Kind      string
-	Phone     string // confirmed / corrected: the phone and address now held
-	Address   string
-	Relative  certkiosk.Relative // relative_set: the relative's contact
-	At        time.Time
-	Acked     bool
-}
+type ContactChange = certkiosk.ContactChange
 
 // CheckContact records that staff went through the retiree's phone and
 // address with them after a pass: unchanged is a confirmation, anything

@@ -211,7 +211,7 @@ func TestReferencePhotoIsEncryptedToThisTerminal(t *testing.T) {
 	ctx := context.Background()
 	frame := testJPEG(t, 7)
 	c := f.cert(4, certkiosk.VerdictPass)
-	if err := f.s.SaveCertification(ctx, "staff:A001", c, []Evidence{{EvidenceBestFrame, frame}}); err != nil {
+	if err := f.s.SaveCertification(ctx, "staff:A001", c, []Evidence{{Kind: EvidenceBestFrame, Data: frame}}); err != nil {
 		t.Fatal(err)
 	}
 	p, ok, err := f.s.ReferencePhoto(ctx, "A001", f.roster[4].ID)
@@ -246,7 +246,7 @@ func TestReferencePhotoIsEncryptedToThisTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	c2 := f.cert(4, certkiosk.VerdictPass)
-	if err := f.s.SaveCertification(ctx, "staff:A001", c2, []Evidence{{EvidenceBestFrame, testJPEG(t, 3)}}); err != nil {
+	if err := f.s.SaveCertification(ctx, "staff:A001", c2, []Evidence{{Kind: EvidenceBestFrame, Data: testJPEG(t, 3)}}); err != nil {
 		t.Fatal(err)
 	}
 	if p, _, _ := f.s.ReferencePhoto(ctx, "A001", f.roster[4].ID); p.Source != RefCentral || !bytes.Equal(p.JPEG, idPhoto) {

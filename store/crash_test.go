@@ -48,7 +48,7 @@ func crashChild(dir string) {
 		c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: roster[i%len(roster)], StaffID: "A001",
 			Method: certkiosk.MethodDigits, Challenge: "4821", Verdict: certkiosk.VerdictPass,
 			Metrics: []byte(fmt.Sprintf(`{"i":%d}`, i)), Started: now.Add(-time.Second), Ended: now, Attempt: 1}
-		if err := s.SaveCertification(ctx, "staff:A001", c, []Evidence{{EvidenceBestFrame, jpegBytes(i)}}); err != nil {
+		if err := s.SaveCertification(ctx, "staff:A001", c, []Evidence{{Kind: EvidenceBestFrame, Data: jpegBytes(i)}}); err != nil {
 			fmt.Fprintln(os.Stderr, "child save:", err)
 			os.Exit(4)
 		}

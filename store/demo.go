@@ -66,8 +66,8 @@ const DemoRosterSize = 200
 
 // Demo staff account, shown on the demo login screen.
 const (
-	DemoStaffID  = "9001"
-	DemoStaffPIN = "246810"
+	DemoStaffID  = certkiosk.DemoStaffID
+	DemoStaffPIN = certkiosk.DemoStaffPIN
 )
 
 // SetDemoData marks a database as demo data. Only a database so marked (or

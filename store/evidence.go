@@ -17,20 +17,17 @@ import (
 
 // Evidence is a piece of plaintext evidence handed to SaveCertification. It
 // lives only in memory: it is encrypted before anything is written.
-type Evidence struct {
-	Kind string // "best_frame" (JPEG) or "clip"
-	Data []byte
-}
+type Evidence = certkiosk.Evidence
 
 // Evidence kinds.
 const (
-	EvidenceBestFrame = "best_frame"
-	EvidenceClip      = "clip"
+	EvidenceBestFrame = certkiosk.EvidenceBestFrame
+	EvidenceClip      = certkiosk.EvidenceClip
 )
 
 // DefaultRetentionDays is how long evidence stays after the central
 // service acknowledged its record.
-const DefaultRetentionDays = 30
+const DefaultRetentionDays = certkiosk.DefaultRetentionDays
 
 // Recipient sources.
 const (

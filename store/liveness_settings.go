@@ -10,13 +10,13 @@ import (
 
 // Liveness and device settings, changed by a supervisor.
 const (
-	SetBlinks        Key = "liveness_blinks"    // blinks required, default 2
-	SetTimeoutSecs   Key = "liveness_timeout_s" // per attempt, default 10
-	SetCameraIndex   Key = "camera_index"       // /dev/videoN, default 0
-	SetSoundMuted    Key = "sound_muted"        // 1: prompts shown, not spoken
-	DefaultBlinks        = 2
-	DefaultTimeout       = 10
-	DefaultCameraIdx     = 0
+	SetBlinks        = certkiosk.SettingBlinks
+	SetTimeoutSecs   = certkiosk.SettingTimeoutSecs
+	SetCameraIndex   = certkiosk.SettingCameraIndex
+	SetSoundMuted    = certkiosk.SettingSoundMuted
+	DefaultBlinks    = certkiosk.DefaultBlinks
+	DefaultTimeout   = certkiosk.DefaultTimeoutSecs
+	DefaultCameraIdx = certkiosk.DefaultCameraIndex
 )
 
 // intBounds are the values a supervisor may choose for each integer

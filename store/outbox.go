@@ -15,7 +15,7 @@ const (
 	SetCentralSigningKey Key = "central_signing_key" // base64 Ed25519 public key
 	SetCentralCertPin    Key = "central_cert_sha256" // SPKI pin of the central's TLS certificate
 	SetInsecureHTTP      Key = "central_insecure_http"
-	SetLastSync          Key = "last_sync"
+	SetLastSync              = certkiosk.SettingLastSync
 )
 
 // OutboxRecord is a certification waiting for the central, with its
@@ -88,11 +88,7 @@ func (s *DB) MarkRefused(ctx context.Context, actor, id, reason string) error {
 }
 
 // SyncCounts are the outbox's figures for screens and `kioskctl sync`.
-type SyncCounts struct {
-	Pending int // not yet acknowledged, sendable
-	Acked   int
-	Refused int // conflicts and invalid records, waiting for staff
-}
+type SyncCounts = certkiosk.SyncCounts
 
 // SyncCounts counts the outbox.
 func (s *DB) SyncCounts(ctx context.Context) (SyncCounts, error) {

@@ -33,9 +33,9 @@ const ReferenceKeyFile = "reference.age-identity"
 
 // Reference photo sources.
 const (
-	RefCard     = "card"      // read from the identity card on this terminal's reader (preferred)
-	RefCentral  = "central"   // sent by the central with the roster (an ID photo)
-	RefLastPass = "last_pass" // this terminal's best frame from the retiree's last pass
+	RefCard     = certkiosk.RefCard
+	RefCentral  = certkiosk.RefCentral
+	RefLastPass = certkiosk.RefLastPass
 )
 
 // refRank orders the sources: a photo is never replaced by one of a lower
@@ -67,11 +67,7 @@ const (
 const MaxReferencePhotoBytes = 512 << 10
 
 // ReferencePhoto is a decrypted reference photo, held in memory only.
-type ReferencePhoto struct {
-	Source string // RefCard, RefCentral or RefLastPass
-	JPEG   []byte
-	Stored time.Time
-}
+type ReferencePhoto = certkiosk.ReferencePhoto
 
 // referenceKey loads this terminal's reference identity, making it on first
 // use. The file is written 0600 through a temporary file so a crash never

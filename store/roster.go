@@ -81,11 +81,7 @@ func (s *DB) LookupRetiree(ctx context.Context, actor string, id certkiosk.Resid
 }
 
 // DueEntry is a retiree on the due list.
-type DueEntry struct {
-	certkiosk.Retiree
-	Due    certkiosk.Date // zero when never certified
-	Status certkiosk.Status
-}
+type DueEntry = certkiosk.DueEntry
 
 // DueList returns up to limit retirees who are overdue, due within
 // DueSoonDays, or never certified, on today: overdue first (longest

@@ -6,23 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"certkiosk"
 )
 
 // Key names a setting. The keys are the constants Set…; a key that holds
-// a secret is never written to the audit log (see Secret).
-type Key string
+// a secret is never written to the audit log (certkiosk.SettingKey.Secret).
+type Key = certkiosk.SettingKey
 
 // Setting keys.
 const (
-	SetTerminalID        Key = "terminal_id"
+	SetTerminalID            = certkiosk.SettingTerminalID
 	SetEvidenceRecipient Key = "evidence_recipient"
 	SetRecipientSource   Key = "evidence_recipient_source" // "local" or "central"
-	SetRetentionDays     Key = "evidence_retention_days"
+	SetRetentionDays         = certkiosk.SettingRetentionDays
 )
-
-// Secret reports whether the key holds a secret: its value never appears
-// in the audit log or on a screen.
-func (k Key) Secret() bool { return k == SetTerminalKey }
 
 // Setting returns a setting's value, or def when it is not set.
 func (s *DB) Setting(ctx context.Context, key Key, def string) (string, error) {

@@ -2,13 +2,13 @@ package ui
 
 import (
 	"bytes"
+	"certkiosk"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"log"
 
 	"certkiosk/idcard"
-	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -126,7 +126,7 @@ func (k *Kiosk) cardPlaced(c *idcard.Card) {
 	if c.Portrait != nil {
 		if b, err := portraitJPEG(c.Portrait); err != nil {
 			log.Printf("card photo of %s: %v", c.ID.Masked(), err)
-		} else if err := k.DB.PutReferencePhoto(k.ctx(), k.actor(), c.ID, store.RefCard, b); err != nil {
+		} else if err := k.DB.PutReferencePhoto(k.ctx(), k.actor(), c.ID, certkiosk.RefCard, b); err != nil {
 			log.Printf("card photo of %s: %v", c.ID.Masked(), err)
 		}
 	}
@@ -163,7 +163,7 @@ func (k *Kiosk) auditCard(c *idcard.Card, result string) {
 	if k.staff.ID == "" {
 		actor = "reader"
 	}
-	if err := k.DB.Audit(k.ctx(), actor, store.ActCardRead, subject, detail); err != nil {
+	if err := k.DB.Audit(k.ctx(), actor, certkiosk.ActionCardRead, subject, detail); err != nil {
 		log.Printf("audit card read %s: %v", subject, err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"certkiosk"
 	"certkiosk/check"
-	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -177,7 +176,7 @@ func (k *Kiosk) CertifyPrompt() string {
 func spaced(code string) string { return strings.Join(strings.Split(code, ""), " ") }
 
 func (k *Kiosk) blinks() int {
-	n, _ := k.DB.IntSetting(k.ctx(), store.SetBlinks, store.DefaultBlinks)
+	n, _ := k.DB.IntSetting(k.ctx(), certkiosk.SettingBlinks, certkiosk.DefaultBlinks)
 	return n
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"certkiosk"
 	"certkiosk/check"
-	"certkiosk/store"
+	ksync "certkiosk/sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -47,6 +47,9 @@ type Options struct {
 	// made here carries it. Unset, records say "file": never claim a
 	// camera that was not named.
 	FrameSource certkiosk.FrameSource
+	// Enroll enrols this terminal with a central (the sync's enrolment on
+	// the kiosk's store; nil: the settings screen cannot enrol).
+	Enroll func(ctx context.Context, actor, url, token, pin string) (ksync.EnrollResponse, error)
 	// DemoCards is demo mode's simulated card reader (nil: none); the
 	// reader's events reach the kiosk through WatchCards.
 	DemoCards DemoCards
@@ -66,7 +69,7 @@ type SyncControl interface {
 type Kiosk struct {
 	App    fyne.App
 	Window fyne.Window
-	DB     *store.DB
+	DB     Store
 	opt    Options
 
 	staff certkiosk.Staff // signed-in staff member; zero when signed out
@@ -107,7 +110,7 @@ type Kiosk struct {
 }
 
 // NewKiosk builds the kiosk window on a and shows the sign-in screen.
-func NewKiosk(a fyne.App, db *store.DB, opt Options) *Kiosk {
+func NewKiosk(a fyne.App, db Store, opt Options) *Kiosk {
 	a.Settings().SetTheme(Theme{})
 	if opt.Now == nil {
 		opt.Now = certkiosk.SystemClock
@@ -176,7 +179,7 @@ func (k *Kiosk) ShowLogin() {
 		widget.NewForm(widget.NewFormItem(lang.L("login.staff"), k.loginID), widget.NewFormItem(lang.L("login.pin"), k.loginPIN)),
 		button, k.loginMsg)
 	if k.opt.Demo {
-		form.Add(NewText(lang.L("login.demo", map[string]any{"ID": store.DemoStaffID, "PIN": store.DemoStaffPIN}), theme.SizeNameText, false))
+		form.Add(NewText(lang.L("login.demo", map[string]any{"ID": certkiosk.DemoStaffID, "PIN": certkiosk.DemoStaffPIN}), theme.SizeNameText, false))
 	}
 	box := container.NewGridWrap(fyne.NewSize(640, 520), form)
 	k.frame("login", container.NewCenter(box), k.loginID)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"certkiosk"
-	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -20,7 +19,7 @@ import (
 // sync state; selecting one shows its detail with metrics. Evidence is
 // never shown here: the kiosk cannot decrypt it.
 func (k *Kiosk) ShowRecords() {
-	var filter store.CertFilter
+	var filter certkiosk.CertFilter
 	var records []certkiosk.Certification
 	list := widget.NewList(func() int { return len(records) },
 		func() fyne.CanvasObject { return NewText("", theme.SizeNameText, false) },

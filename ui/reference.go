@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"certkiosk"
-	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -180,7 +179,7 @@ func (k *Kiosk) showReviewDone(why string) {
 // ShowLastCertified opens the card of the retiree certified last (a second
 // visit, for screenshots of the reference photo); false when none was.
 func (k *Kiosk) ShowLastCertified() bool {
-	list, err := k.DB.ListCertifications(k.ctx(), store.CertFilter{Verdict: certkiosk.VerdictPass, Limit: 1})
+	list, err := k.DB.ListCertifications(k.ctx(), certkiosk.CertFilter{Verdict: certkiosk.VerdictPass, Limit: 1})
 	if err != nil || len(list) == 0 {
 		return false
 	}

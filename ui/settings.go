@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"certkiosk"
-	"certkiosk/store"
-	"certkiosk/sync/terminal"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,21 +22,21 @@ func (k *Kiosk) ShowSettings() {
 		return
 	}
 	ctx := k.ctx()
-	num := func(key store.Key, def int) *widget.Entry {
+	num := func(key certkiosk.SettingKey, def int) *widget.Entry {
 		v, _ := k.DB.IntSetting(ctx, key, def)
 		e := widget.NewEntry()
 		e.SetText(strconv.Itoa(v))
 		return e
 	}
-	blinks := num(store.SetBlinks, store.DefaultBlinks)
-	timeout := num(store.SetTimeoutSecs, store.DefaultTimeout)
-	retention := num(store.SetRetentionDays, store.DefaultRetentionDays)
-	cam := num(store.SetCameraIndex, store.DefaultCameraIdx)
+	blinks := num(certkiosk.SettingBlinks, certkiosk.DefaultBlinks)
+	timeout := num(certkiosk.SettingTimeoutSecs, certkiosk.DefaultTimeoutSecs)
+	retention := num(certkiosk.SettingRetentionDays, certkiosk.DefaultRetentionDays)
+	cam := num(certkiosk.SettingCameraIndex, certkiosk.DefaultCameraIndex)
 	msg := NewParagraph("", theme.SizeNameText, true)
 	save := NewBigButton(lang.L("settings.save"), theme.DocumentSaveIcon(), func() {
-		vals := map[store.Key]int{}
-		for key, e := range map[store.Key]*widget.Entry{store.SetBlinks: blinks, store.SetTimeoutSecs: timeout,
-			store.SetRetentionDays: retention, store.SetCameraIndex: cam} {
+		vals := map[certkiosk.SettingKey]int{}
+		for key, e := range map[certkiosk.SettingKey]*widget.Entry{certkiosk.SettingBlinks: blinks, certkiosk.SettingTimeoutSecs: timeout,
+			certkiosk.SettingRetentionDays: retention, certkiosk.SettingCameraIndex: cam} {
 			n, err := strconv.Atoi(strings.TrimSpace(e.Text))
 			if err != nil {
 				msg.SetText(lang.L("settings.bad"))
@@ -59,13 +57,13 @@ func (k *Kiosk) ShowSettings() {
 		widget.NewFormItem(lang.L("settings.retention"), retention),
 		widget.NewFormItem(lang.L("settings.camera.index"), cam))
 
-	muted, _ := k.DB.IntSetting(ctx, store.SetSoundMuted, 0)
+	muted, _ := k.DB.IntSetting(ctx, certkiosk.SettingSoundMuted, 0)
 	sound := widget.NewCheck(lang.L("settings.sound.on"), func(on bool) {
 		v := 1
 		if on {
 			v = 0
 		}
-		if err := k.DB.SetIntSettings(ctx, k.staff, map[store.Key]int{store.SetSoundMuted: v}); err != nil {
+		if err := k.DB.SetIntSettings(ctx, k.staff, map[certkiosk.SettingKey]int{certkiosk.SettingSoundMuted: v}); err != nil {
 			msg.SetText(ErrorText(err))
 			return
 		}
@@ -79,15 +77,19 @@ func (k *Kiosk) ShowSettings() {
 		cameraTest = NewBigButton(lang.L("settings.camera.test"), theme.VisibilityIcon(), k.ShowDevice)
 	}
 	central := container.NewVBox(NewText(lang.L("settings.central"), theme.SizeNameSubHeadingText, true))
-	if id, _ := k.DB.Setting(ctx, store.SetTerminalID, ""); id != "" {
+	if id, _ := k.DB.Setting(ctx, certkiosk.SettingTerminalID, ""); id != "" {
 		central.Add(NewText(lang.L("settings.enrolled.now", map[string]any{"ID": id}), theme.SizeNameText, false))
 	} else {
 		url, token, pin := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 		url.SetPlaceHolder("https://")
 		enrollMsg := NewParagraph("", theme.SizeNameText, true)
 		enroll := NewBigButton(lang.L("settings.enroll"), theme.ConfirmIcon(), func() {
-			resp, err := terminal.Enroll(ctx, k.DB, k.actor(), strings.TrimSpace(url.Text), strings.TrimSpace(token.Text),
-				false, strings.TrimSpace(pin.Text))
+			if k.opt.Enroll == nil {
+				enrollMsg.SetText(lang.L("settings.enroll.unavailable"))
+				return
+			}
+			resp, err := k.opt.Enroll(ctx, k.actor(), strings.TrimSpace(url.Text), strings.TrimSpace(token.Text),
+				strings.TrimSpace(pin.Text))
 			if err != nil {
 				enrollMsg.SetText(ErrorText(err))
 				return

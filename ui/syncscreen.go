@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"certkiosk"
-	"certkiosk/store"
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
@@ -19,7 +18,7 @@ func (k *Kiosk) ShowSync() {
 	info := container.NewVBox(
 		NewText(lang.L("syncscreen.counts", map[string]any{"Pending": counts.Pending, "Acked": counts.Acked,
 			"Refused": counts.Refused}), theme.SizeNameText, false))
-	last, _ := k.DB.Setting(k.ctx(), store.SetLastSync, "")
+	last, _ := k.DB.Setting(k.ctx(), certkiosk.SettingLastSync, "")
 	if t, err := time.Parse(time.RFC3339, last); err == nil {
 		info.Add(NewText(lang.L("syncscreen.last", map[string]any{"Time": t.In(certkiosk.China).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
 	} else {

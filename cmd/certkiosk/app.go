@@ -20,6 +20,7 @@ import (
 	"certkiosk/liveness/face"
 	"certkiosk/liveness/fixture"
 	"certkiosk/store"
+	ksync "certkiosk/sync"
 	"certkiosk/sync/terminal"
 	"certkiosk/ui"
 
@@ -188,7 +189,10 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 	}}
 	opt := ui.Options{Demo: cfg.Demo, Version: certkiosk.Version, Device: func() fyne.CanvasObject { return ka.shell.Content },
 		Preview: ka.shell.Preview, Speaker: speaker, ReceiptDir: filepath.Join(cfg.DataDir, "receipts"), Print: printPDF,
-		FrameSource: frameSource(cfg.Video, info), OnSignIn: preloadModel}
+		FrameSource: frameSource(cfg.Video, info), OnSignIn: preloadModel,
+		Enroll: func(ctx context.Context, actor, url, token, pin string) (ksync.EnrollResponse, error) {
+			return terminal.Enroll(ctx, db, actor, url, token, false, pin)
+		}}
 	if src != nil {
 		opt.Checker = ka.checker
 	} else if ka.clip != nil {
