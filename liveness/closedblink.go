@@ -81,15 +81,16 @@ type closedBlinks struct {
 
 // newClosedBlinks starts the cue for a person whose baseline scores are
 // level (median) with spread (robust standard deviation); ok is false
-// when the open eyes already look closed (eyes held shut at the
-// baseline, or a face the model cannot read), where the cue cannot tell
-// a blink.
+// when the model cannot tell this person's open eyes from closed ones:
+// their level and its noise reach past MaxLow (eyes held shut at the
+// baseline read 0.2–1.0 on a rendered face, a face the model cannot read
+// is as noisy). The landmark and pixel cues then judge alone.
 func newClosedBlinks(level, spread float64, opt ClosedOptions) (*closedBlinks, bool) {
-	low := math.Min(math.Max(opt.Low, level+opt.LevelK*spread), opt.MaxLow)
-	high := math.Min(math.Max(opt.High, low+(opt.High-opt.Low)/2), opt.MaxHigh)
-	if level >= low {
+	low := math.Max(opt.Low, level+opt.LevelK*spread)
+	if low > opt.MaxLow {
 		return nil, false
 	}
+	high := math.Min(math.Max(opt.High, low+(opt.High-opt.Low)/2), opt.MaxHigh)
 	return &closedBlinks{opt: opt, low: low, high: high}, true
 }
 
