@@ -20,6 +20,10 @@ func TestDependencyDirections(t *testing.T) {
 		{"certkiosk/liveness", []string{"fyne.io/", "gocv.io/", "certkiosk/ui", "certkiosk/audio"}},
 		// The sound's analysis is plain Go (no cgo at all); capture is audio's.
 		{"certkiosk/liveness/voice", []string{"runtime/cgo", "certkiosk/audio", "certkiosk/ui", "certkiosk/liveness/face"}},
+		// Capture is apart from analysis: the microphone hands samples
+		// (wav's form) to whoever analyses them.
+		{"certkiosk/audio", []string{"certkiosk/liveness", "fyne.io/", "gocv.io/", "certkiosk/ui"}},
+		{"certkiosk/wav", []string{"certkiosk/"}},
 		// The UI renders the check's state and sends it commands; the
 		// camera loop and the detector are the check service's.
 		// Screens and the check reach the kiosk's records through small

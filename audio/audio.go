@@ -15,11 +15,11 @@ import (
 	"os/exec"
 	"time"
 
-	"certkiosk/liveness/voice"
+	"certkiosk/wav"
 )
 
 // SampleRate is the rate every Source delivers.
-const SampleRate = voice.SampleRate
+const SampleRate = wav.SampleRate
 
 // ErrNoMicrophone is what Open returns when there is no input device: the
 // kiosk then checks the lips only and says so.
@@ -86,14 +86,14 @@ func (s *Samples) Read(buf []int16) (int, time.Time, error) {
 // Close implements Source.
 func (s *Samples) Close() error { return nil }
 
-// ReadWAVFile reads a WAV file as 16 kHz mono (voice.ReadWAV).
+// ReadWAVFile reads a WAV file as 16 kHz mono (wav.Read).
 func ReadWAVFile(path string) ([]int16, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("audio: %w", err)
 	}
 	defer f.Close()
-	pcm, err := voice.ReadWAV(f)
+	pcm, err := wav.Read(f)
 	if err != nil {
 		return nil, fmt.Errorf("audio: %s: %w", path, err)
 	}
@@ -105,7 +105,7 @@ var ErrNoSoundTrack = errors.New("audio: the file has no sound track")
 
 // DecodeFile decodes the first sound track of a media file (a video with
 // sound, any audio file) to 16 kHz mono with ffmpeg, at most
-// voice.MaxSeconds of it.
+// wav.MaxSeconds of it.
 func DecodeFile(ctx context.Context, path string) ([]int16, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("audio: %w", err)
@@ -121,7 +121,7 @@ func DecodeFile(ctx context.Context, path string) ([]int16, error) {
 	}
 	var out, errb bytes.Buffer
 	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-vn",
-		"-ac", "1", "-ar", fmt.Sprint(SampleRate), "-t", fmt.Sprint(voice.MaxSeconds), "-f", "wav", "-")
+		"-ac", "1", "-ar", fmt.Sprint(SampleRate), "-t", fmt.Sprint(wav.MaxSeconds), "-f", "wav", "-")
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("audio: ffmpeg %s: %w: %s", path, err, bytes.TrimSpace(errb.Bytes()))
@@ -129,7 +129,7 @@ func DecodeFile(ctx context.Context, path string) ([]int16, error) {
 	if out.Len() == 0 {
 		return nil, ErrNoSoundTrack
 	}
-	pcm, err := voice.ReadWAV(&out)
+	pcm, err := wav.Read(&out)
 	if err != nil {
 		return nil, fmt.Errorf("audio: %s: %w", path, err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"certkiosk/liveness/voice"
+	"certkiosk/wav"
 )
 
 func TestSamplesSourceStampsItsClock(t *testing.T) {
@@ -42,7 +42,7 @@ func TestDecodeFile(t *testing.T) {
 		tone[i] = int16(8000 * ((i / 20) % 2))
 	}
 	var b bytes.Buffer
-	if err := voice.WriteWAV(&b, tone); err != nil {
+	if err := wav.Write(&b, tone); err != nil {
 		t.Fatal(err)
 	}
 	wav := filepath.Join(dir, "tone.wav")

@@ -10,6 +10,7 @@
 package voice
 
 import (
+	"certkiosk/wav"
 	"math"
 	"slices"
 	"time"
@@ -19,7 +20,7 @@ import (
 // radix-2 FFT), and Bands log-spaced bands between 200 Hz and 4 kHz,
 // where speech has its energy and a hall's hum and hiss have least.
 const (
-	SampleRate = 16000
+	SampleRate = wav.SampleRate
 	HopSize    = 160 // samples per hop: 10 ms
 	WinSize    = 512 // samples per window: 32 ms
 	Bands      = 16
@@ -228,26 +229,4 @@ func (a *Analyzer) Loudness(i int, n Noise) float64 {
 }
 
 // Smooth is a centred moving average over 2r+1 values.
-func Smooth(x []float64, r int) []float64 {
-	out := make([]float64, len(x))
-	var sum float64
-	for i := range x {
-		// Sum over [i−r, i+r] clipped to the slice.
-		lo, hi := max(0, i-r), min(len(x)-1, i+r)
-		if i == 0 {
-			sum = 0
-			for k := lo; k <= hi; k++ {
-				sum += x[k]
-			}
-		} else {
-			if j := i + r; j < len(x) {
-				sum += x[j]
-			}
-			if j := i - r - 1; j >= 0 {
-				sum -= x[j]
-			}
-		}
-		out[i] = sum / float64(hi-lo+1)
-	}
-	return out
-}
+func Smooth(x []float64, r int) []float64 { return wav.MovingAverage(x, r) }
