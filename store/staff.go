@@ -280,3 +280,21 @@ func (s *DB) StaffCount(ctx context.Context) (int, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM staff`).Scan(&n)
 	return n, err
 }
+
+// AddStaffBy adds a staff member on behalf of signed-in staff by: only an
+// admin may (the rule lives here, not in a screen).
+func (s *DB) AddStaffBy(ctx context.Context, by certkiosk.Staff, st certkiosk.Staff, pin string) error {
+	if !by.Role.Allows(certkiosk.RoleAdmin) {
+		return certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "只有管理员可以添加工作人员", "staff %s (%s) may not add staff", by.ID, by.Role)
+	}
+	return s.AddStaff(ctx, "staff:"+by.ID, st, pin)
+}
+
+// SetPINBy sets a staff member's PIN on behalf of signed-in staff by: an
+// admin for anyone, anyone else only for themselves.
+func (s *DB) SetPINBy(ctx context.Context, by certkiosk.Staff, id, pin string) error {
+	if !by.Role.Allows(certkiosk.RoleAdmin) && by.ID != id {
+		return certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "只有管理员可以重设他人的密码", "staff %s (%s) may not set the PIN of %s", by.ID, by.Role, id)
+	}
+	return s.SetPIN(ctx, "staff:"+by.ID, id, pin)
+}

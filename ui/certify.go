@@ -176,7 +176,10 @@ func (k *Kiosk) CertifyPrompt() string {
 func spaced(code string) string { return strings.Join(strings.Split(code, ""), " ") }
 
 func (k *Kiosk) blinks() int {
-	n, _ := k.DB.IntSetting(k.ctx(), certkiosk.SettingBlinks, certkiosk.DefaultBlinks)
+	n, err := k.DB.IntSetting(k.ctx(), certkiosk.SettingBlinks, certkiosk.DefaultBlinks)
+	if k.readProblem("blinks setting", err) {
+		n = certkiosk.DefaultBlinks
+	}
 	return n
 }
 
@@ -239,7 +242,11 @@ func resultTitle(icon fyne.Resource, text string, c fyne.ThemeColorName) fyne.Ca
 // showPass shows the receipt: code, signed QR, and the best frame (from
 // memory; it is never decrypted later).
 func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
-	r, _ := k.DB.FindRetiree(k.ctx(), v.retiree.ID)
+	r, err := k.DB.FindRetiree(k.ctx(), v.retiree.ID)
+	if k.readProblem("retiree after a pass", err) {
+		r = v.retiree // the saved record stands; the card's data from before the check
+		r.LastCert = certkiosk.DateOf(c.Ended.In(certkiosk.China))
+	}
 	due := certkiosk.DueDate(r.LastCert)
 	title := resultTitle(theme.NewSuccessThemedResource(theme.ConfirmIcon()), lang.L("result.pass"), theme.ColorNameSuccess)
 	detail := NewParagraph(lang.L("result.pass.detail", map[string]any{"Name": r.Name, "Due": due.String()}), SizeNameRetireeText, false)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"log"
 	"strings"
 	"sync"
 	"time"
@@ -101,9 +102,11 @@ type Kiosk struct {
 	post func(func())
 	// reader is the card reader's state (readerNone without one); cards
 	// is its event loop (WatchCards).
-	reader string
-	cardOn bool // a card lies on the reader (placed or refused, not yet removed)
-	cards  sync.WaitGroup
+	// problems are errors from below that the next screen says (readProblem).
+	problems []string
+	reader   string
+	cardOn   bool // a card lies on the reader (placed or refused, not yet removed)
+	cards    sync.WaitGroup
 	// follows counts the goroutines applying a check's updates (tests
 	// wait for them instead of sleeping).
 	follows sync.WaitGroup
@@ -133,6 +136,18 @@ func (k *Kiosk) actor() string { return "staff:" + k.staff.ID }
 
 func (k *Kiosk) ctx() context.Context { return context.Background() }
 
+// readProblem notes an error from below that a screen works around (it
+// shows what it could read): logged, and said on the next screen drawn.
+// It reports whether there was one.
+func (k *Kiosk) readProblem(what string, err error) bool {
+	if err == nil {
+		return false
+	}
+	log.Printf("%s: %v", what, err)
+	k.problems = append(k.problems, ErrorText(err))
+	return true
+}
+
 // frame wraps a screen with the title bar, the demo banner and, when
 // signed in, the staff line.
 func (k *Kiosk) frame(name string, body fyne.CanvasObject, focus fyne.Focusable) {
@@ -152,6 +167,13 @@ func (k *Kiosk) frame(name string, body fyne.CanvasObject, focus fyne.Focusable)
 	}
 	if k.opt.Demo {
 		top.Add(demoBanner())
+	}
+	if len(k.problems) > 0 { // what the screen could not read, said once, on it
+		p := canvas.NewText(lang.L("problem.read", map[string]any{"Message": k.problems[0]}), theme.Color(theme.ColorNameError))
+		p.TextSize = theme.Size(theme.SizeNameText)
+		p.TextStyle.Bold = true
+		top.Add(p)
+		k.problems = nil
 	}
 	k.Window.SetContent(container.NewPadded(container.NewBorder(top, nil, nil, nil, body)))
 	if focus != nil {
@@ -230,11 +252,13 @@ func (k *Kiosk) ShowHome() {
 	find.Importance = widget.HighImportance
 	searchRow := container.NewBorder(nil, nil, nil, find, k.search)
 
-	counts, _ := k.DB.DayCounts(k.ctx(), k.today())
+	counts, err := k.DB.DayCounts(k.ctx(), k.today())
+	k.readProblem("today's counts", err)
 	today := NewText(lang.L("home.today.counts", map[string]any{"Pass": counts[certkiosk.VerdictPass],
 		"Fail": counts[certkiosk.VerdictFail], "Review": counts[certkiosk.VerdictManualReview]}), theme.SizeNameText, false)
 
-	due, _ := k.DB.DueList(k.ctx(), k.today(), 200)
+	due, err := k.DB.DueList(k.ctx(), k.today(), 200)
+	k.readProblem("due list", err)
 	var dueView fyne.CanvasObject
 	if len(due) == 0 {
 		dueView = NewText(lang.L("home.due.empty"), theme.SizeNameText, false)
@@ -447,7 +471,8 @@ func (k *Kiosk) SetSyncProgress(p SyncProgress) {
 
 // ShowFirstDue opens the card of the first retiree on the due list.
 func (k *Kiosk) ShowFirstDue() {
-	due, _ := k.DB.DueList(k.ctx(), k.today(), 1)
+	due, err := k.DB.DueList(k.ctx(), k.today(), 1)
+	k.readProblem("due list", err)
 	if len(due) > 0 {
 		k.ShowRetiree(due[0].Retiree)
 	}

@@ -27,7 +27,9 @@ func (k *Kiosk) ShowRecords() {
 	empty := NewText(lang.L("records.empty"), theme.SizeNameText, false)
 	detail := NewParagraph("", theme.SizeNameText, false)
 	reload := func() {
-		records, _ = k.DB.ListCertifications(k.ctx(), filter)
+		var err error
+		records, err = k.DB.ListCertifications(k.ctx(), filter)
+		k.readProblem("records", err)
 		list.UnselectAll()
 		list.Refresh()
 		detail.SetText("")

@@ -23,7 +23,10 @@ func (k *Kiosk) ShowSettings() {
 	}
 	ctx := k.ctx()
 	num := func(key certkiosk.SettingKey, def int) *widget.Entry {
-		v, _ := k.DB.IntSetting(ctx, key, def)
+		v, err := k.DB.IntSetting(ctx, key, def)
+		if k.readProblem("setting "+string(key), err) {
+			v = def
+		}
 		e := widget.NewEntry()
 		e.SetText(strconv.Itoa(v))
 		return e
@@ -57,7 +60,8 @@ func (k *Kiosk) ShowSettings() {
 		widget.NewFormItem(lang.L("settings.retention"), retention),
 		widget.NewFormItem(lang.L("settings.camera.index"), cam))
 
-	muted, _ := k.DB.IntSetting(ctx, certkiosk.SettingSoundMuted, 0)
+	muted, err := k.DB.IntSetting(ctx, certkiosk.SettingSoundMuted, 0)
+	k.readProblem("sound setting", err)
 	sound := widget.NewCheck(lang.L("settings.sound.on"), func(on bool) {
 		v := 1
 		if on {
@@ -77,7 +81,9 @@ func (k *Kiosk) ShowSettings() {
 		cameraTest = NewBigButton(lang.L("settings.camera.test"), theme.VisibilityIcon(), k.ShowDevice)
 	}
 	central := container.NewVBox(NewText(lang.L("settings.central"), theme.SizeNameSubHeadingText, true))
-	if id, _ := k.DB.Setting(ctx, certkiosk.SettingTerminalID, ""); id != "" {
+	id, err := k.DB.Setting(ctx, certkiosk.SettingTerminalID, "")
+	k.readProblem("terminal ID", err)
+	if id != "" {
 		central.Add(NewText(lang.L("settings.enrolled.now", map[string]any{"ID": id}), theme.SizeNameText, false))
 	} else {
 		url, token, pin := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
@@ -118,7 +124,8 @@ func (k *Kiosk) ShowStaffAdmin() {
 		return
 	}
 	ctx := k.ctx()
-	list, _ := k.DB.ListStaff(ctx)
+	list, err := k.DB.ListStaff(ctx)
+	k.readProblem("staff list", err)
 	rows := container.NewVBox()
 	msg := NewParagraph("", theme.SizeNameText, true)
 	for _, st := range list {
@@ -126,7 +133,7 @@ func (k *Kiosk) ShowStaffAdmin() {
 		pin := widget.NewPasswordEntry()
 		pin.SetPlaceHolder(lang.L("login.pin"))
 		reset := NewBigButton(lang.L("staff.reset"), theme.ViewRefreshIcon(), func() {
-			if err := k.DB.SetPIN(ctx, k.actor(), st.ID, pin.Text); err != nil {
+			if err := k.DB.SetPINBy(ctx, k.staff, st.ID, pin.Text); err != nil {
 				msg.SetText(ErrorText(err))
 				return
 			}
@@ -145,7 +152,7 @@ func (k *Kiosk) ShowStaffAdmin() {
 	role.SetSelectedIndex(0)
 	add := NewBigButton(lang.L("staff.add"), theme.ContentAddIcon(), func() {
 		r := certkiosk.Roles[max(role.SelectedIndex(), 0)]
-		err := k.DB.AddStaff(ctx, k.actor(), certkiosk.Staff{ID: strings.TrimSpace(id.Text), Name: strings.TrimSpace(name.Text), Role: r}, pin.Text)
+		err := k.DB.AddStaffBy(ctx, k.staff, certkiosk.Staff{ID: strings.TrimSpace(id.Text), Name: strings.TrimSpace(name.Text), Role: r}, pin.Text)
 		if err != nil {
 			msg.SetText(ErrorText(err))
 			return

@@ -25,8 +25,9 @@ type Store interface {
 type Staff interface {
 	Login(ctx context.Context, id, pin string) (certkiosk.Staff, error)
 	ListStaff(ctx context.Context) ([]certkiosk.Staff, error)
-	AddStaff(ctx context.Context, actor string, st certkiosk.Staff, pin string) error
-	SetPIN(ctx context.Context, actor, id, pin string) error
+	// AddStaffBy and SetPINBy act for signed-in staff; the store holds who may.
+	AddStaffBy(ctx context.Context, by certkiosk.Staff, st certkiosk.Staff, pin string) error
+	SetPINBy(ctx context.Context, by certkiosk.Staff, id, pin string) error
 }
 
 // Retirees is the roster, the retirees' contacts and reference photos.

@@ -14,17 +14,21 @@ import (
 // ShowSync shows the outbox, the roster version, "sync now" and export to
 // a USB stick.
 func (k *Kiosk) ShowSync() {
-	counts, _ := k.DB.SyncCounts(k.ctx())
+	counts, err := k.DB.SyncCounts(k.ctx())
+	k.readProblem("outbox counts", err)
 	info := container.NewVBox(
 		NewText(lang.L("syncscreen.counts", map[string]any{"Pending": counts.Pending, "Acked": counts.Acked,
 			"Refused": counts.Refused}), theme.SizeNameText, false))
-	last, _ := k.DB.Setting(k.ctx(), certkiosk.SettingLastSync, "")
+	last, err := k.DB.Setting(k.ctx(), certkiosk.SettingLastSync, "")
+	k.readProblem("last sync", err)
 	if t, err := time.Parse(time.RFC3339, last); err == nil {
 		info.Add(NewText(lang.L("syncscreen.last", map[string]any{"Time": t.In(certkiosk.China).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
 	} else {
 		info.Add(NewText(lang.L("syncscreen.never"), theme.SizeNameText, false))
 	}
-	if v, at, _ := k.DB.RosterVersion(k.ctx()); v > 0 {
+	v, at, err := k.DB.RosterVersion(k.ctx())
+	k.readProblem("roster version", err)
+	if v > 0 {
 		info.Add(NewText(lang.L("syncscreen.roster", map[string]any{"Version": v, "Time": at.In(certkiosk.China).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
 	} else {
 		info.Add(NewText(lang.L("syncscreen.roster.none"), theme.SizeNameText, false))
