@@ -55,7 +55,7 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 		c.Receipt = certkiosk.NewReceiptCode()
 	}
 	c.Sync = certkiosk.SyncPending
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	save := func(tx *sql.Tx) error {
 		if err := s.checkClock(ctx, tx, c); err != nil {
 			return err
 		}
@@ -135,7 +135,21 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 			detail["speech_check"] = string(c.SpeechCheck)
 		}
 		return s.audit(ctx, tx, actor, ActCertification, c.RetireeID.Masked(), detail)
-	})
+	}
+	// One transaction: a record is saved whole or not at all. A full disk
+	// first gives up the evidence past its retention, then the save is
+	// tried once more; still full, the caller keeps the result and says so.
+	err := s.inTx(ctx, save)
+	if isDiskFull(err) {
+		if n, perr := s.PurgeEvidence(ctx, actor); perr == nil && n > 0 {
+			err = s.inTx(ctx, save)
+		}
+	}
+	if isDiskFull(err) {
+		e := certkiosk.Errorf(certkiosk.EUNAVAILABLE, "存储空间已满，这次的结果还没有保存", "save certification %s: disk full", c.ID)
+		e.Err = err
+		return e
+	}
 	if err != nil {
 		return fmt.Errorf("save certification %s: %w", c.ID, err)
 	}

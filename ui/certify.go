@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/jpeg"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,7 +203,9 @@ func (k *Kiosk) saveAttempt(v *visit, method certkiosk.Method, code string, r ch
 		Method: method, Code: code, Number: v.attempts, FrameSource: k.opt.FrameSource,
 		ReferenceShown: v.ref != nil, PhotoMatch: match}, r)
 	if err != nil {
-		k.showSaveProblem(err)
+		// The result stays in memory: staff save it again once the
+		// disk has room (or the store is back), without a new check.
+		k.showSaveProblem(err, func() { k.saveAttempt(v, method, code, r, match) })
 		return
 	}
 	if c.Verdict == certkiosk.VerdictManualReview { // staff found the face unlike the photo
@@ -411,9 +414,24 @@ func (k *Kiosk) showCameraProblem(err error) {
 		NewParagraph(lang.L("certify.nocamera", map[string]any{"Message": ErrorText(err)}), SizeNameRetireeText, true)), nil)
 }
 
-func (k *Kiosk) showSaveProblem(err error) {
+// showSaveProblem says a record was not saved. With retry, the result is
+// still held: 「重新保存」 tries again (after staff made room, say), and
+// going back says what is given up.
+func (k *Kiosk) showSaveProblem(err error, retry func()) {
+	log.Printf("save: %v", err)
 	v := k.visit
 	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.ShowRetiree(v.retiree) })
-	k.frame("save-problem", container.NewBorder(nil, container.NewHBox(back), nil, nil,
-		NewParagraph(lang.L("result.saved.failed", map[string]any{"Message": ErrorText(err)}), SizeNameRetireeText, true)), nil)
+	buttons := container.NewHBox(back)
+	text := lang.L("result.saved.failed", map[string]any{"Message": ErrorText(err)})
+	var focus fyne.Focusable
+	if retry != nil {
+		again := NewBigButton(lang.L("result.saved.retry"), theme.ViewRefreshIcon(), retry)
+		again.Importance = widget.HighImportance
+		buttons = container.NewHBox(again, back)
+		text += "\n" + lang.L("result.saved.kept")
+		focus = again
+		k.saveRetry = again
+	}
+	k.frame("save-problem", container.NewBorder(nil, buttons, nil, nil,
+		NewParagraph(text, SizeNameRetireeText, true)), focus)
 }

@@ -58,7 +58,7 @@ func (k *Kiosk) contactRows(r certkiosk.Retiree) []*widget.FormItem {
 func (k *Kiosk) ShowContacts(id certkiosk.ResidentID, next func()) {
 	r, err := k.DB.FindRetiree(k.ctx(), id)
 	if err != nil {
-		k.showSaveProblem(err)
+		k.showSaveProblem(err, nil)
 		return
 	}
 	f := &contactForm{phone: widget.NewEntry(), address: widget.NewMultiLineEntry(),
@@ -110,7 +110,7 @@ func (k *Kiosk) ShowContacts(id certkiosk.ResidentID, next func()) {
 func (k *Kiosk) ShowRelative(id certkiosk.ResidentID, next func()) {
 	r, err := k.DB.FindRetiree(k.ctx(), id)
 	if err != nil {
-		k.showSaveProblem(err)
+		k.showSaveProblem(err, nil)
 		return
 	}
 	f := &contactForm{name: widget.NewEntry(), mobile: widget.NewEntry(), msg: NewParagraph("", SizeNameRetireeText, true)}
@@ -126,7 +126,7 @@ func (k *Kiosk) ShowRelative(id certkiosk.ResidentID, next func()) {
 	f.mobile.SetPlaceHolder(lang.L("relative.mobile.hint"))
 	had, ok, err := k.DB.Relative(k.ctx(), id)
 	if err != nil {
-		k.showSaveProblem(err)
+		k.showSaveProblem(err, nil)
 		return
 	}
 	if ok {

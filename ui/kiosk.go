@@ -102,6 +102,8 @@ type Kiosk struct {
 	post func(func())
 	// reader is the card reader's state (readerNone without one); cards
 	// is its event loop (WatchCards).
+	// saveRetry is the save-problem screen's 「重新保存」 (tests tap it).
+	saveRetry *BigButton
 	// problems are errors from below that the next screen says (readProblem).
 	problems []string
 	reader   string

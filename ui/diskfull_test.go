@@ -1,0 +1,81 @@
+package ui
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	"math/rand"
+	"strconv"
+	"strings"
+	"testing"
+
+	"certkiosk"
+	"certkiosk/check"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// The disk fills up during a check: staff are told in plain words, the
+// result is kept, and once there is room 「重新保存」 saves it — one record,
+// no second check.
+func TestDiskFullKeepsTheResult(t *testing.T) {
+	k, db := newTestKiosk(t)
+	res := passResult()
+	res.Best = noisyJPEG(t) // a frame that needs new pages
+	k.opt.Checker = station{updates: []check.Update{{Done: true, Result: res}}}
+	openCard(t, k, db)
+	// A full disk, as SQLite's page limit (one connection, so it holds).
+	db.SQL().SetMaxOpenConns(1)
+	db.SQL().SetMaxIdleConns(1)
+	for _, q := range []string{`VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} { // no free pages left to fill
+		if _, err := db.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pages int
+	if err := db.SQL().QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`PRAGMA max_page_count = ` + strconv.Itoa(pages)); err != nil {
+		t.Fatal(err)
+	}
+	k.StartCertification(certkiosk.MethodBlink)
+	k.follows.Wait()
+	if k.Screen() != "save-problem" || !strings.Contains(screenText(k), "存储空间已满") || !strings.Contains(screenText(k), "重新保存") {
+		t.Fatalf("full disk: %s: %s", k.Screen(), screenText(k))
+	}
+	count := func() int {
+		var n int
+		if err := db.SQL().QueryRow(`SELECT count(*) FROM certification`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d records after a refused save", n)
+	}
+	test.Tap(k.saveRetry) // still full: still held
+	if k.Screen() != "save-problem" || count() != 0 {
+		t.Fatalf("retry on a full disk: %s, %d records", k.Screen(), count())
+	}
+	if _, err := db.SQL().Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(k.saveRetry)
+	if k.Screen() != "pass" || count() != 1 {
+		t.Fatalf("retry with room: %s, %d records: %s", k.Screen(), count(), screenText(k))
+	}
+}
+
+func noisyJPEG(t *testing.T) []byte {
+	img := image.NewGray(image.Rect(0, 0, 480, 360))
+	rng := rand.New(rand.NewSource(1))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.Intn(256))
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
