@@ -73,9 +73,19 @@ func (s *Store) putContact(ctx context.Context, tx *sql.Tx, terminal string, c s
 	hash := c.ContentHash()
 	var have, status, note string
 	err := s.row(ctx, tx, `SELECT content_hash, status, note FROM contact_change WHERE id = ?`, c.ID).Scan(&have, &status, &note)
+	rejudged := false
 	switch {
 	case err == nil && have == hash && status == central.ContactRefused:
-		return sync.StatusInvalid, note, nil
+		// Sent again: judged again, since the record that earns it may
+		// have arrived since (a batch that failed before the contacts).
+		earned, err := s.earned(ctx, tx, terminal, c)
+		if err != nil || !earned {
+			return sync.StatusInvalid, note, err
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE contact_change SET status = ?, note = '' WHERE id = ?`, central.ContactAccepted, c.ID); err != nil {
+			return "", "", err
+		}
+		rejudged = true
 	case err == nil && have == hash:
 		return sync.StatusDuplicate, "", nil
 	case err == nil:
@@ -83,31 +93,33 @@ func (s *Store) putContact(ctx context.Context, tx *sql.Tx, terminal string, c s
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", "", err
 	}
-	if *budget <= 0 {
-		return sync.StatusInvalid, central.RefusedTooMany, nil
-	}
-	*budget--
-	earned, err := s.earned(ctx, tx, terminal, c)
-	if err != nil {
-		return "", "", err
-	}
-	status, note = central.ContactAccepted, ""
-	if !earned {
-		status, note = central.ContactRefused, central.RefusedNotEarned
-	}
 	var rel sync.RelativeContact
 	if c.Relative != nil {
 		rel = *c.Relative
 	}
-	if _, err := s.exec(ctx, tx, `INSERT INTO contact_change (id, terminal, retiree_id, staff_id, kind, phone, address,
-		relative_name, relation, relative_mobile, at, received_at, content_hash, status, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, terminal, c.RetireeID, c.StaffID, c.Kind, c.Phone, c.Address, rel.Name, rel.Relation, rel.Mobile,
-		s.ts(c.At), s.ts(now), hash, status, note); err != nil {
-		return "", "", err
-	}
-	if !earned {
-		return sync.StatusInvalid, note, nil
+	if !rejudged {
+		if *budget <= 0 {
+			return sync.StatusInvalid, central.RefusedTooMany, nil
+		}
+		*budget--
+		earned, err := s.earned(ctx, tx, terminal, c)
+		if err != nil {
+			return "", "", err
+		}
+		status, note = central.ContactAccepted, ""
+		if !earned {
+			status, note = central.ContactRefused, central.RefusedNotEarned
+		}
+		if _, err := s.exec(ctx, tx, `INSERT INTO contact_change (id, terminal, retiree_id, staff_id, kind, phone, address,
+			relative_name, relation, relative_mobile, at, received_at, content_hash, status, note)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, terminal, c.RetireeID, c.StaffID, c.Kind, c.Phone, c.Address, rel.Name, rel.Relation, rel.Mobile,
+			s.ts(c.At), s.ts(now), hash, status, note); err != nil {
+			return "", "", err
+		}
+		if !earned {
+			return sync.StatusInvalid, note, nil
+		}
 	}
 	// Fold into the current contact: details and relative each keep the
 	// newest change of their own. A change dated ahead of the central's

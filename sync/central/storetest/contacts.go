@@ -121,6 +121,21 @@ func earnedContacts(t *testing.T, st central.Storage, s central.ContactStorage, 
 	if res, _ := s.PutContacts(ctx, "T-0003", []ksync.ContactChange{rogue}, now); res[0].Status != ksync.StatusInvalid {
 		t.Fatalf("a refused change sent again: %+v", res)
 	}
+	// Unless the record that earns it arrived meanwhile (its batch had
+	// failed before the contacts went): then it is taken.
+	early := ksync.ContactChange{ID: id(), RetireeID: rid, StaffID: "Y001", Kind: ksync.ContactRelativeSet, At: now,
+		Relative: &ksync.RelativeContact{Name: "王芳", Relation: "子女", Mobile: "13900001111", Consent: true}}
+	if res, _ := s.PutContacts(ctx, "T-0005", []ksync.ContactChange{early}, now); res[0].Status != ksync.StatusInvalid {
+		t.Fatalf("a change before its record: %+v", res)
+	}
+	visit := Record(t, "T-0005", 8)
+	visit.RetireeID, visit.Started, visit.Ended = rid, now.Add(-2*time.Minute), now.Add(-time.Minute)
+	if res, err := st.Ingest(ctx, "T-0005", []ksync.Record{visit}, now); err != nil || res[0].Status != ksync.StatusAccepted {
+		t.Fatalf("the late record: %+v %v", res, err)
+	}
+	if res, _ := s.PutContacts(ctx, "T-0005", []ksync.ContactChange{early}, now); res[0].Status != ksync.StatusAccepted {
+		t.Fatalf("the change sent again after its record: %+v", res)
+	}
 	rc, err := s.RetireeContact(ctx, rid)
 	if err != nil || rc.Phone != newer.Phone {
 		t.Fatalf("after refused changes: %+v %v", rc, err)
