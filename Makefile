@@ -21,7 +21,7 @@ FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken 
 	./liveness/voice:FuzzReadWAV \
 	./idcard:FuzzScan ./idcard:FuzzParseCard
 
-.PHONY: all deps build run test package bench perf fuzz fuzz-seeds golden screenshots font voices clean
+.PHONY: all deps build run test package bench perf soak fuzz fuzz-seeds golden screenshots font voices clean
 
 all: build
 
@@ -92,6 +92,16 @@ perf: build
 	$(GO) build -tags '$(TAGS) perf' -ldflags '$(LDFLAGS)' -o $(BIN)/perf/certkiosk ./cmd/certkiosk
 	$(GO) build -tags '$(TAGS)' -o $(BIN)/perffloor ./cmd/perffloor
 	scripts/perf.sh $(BIN)/perf/certkiosk $(BIN)/perffloor
+
+# A day at the counter (issue 26): SOAK_CHECKS (300) checks back to back
+# on the measuring kiosk under Xvfb, then one line of figures and the
+# growth budgets (scripts/perf.sh with PERF_SOAK=1). Not in CI, which runs
+# 30 of them (.ci/run).
+SOAK_CHECKS ?= 300
+soak: build
+	$(GO) build -tags '$(TAGS) perf' -ldflags '$(LDFLAGS)' -o $(BIN)/perf/certkiosk ./cmd/certkiosk
+	$(GO) build -tags '$(TAGS)' -o $(BIN)/perffloor ./cmd/perffloor
+	PERF_SOAK=1 PERF_CHECKS=$(SOAK_CHECKS) scripts/perf.sh $(BIN)/perf/certkiosk $(BIN)/perffloor
 
 # PNGs of the screens, rendered under Xvfb in demo mode.
 screenshots: build

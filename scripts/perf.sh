@@ -15,7 +15,16 @@
 # and a gocv capture of the demo clip, nothing else — the least any kiosk
 # built on Fyne and gocv holds here.
 #
-#   scripts/perf.sh [path/to/certkiosk [path/to/perffloor]]     PERF_CHECKS=20 PERF_STARTS=5
+# With PERF_SOAK=1 it runs a day at the counter instead (`make soak`,
+# issue 26): PERF_CHECKS checks back to back, both methods, passes and
+# failures, receipts and contact confirmations (the kiosk's own soak
+# scenario, cmd/certkiosk/soak.go), then prints, last, one line
+#   soak: checks=N rss_mb_after_20=A rss_mb_end=B floor_mb=F model_mb=M goroutines_start=G0 …
+# and fails unless B − A ≤ 10 MB, the in-check peak ≤ F + M + 40 MB, the
+# sign-in ≤ F + 30 MB, and goroutines and file descriptors are back to
+# where they started.
+#
+#   scripts/perf.sh [path/to/certkiosk [path/to/perffloor]]     PERF_CHECKS=20 PERF_STARTS=5 [PERF_SOAK=1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build/perf/certkiosk}
@@ -91,7 +100,51 @@ window_time() {
   echo "perf.sh: no window after 30 s" >&2; kill "$kpid"; exit 1
 }
 
+# floorrss preview(true|false) → the floor program's RSS in MB.
+floorrss() {
+  local clip
+  clip=$(ls "$data"/demo/demo-clip*.avi | head -1)
+  DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 "$floor" -clip "$clip" -preview="$1" 2>"$log" |
+    sed -n 's/^floor: rss_mb=\([0-9.]*\).*/\1/p'
+}
+
+soak() {
+  [ -n "$floor" ] || { echo "perf.sh: PERF_SOAK needs the perffloor program as the second argument" >&2; exit 1; }
+  CERTKIOSK_SOAK=1 CERTKIOSK_PERF_CHECKS=$checks kiosk
+  if ! wait "$kpid"; then
+    echo "perf.sh: the soaking kiosk failed; its log:" >&2; cat "$log" >&2; exit 1
+  fi
+  local out line f
+  out=$(grep '^soak: ' "$log" || true)
+  echo "$out" | grep -v '^soak: checks=' | sed 's/^soak: /  /'
+  line=$(echo "$out" | grep '^soak: checks=' || true)
+  if [ -z "$line" ] || echo "$out" | grep -q '^soak: error'; then
+    echo "perf.sh: the soak did not finish; the kiosk's log:" >&2; cat "$log" >&2; exit 1
+  fi
+  f=$(floorrss true)
+  [ -n "$f" ] || { echo "perf.sh: the floor program failed; its log:" >&2; cat "$log" >&2; exit 1; }
+  echo "$line floor_mb=$f" | awk '
+    function field(name,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } }
+    {
+      a = field("rss_mb_after_20"); b = field("rss_mb_end"); f = field("floor_mb"); m = field("model_mb")
+      printf "soak: checks=%s rss_mb_after_20=%s rss_mb_end=%s floor_mb=%s model_mb=%s goroutines_start=%s goroutines_end=%s fds_start=%s fds_end=%s sqlite_mb=%s\n",
+        field("checks"), a, b, f, m, field("goroutines_start"), field("goroutines_end"), field("fds_start"), field("fds_end"), field("sqlite_mb")
+      bad = 0
+      if (b - a > 10) { print "soak: FAIL: grew " b - a " MB from check 20 to the end (budget 10)" > "/dev/stderr"; bad = 1 }
+      if (field("peak_mb") > f + m + 40) { print "soak: FAIL: in-check peak " field("peak_mb") " MB > floor + model + 40" > "/dev/stderr"; bad = 1 }
+      if (field("signin_mb") > f + 30) { print "soak: FAIL: sign-in " field("signin_mb") " MB > floor + 30" > "/dev/stderr"; bad = 1 }
+      if (field("goroutines_end") > field("goroutines_start")) { print "soak: FAIL: goroutines " field("goroutines_start") " -> " field("goroutines_end") > "/dev/stderr"; bad = 1 }
+      if (field("fds_end") > field("fds_start")) { print "soak: FAIL: file descriptors " field("fds_start") " -> " field("fds_end") > "/dev/stderr"; bad = 1 }
+      exit bad
+    }'
+}
+
 first=$(window_time first)
+if [ -n "${PERF_SOAK:-}" ]; then
+  echo "first start to window: ${first} s"
+  soak
+  exit
+fi
 warm=()
 for _ in $(seq "$starts"); do
   warm+=("$(window_time)")
@@ -120,11 +173,6 @@ awk -v starts="$median" -v n="$checks" '
   }' "$log"
 
 if [ -n "$floor" ]; then
-  clip=$(ls "$data"/demo/demo-clip*.avi | head -1)
-  floorrss() { # preview(true|false) → the floor's RSS in MB
-    DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 LANG=zh_CN.UTF-8 "$floor" -clip "$clip" -preview="$1" 2>"$log" |
-      sed -n 's/^floor: rss_mb=\([0-9.]*\).*/\1/p'
-  }
   hidden=$(floorrss false)
   shown=$(floorrss true)
   if [ -z "$hidden" ] || [ -z "$shown" ]; then

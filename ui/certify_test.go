@@ -17,8 +17,6 @@ import (
 	"certkiosk/check"
 	"certkiosk/store"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 )
 
@@ -151,23 +149,6 @@ func tapButton(t *testing.T, k *Kiosk, label string) {
 	test.Tap(b)
 }
 
-func findButton(o fyne.CanvasObject, label string) *BigButton {
-	switch w := o.(type) {
-	case *BigButton:
-		if w.Text == label {
-			return w
-		}
-	case *container.Scroll:
-		return findButton(w.Content, label)
-	case *fyne.Container:
-		for _, c := range w.Objects {
-			if b := findButton(c, label); b != nil {
-				return b
-			}
-		}
-	}
-	return nil
-}
 
 // A pass as the retiree and staff see it: the customer window follows the
 // prompt and ends on thanks; the receipt prints to a PDF in the receipt

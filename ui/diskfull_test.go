@@ -79,3 +79,20 @@ func noisyJPEG(t *testing.T) []byte {
 	}
 	return b.Bytes()
 }
+
+// Press taps a button of the screen shown by its label's key, and only one
+// that is there.
+func TestPressTapsOnlyWhatIsShown(t *testing.T) {
+	k, db := newTestKiosk(t)
+	k.opt.ReceiptDir = t.TempDir()
+	k.opt.Checker = station{updates: []check.Update{{Done: true, Result: passResult()}}}
+	openCard(t, k, db)
+	if k.Press("result.print") {
+		t.Fatal("pressed a button the card screen does not have")
+	}
+	k.StartCertification(certkiosk.MethodBlink)
+	k.follows.Wait()
+	if k.Screen() != "pass" || !k.Press("result.contacts") || k.Screen() != "contacts" {
+		t.Fatalf("pass → contacts: %s", k.Screen())
+	}
+}

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -52,4 +54,35 @@ func NewParagraph(text string, size fyne.ThemeSizeName, bold bool) *widget.Label
 	l := NewText(text, size, bold)
 	l.Wrapping = fyne.TextWrapWord
 	return l
+}
+
+// Press taps the button whose label is the translation of key on the
+// screen shown, as staff would; false when the screen has none. The
+// kiosk's soak scenario drives the real screens with it.
+func (k *Kiosk) Press(key string) bool {
+	b := findButton(k.Window.Content(), lang.L(key))
+	if b == nil || b.Disabled() || b.OnTapped == nil {
+		return false
+	}
+	b.OnTapped()
+	return true
+}
+
+// findButton is the BigButton labelled label under o (nil: none).
+func findButton(o fyne.CanvasObject, label string) *BigButton {
+	switch w := o.(type) {
+	case *BigButton:
+		if w.Text == label {
+			return w
+		}
+	case *container.Scroll:
+		return findButton(w.Content, label)
+	case *fyne.Container:
+		for _, c := range w.Objects {
+			if b := findButton(c, label); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
 }

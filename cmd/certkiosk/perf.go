@@ -65,6 +65,10 @@ func (ka *kioskApp) measure(ctx context.Context, checks int) {
 		return
 	}
 	defer fyne.Do(ka.kiosk.App.Quit)
+	if os.Getenv(soakEnv) != "" {
+		ka.soak(ctx, checks)
+		return
+	}
 	sleep := func(d time.Duration) bool {
 		select {
 		case <-ctx.Done():
