@@ -31,6 +31,13 @@ type ClosedOptions struct {
 	MinDur, MaxDur time.Duration
 	// MaxGap: the face lost longer than this mid-episode cancels it.
 	MaxGap time.Duration
+	// MinChange: when the eye patches are there, they must change from
+	// the open-eye template by this many noise units somewhere in the
+	// episode (the pixel cue's own measure, eyes.go). A lid coming down
+	// changes them far more; the model's noise on a still, compressed,
+	// upscaled photo (one or two frames read 0.95 with nothing moving)
+	// changes nothing.
+	MinChange float64
 	// MaxJump is the largest change of the face's rigid shape (see
 	// ShapeChange) between two frames in and just before a blink, for
 	// every cue (Session.count): a photo swapped for another of eyes
@@ -47,7 +54,8 @@ type ClosedOptions struct {
 var DefaultClosed = ClosedOptions{
 	Low: 0.3, High: 0.85, MaxLow: 0.6, MaxHigh: 0.95, LevelK: 4,
 	MinDur: 40 * time.Millisecond, MaxDur: 500 * time.Millisecond, MaxGap: 200 * time.Millisecond,
-	MaxJump: 0.06,
+	MinChange: 3,
+	MaxJump:   0.06,
 }
 
 // EyesClosedScore is the frame's eye-closed score: the lower of the two
@@ -74,29 +82,40 @@ type closedBlinks struct {
 	start      time.Duration
 	startFrame int
 	peak       float64
-	peakFrames []int // frames at the peak's level, for the blink's frame
+	peakFrames []int   // frames at the peak's level, for the blink's frame
+	peakZ      float64 // the eye patches' largest change in the episode (NaN: no patches)
 	lastSeen   time.Duration
 	seen       bool
 }
 
 // newClosedBlinks starts the cue for a person whose baseline scores are
-// level (median) with spread (robust standard deviation); ok is false
-// when the model cannot tell this person's open eyes from closed ones:
-// their level and its noise reach past MaxLow (eyes held shut at the
-// baseline read 0.2–1.0 on a rendered face, a face the model cannot read
-// is as noisy). The landmark and pixel cues then judge alone.
-func newClosedBlinks(level, spread float64, opt ClosedOptions) (*closedBlinks, bool) {
-	low := math.Max(opt.Low, level+opt.LevelK*spread)
+// level (median) with robust standard deviation sd, each eye's
+// too (eyes[k] holds eye k's baseline probabilities, image left first);
+// ok is false when the model cannot tell this person's open eyes from
+// closed ones: the level and its noise, or one eye's, reach past MaxLow
+// (eyes held shut at the baseline read 0.2–1.0 on a rendered face; on a
+// turned, upscaled photo one open eye read ≈ 1 throughout, leaving the
+// score to the other eye's noise). The landmark and pixel cues then judge
+// alone. An eye seen in under half the baseline's frames is the far eye
+// of a turned head and is not held to this.
+func newClosedBlinks(level, sd float64, eyes [2][]float64, frames int, opt ClosedOptions) (*closedBlinks, bool) {
+	low := math.Max(opt.Low, level+opt.LevelK*sd)
 	if low > opt.MaxLow {
 		return nil, false
+	}
+	for _, e := range eyes {
+		if 2*len(e) >= frames && median(e)+opt.LevelK*spread(e) > opt.MaxLow {
+			return nil, false
+		}
 	}
 	high := math.Min(math.Max(opt.High, low+(opt.High-opt.Low)/2), opt.MaxHigh)
 	return &closedBlinks{opt: opt, low: low, high: high}, true
 }
 
-// observe takes a frame with a usable face and returns the blink that
-// ended on it, if one did.
-func (d *closedBlinks) observe(f *Frame) (Blink, bool) {
+// observe takes a frame with a usable face and the change of its eye
+// patches in noise units (NaN without patches), and returns the blink
+// that ended on it, if one did.
+func (d *closedBlinks) observe(f *Frame, z float64) (Blink, bool) {
 	s, ok := f.EyesClosedScore()
 	if !ok || !f.HasShape {
 		d.missing(f.Time)
@@ -114,10 +133,12 @@ func (d *closedBlinks) observe(f *Frame) (Blink, bool) {
 	if !d.in {
 		if s >= d.low {
 			d.in, d.start, d.startFrame, d.peak, d.peakFrames = true, f.Time, f.Index, s, append(d.peakFrames[:0], f.Index)
+			d.peakZ = z
 		}
 		return Blink{}, false
 	}
 	if s >= d.low {
+		d.peakZ = maxNaN(d.peakZ, z)
 		switch {
 		case s > d.peak+0.02:
 			d.peak, d.peakFrames = s, append(d.peakFrames[:0], f.Index)
@@ -130,11 +151,22 @@ func (d *closedBlinks) observe(f *Frame) (Blink, bool) {
 	// Back below the low mark: the episode ends here.
 	d.in = false
 	dur := f.Time - d.start
-	if d.peak < d.high || dur < d.opt.MinDur || dur > d.opt.MaxDur {
+	if d.peak < d.high || dur < d.opt.MinDur || dur > d.opt.MaxDur || d.peakZ < d.opt.MinChange {
 		return Blink{}, false
 	}
 	return Blink{Start: d.start, End: f.Time, StartFrame: d.startFrame, EndFrame: f.Index,
 		Frame: d.peakFrames[len(d.peakFrames)/2], MinRatio: 1 - d.peak}, true
+}
+
+// maxNaN is the larger of a and b, ignoring a NaN (NaN when both are).
+func maxNaN(a, b float64) float64 {
+	switch {
+	case math.IsNaN(a):
+		return b
+	case math.IsNaN(b):
+		return a
+	}
+	return math.Max(a, b)
 }
 
 func (d *closedBlinks) missing(t time.Duration) {

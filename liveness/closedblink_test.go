@@ -13,6 +13,20 @@ type eyeSynth struct {
 	n      int
 	p0, p1 func(i int) float64 // nil: the eye is not seen
 	shape  func(i int, lm *[68]Point)
+	// lids, when set, gives the frames eye patches: the open eye's, or
+	// when lids(i) another picture (the lid down).
+	lids func(i int) bool
+}
+
+// texPatch is a textured patch; seed picks the texture.
+func texPatch(seed int) Patch {
+	p := Patch{Valid: true}
+	x := uint32(seed*7919 + 1)
+	for i := range p.Pix {
+		x = x*1664525 + 1013904223
+		p.Pix[i] = uint8(x >> 24)
+	}
+	return p
 }
 
 func (s eyeSynth) run(t *testing.T) Result {
@@ -32,6 +46,12 @@ func (s eyeSynth) run(t *testing.T) Result {
 		}
 		if s.shape != nil {
 			s.shape(i, &f.Landmarks)
+		}
+		if s.lids != nil {
+			f.Eyes = [2]Patch{texPatch(1), texPatch(2)}
+			if s.lids(i) {
+				f.Eyes = [2]Patch{texPatch(3), texPatch(4)}
+			}
 		}
 		sess.Observe(f)
 	}
@@ -60,6 +80,21 @@ func TestEyeStateBlinksPass(t *testing.T) {
 		if r.Blinks[k].Frame != want {
 			t.Errorf("blink %d at frame %d, want %d (the middle closed frame)", k, r.Blinks[k].Frame, want)
 		}
+	}
+}
+
+// With the eye patches there, the model's "closed" must come with the
+// lids' pixels changing: the model's noise on a still photo moves none.
+func TestEyeStateNeedsThePixelsToChange(t *testing.T) {
+	p := closing(3, 50, 90)
+	closed := func(i int) bool { return p(i) > 0.5 }
+	r := eyeSynth{n: 150, p0: p, p1: p, lids: closed}.run(t)
+	if r.Verdict != certkiosk.VerdictPass || len(r.Blinks) != 2 {
+		t.Errorf("lids moving: %s %q with %d blinks, want pass with 2", r.Verdict, r.Reason, len(r.Blinks))
+	}
+	r = eyeSynth{n: 150, p0: p, p1: p, lids: func(int) bool { return false }}.run(t)
+	if r.Verdict != certkiosk.VerdictFail {
+		t.Errorf("still pixels: %s with %d blinks, want no_blink", r.Verdict, len(r.Blinks))
 	}
 }
 
@@ -102,6 +137,9 @@ func TestEyeStateNonBlinks(t *testing.T) {
 		"closed 600 ms":        {n: 150, p0: closing(18, 50, 100), p1: closing(18, 50, 100)},
 		"one frame":            {n: 150, p0: closing(1, 50, 90), p1: closing(1, 50, 90)},
 		"still photo":          {n: 150, p0: func(i int) float64 { return 0.02 + 0.01*float64(i%5) }, p1: func(int) float64 { return 0.03 }},
+		// A turned photo: one open eye reads closed throughout, the
+		// other's noise spikes.
+		"one eye stuck closed": {n: 150, p0: closing(2, 50, 90), p1: func(int) float64 { return 0.99 }},
 		"photo swapped":        {n: 150, p0: closing(4, 50, 90), p1: closing(4, 50, 90), shape: swapped},
 	}
 	for name, s := range cases {

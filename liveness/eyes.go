@@ -222,6 +222,16 @@ func (d *appearanceBlinks) observe(f *Frame, ear float64) (Blink, bool) {
 	return Blink{Start: d.start, End: f.Time, StartFrame: d.startFrame, EndFrame: f.Index, Frame: d.minFrame, MinRatio: d.minEAR / d.earRef}, true
 }
 
+// changeZ is the change of f's eye patches from the open-eye
+// templates in noise units (NaN when the patches are not there).
+func (d *appearanceBlinks) changeZ(f *Frame) float64 {
+	c, ok := d.model.change(&f.Eyes)
+	if !ok {
+		return math.NaN()
+	}
+	return math.Max(0, (c-d.model.med)/d.sc)
+}
+
 func (d *appearanceBlinks) missing(t time.Duration) {
 	if d.closed && d.seen && t-d.lastSeen > d.blink.MaxGap {
 		d.closed = false

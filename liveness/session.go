@@ -150,7 +150,8 @@ type Session struct {
 	ears, mars []float64
 	patches    [][2]Patch // baseline eye patches
 	scores     []float64  // baseline eye-closed scores
-	mouths     []Patch    // baseline mouth patches
+	eyeProbs   [2][]float64
+	mouths     []Patch // baseline mouth patches
 	base       Baseline
 
 	blink    *BlinkDetector
@@ -289,6 +290,7 @@ func (s *Session) position(f *Frame, issue Issue, ok bool) {
 	if s.settled >= s.cfg.SettleFrames {
 		s.state = StateBaseline
 		s.ears, s.mars, s.patches, s.mouths, s.scores = s.ears[:0], s.mars[:0], s.patches[:0], s.mouths[:0], s.scores[:0]
+		s.eyeProbs = [2][]float64{}
 		s.base = Baseline{Start: f.Time}
 		s.measure(f, issue, ok)
 	}
@@ -325,6 +327,11 @@ func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 			if p, ok := f.EyesClosedScore(); ok {
 				s.scores = append(s.scores, p)
 			}
+			for k := range 2 {
+				if f.EyeSeen[k] {
+					s.eyeProbs[k] = append(s.eyeProbs[k], f.EyeClosed[k])
+				}
+			}
 		}
 		return
 	}
@@ -359,11 +366,11 @@ func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 		// sharp face, noisier on a small, upscaled one. When the eyes
 		// already read closed (held shut, or a face the model cannot
 		// read), the landmark and pixel cues judge alone, as before.
-		if d, ok := newClosedBlinks(median(s.scores), spread(s.scores), s.cfg.Closed); ok {
+		if d, ok := newClosedBlinks(median(s.scores), spread(s.scores), s.eyeProbs, len(s.scores), s.cfg.Closed); ok {
 			s.closed = d
 		}
 	}
-	s.scores = nil
+	s.scores, s.eyeProbs = nil, [2][]float64{}
 	s.promptAt = f.Time + s.cfg.PromptDelay
 	s.result.PromptAt = s.promptAt
 	s.state = StatePrompt
@@ -409,7 +416,11 @@ func (s *Session) challenge(f *Frame, good bool) *Blink {
 			lm := f.Landmarks
 			s.prevLM = &lm
 			if s.closed != nil {
-				if b, ok := s.closed.observe(f); ok {
+				z := math.NaN()
+				if s.app != nil {
+					z = s.app.changeZ(f)
+				}
+				if b, ok := s.closed.observe(f, z); ok {
 					counted = s.count(b)
 				}
 			}
