@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"log"
@@ -308,11 +309,9 @@ func (k *Kiosk) printReceipt(info ReceiptInfo) string {
 		return lang.L("result.saved.failed", map[string]any{"Message": ErrorText(err)})
 	}
 	path := filepath.Join(k.opt.ReceiptDir, string(info.Receipt)+".pdf")
-	if err := os.MkdirAll(k.opt.ReceiptDir, 0o700); err == nil {
-		err = os.WriteFile(path, pdf, 0o600)
-	}
-	if err != nil {
-		return lang.L("result.saved.failed", map[string]any{"Message": err.Error()})
+	if err := writeWhole(path, pdf); err != nil {
+		log.Printf("receipt %s: %v", info.Receipt, err)
+		return lang.L("result.saved.failed", map[string]any{"Message": ErrorText(err)})
 	}
 	k.lastReceiptPDF = path
 	if k.opt.Print != nil {
@@ -321,6 +320,36 @@ func (k *Kiosk) printReceipt(info ReceiptInfo) string {
 		}
 	}
 	return lang.L("result.saved", map[string]any{"Path": path})
+}
+
+// writeWhole writes a file so that it is there whole or not at all, even
+// across a power cut: a temporary file beside it, synced, then renamed.
+func writeWhole(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("receipt directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".receipt-*")
+	if err != nil {
+		return fmt.Errorf("receipt file: %w", err)
+	}
+	defer os.Remove(f.Name()) // gone once renamed; left only by a failure
+	if _, err = f.Write(b); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o600)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write receipt %s: %w", filepath.Base(path), err)
+	}
+	return nil
 }
 
 var errNoReceiptDir = certkiosk.Errorf(certkiosk.EUNAVAILABLE, "未设置回执保存位置", "no receipt directory")

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/jpeg"
 	"math/rand"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,5 +95,32 @@ func TestPressTapsOnlyWhatIsShown(t *testing.T) {
 	k.follows.Wait()
 	if k.Screen() != "pass" || !k.Press("result.contacts") || k.Screen() != "contacts" {
 		t.Fatalf("pass → contacts: %s", k.Screen())
+	}
+}
+
+// A receipt file is there whole or not at all: written beside, synced,
+// renamed; a failed write leaves nothing half-written behind.
+func TestReceiptWrittenWhole(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/R.pdf"
+	if err := writeWhole(path, []byte("%PDF-1.4 whole")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeWhole(dir+"/taken", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeWhole(dir+"/taken/x.pdf", []byte("x")); err == nil {
+		t.Fatal("a receipt under a file was written")
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "R.pdf,taken" {
+		t.Fatalf("receipt directory holds %v", names)
 	}
 }
