@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -53,6 +54,14 @@ func crashChild(dir string) {
 			os.Exit(4)
 		}
 		fmt.Fprintf(os.Stdout, "%s %d\n", c.ID, i) // os.Stdout is unbuffered
+		// Staff then correct the retiree's phone with them: the change
+		// and the new phone are one transaction, queued once.
+		ch, err := s.CheckContact(ctx, "A001", c.RetireeID, fmt.Sprintf("139%08d", i), "幸福路 1 号")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child contact:", err)
+			os.Exit(5)
+		}
+		fmt.Fprintf(os.Stdout, "%s %d contact\n", ch.ID, i)
 	}
 }
 
@@ -64,7 +73,8 @@ func TestCrashSafety(t *testing.T) {
 	f.s.Close()
 	ctx := context.Background()
 	rng := rand.New(rand.NewSource(42))
-	saved := map[string]int{} // ID → loop index, for every save that returned
+	saved := map[string]int{}    // ID → loop index, for every save that returned
+	contacts := map[string]int{} // contact change ID → loop index, likewise
 	const kills = 50
 	for k := 0; k < kills; k++ {
 		cmd := exec.Command(os.Args[0])
@@ -88,6 +98,14 @@ func TestCrashSafety(t *testing.T) {
 			for sc.Scan() {
 				var id string
 				var i int
+				if f := strings.Fields(sc.Text()); len(f) == 3 && f[2] == "contact" {
+					if _, err := fmt.Sscanf(f[1], "%d", &i); err == nil {
+						mu.Lock()
+						contacts[f[0]] = i
+						mu.Unlock()
+					}
+					continue
+				}
 				if _, err := fmt.Sscanf(sc.Text(), "%s %d", &id, &i); err == nil {
 					mu.Lock()
 					saved[id] = i
@@ -113,8 +131,9 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("kill %d: child ended by itself (%v): %s", k, err, stderr.String())
 		}
 		checkAfterCrash(t, ctx, f, saved, k)
+		checkContactsAfterCrash(t, ctx, f, contacts, k)
 	}
-	t.Logf("%d kills, %d saves confirmed and found intact", kills, len(saved))
+	t.Logf("%d kills, %d saves and %d contact changes confirmed and found intact", kills, len(saved), len(contacts))
 }
 
 func checkAfterCrash(t *testing.T, ctx context.Context, f *fixture, saved map[string]int, k int) {
@@ -154,6 +173,46 @@ func checkAfterCrash(t *testing.T, ctx context.Context, f *fixture, saved map[st
 		t.Fatalf("kill %d: audit %+v %v", k, rep, err)
 	}
 	if _, err := os.Stat(filepath.Join(f.dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkContactsAfterCrash: every contact change that returned is there,
+// once, with its phone; and every retiree's phone is the one of their
+// newest change (a change is never half applied).
+func checkContactsAfterCrash(t *testing.T, ctx context.Context, f *fixture, contacts map[string]int, k int) {
+	t.Helper()
+	s, err := Open(ctx, f.dir)
+	if err != nil {
+		t.Fatalf("kill %d: reopen: %v", k, err)
+	}
+	defer s.Close()
+	for id, i := range contacts {
+		var phone string
+		var n int
+		if err := s.SQL().QueryRow(`SELECT count(*), coalesce(max(phone), '') FROM contact_change WHERE id = ?`, id).Scan(&n, &phone); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || phone != fmt.Sprintf("139%08d", i) {
+			t.Fatalf("kill %d: confirmed contact change %s: %d rows, phone %q", k, id, n, phone)
+		}
+	}
+	rows, err := s.SQL().Query(`SELECT r.id, r.phone, (SELECT c.phone FROM contact_change c WHERE c.retiree_id = r.id ORDER BY c.id DESC LIMIT 1)
+		FROM retiree r WHERE EXISTS (SELECT 1 FROM contact_change c WHERE c.retiree_id = r.id)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, phone, newest string
+		if err := rows.Scan(&id, &phone, &newest); err != nil {
+			t.Fatal(err)
+		}
+		if phone != newest {
+			t.Fatalf("kill %d: retiree %s has phone %q, its newest change says %q", k, certkiosk.ResidentID(id).Masked(), phone, newest)
+		}
+	}
+	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 }
