@@ -15,7 +15,9 @@ func TestRolesBelowTheScreens(t *testing.T) {
 	operator := certkiosk.Staff{ID: "A001", Role: certkiosk.RoleOperator}
 	supervisor := certkiosk.Staff{ID: "S001", Role: certkiosk.RoleSupervisor}
 	admin := certkiosk.Staff{ID: "M001", Role: certkiosk.RoleAdmin}
-	newcomer := func(id string) certkiosk.Staff { return certkiosk.Staff{ID: id, Name: "新人", Role: certkiosk.RoleOperator} }
+	newcomer := func(id string) certkiosk.Staff {
+		return certkiosk.Staff{ID: id, Name: "新人", Role: certkiosk.RoleOperator}
+	}
 	refused := func(what string, err error) {
 		t.Helper()
 		if certkiosk.ErrorCodeOf(err) != certkiosk.EUNAUTHORIZED {
