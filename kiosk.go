@@ -101,6 +101,11 @@ const (
 	RefLastPass = "last_pass" // this terminal's best frame from the retiree's last pass
 )
 
+// MaxClockOffset is how far the kiosk's clock may be from the central's
+// and still certify: the central's bound on a record's time and its
+// signature window.
+const MaxClockOffset = 5 * time.Minute
+
 // ActionCardRead is the audit action of an identity card read on the
 // counter's reader (the number masked).
 const ActionCardRead = "idcard.read"

@@ -21,7 +21,7 @@ const (
 	// MaxClockOffset is the central's MaxRecordAhead and the signature
 	// window: a kiosk further off would certify at times the central
 	// refuses.
-	MaxClockOffset = 5 * time.Minute
+	MaxClockOffset = certkiosk.MaxClockOffset
 	// clockTolerance absorbs the sub-second order of stored times.
 	clockTolerance = time.Second
 )

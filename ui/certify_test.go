@@ -149,7 +149,6 @@ func tapButton(t *testing.T, k *Kiosk, label string) {
 	test.Tap(b)
 }
 
-
 // A pass as the retiree and staff see it: the customer window follows the
 // prompt and ends on thanks; the receipt prints to a PDF in the receipt
 // folder (no printer here).

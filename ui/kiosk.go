@@ -418,6 +418,24 @@ func (k *Kiosk) escTo(f func()) {
 	})
 }
 
+// clockView says how far this kiosk's clock is from the central's: beyond
+// certkiosk.MaxClockOffset the store refuses to certify, and staff see why.
+func (k *Kiosk) clockView() fyne.CanvasObject {
+	off, at, known, err := k.DB.ClockOffset(k.ctx())
+	k.readProblem("clock offset", err)
+	label := NewText(lang.L("clock.title"), theme.SizeNameText, true)
+	switch {
+	case !known:
+		return container.NewHBox(label, NewText(lang.L("clock.unknown"), theme.SizeNameText, false))
+	case off > certkiosk.MaxClockOffset || off < -certkiosk.MaxClockOffset:
+		t := canvas.NewText(lang.L("clock.off", map[string]any{"Seconds": int(off.Abs().Seconds())}), theme.Color(theme.ColorNameError))
+		t.TextSize, t.TextStyle.Bold = theme.Size(theme.SizeNameText), true
+		return container.NewHBox(label, t)
+	}
+	return container.NewHBox(label, NewText(lang.L("clock.ok", map[string]any{"Seconds": int(off.Abs().Seconds()),
+		"At": at.In(certkiosk.China).Format("2006-01-02 15:04")}), theme.SizeNameText, false))
+}
+
 // ShowDevice shows the device-status view.
 func (k *Kiosk) ShowDevice() {
 	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), k.ShowHome)
@@ -425,7 +443,11 @@ func (k *Kiosk) ShowDevice() {
 	if k.opt.Device != nil {
 		dev = k.opt.Device()
 	}
-	k.frame("device", container.NewBorder(k.readerView(), container.NewHBox(back), nil, nil, dev), nil)
+	top := container.NewVBox(k.clockView())
+	if r := k.readerView(); r != nil {
+		top.Add(r)
+	}
+	k.frame("device", container.NewBorder(top, container.NewHBox(back), nil, nil, dev), nil)
 	k.escTo(k.ShowHome)
 }
 

@@ -38,3 +38,28 @@ func TestScreenSaysWhatItCouldNotRead(t *testing.T) {
 		t.Fatal("the problem is said again on a screen that read everything")
 	}
 }
+
+// The device screen says how far the kiosk's clock is from the central's,
+// and why certification is paused when it is too far.
+func TestDeviceScreenShowsTheClockOffset(t *testing.T) {
+	k, db := newTestKiosk(t)
+	k.Login(store.DemoStaffID, store.DemoStaffPIN)
+	k.ShowDevice()
+	if !strings.Contains(screenText(k), "尚未与中心核对") {
+		t.Fatalf("no offset learned: %s", screenText(k))
+	}
+	if err := db.NoteClockOffset(context.Background(), 12*time.Second, testNow); err != nil {
+		t.Fatal(err)
+	}
+	k.ShowDevice()
+	if !strings.Contains(screenText(k), "与中心相差 12 秒") {
+		t.Fatalf("12 s off: %s", screenText(k))
+	}
+	if err := db.NoteClockOffset(context.Background(), -7*time.Minute, testNow); err != nil {
+		t.Fatal(err)
+	}
+	k.ShowDevice()
+	if !strings.Contains(screenText(k), "与中心相差 420 秒，超过 5 分钟：暂停认证") {
+		t.Fatalf("7 min off: %s", screenText(k))
+	}
+}

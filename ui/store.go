@@ -59,5 +59,8 @@ type Records interface {
 	ListCertifications(ctx context.Context, f certkiosk.CertFilter) ([]certkiosk.Certification, error)
 	DayCounts(ctx context.Context, day certkiosk.Date) (map[certkiosk.Verdict]int, error)
 	SyncCounts(ctx context.Context) (certkiosk.SyncCounts, error)
+	// ClockOffset is the central's clock minus this kiosk's, as learned
+	// at the last sync (known false: never learned).
+	ClockOffset(ctx context.Context) (offset time.Duration, at time.Time, known bool, err error)
 	Audit(ctx context.Context, actor, action, subject string, detail map[string]any) error
 }
