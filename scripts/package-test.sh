@@ -133,6 +133,9 @@ deb_version=$(dpkg-query -W -f='${Version}' certkiosk-central)
 step "systemd-analyze verify"
 for u in certkiosk-central certkiosk-session; do
   systemd-analyze verify --man=no "/usr/lib/systemd/system/$u.service" || fail "systemd-analyze verify $u.service"
+  # Hardened: an exposure of 5.0 or less (issue 23, N14).
+  systemd-analyze security --offline=true --threshold=50 "/usr/lib/systemd/system/$u.service" >/dev/null ||
+    fail "systemd-analyze security $u.service: exposure above 5.0 ($(systemd-analyze security --offline=true "/usr/lib/systemd/system/$u.service" 2>&1 | tail -1))"
 done
 UNIT=/usr/lib/systemd/system/certkiosk-central.service
 for want in 'ProtectSystem=strict' 'NoNewPrivileges=yes' 'StateDirectory=certkiosk-central' 'Restart=on-failure' \
