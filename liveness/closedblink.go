@@ -97,12 +97,28 @@ type closedBlinks struct {
 // turned, upscaled photo one open eye read ≈ 1 throughout, leaving the
 // score to the other eye's noise). The landmark and pixel cues then judge
 // alone. An eye seen in under half the baseline's frames is the far eye
-// of a turned head and is not held to this.
-func newClosedBlinks(level, sd float64, eyes [2][]float64, frames int, opt ClosedOptions) (*closedBlinks, bool) {
+// of a turned head and is not held to this. Nor can the model be trusted
+// when the score rose above the low mark more than once in the 1 s
+// baseline (scores in time order): a person blinks at most once in it,
+// while on a photo turned near the pose limit the model flipped between
+// 0 and 1 on five separate frames.
+func newClosedBlinks(scores []float64, eyes [2][]float64, opt ClosedOptions) (*closedBlinks, bool) {
+	level, sd := median(scores), spread(scores)
 	low := math.Max(opt.Low, level+opt.LevelK*sd)
 	if low > opt.MaxLow {
 		return nil, false
 	}
+	rises, above := 0, false
+	for _, v := range scores {
+		if v >= low && !above {
+			rises++
+		}
+		above = v >= low
+	}
+	if rises > 1 {
+		return nil, false
+	}
+	frames := len(scores)
 	for _, e := range eyes {
 		if 2*len(e) >= frames && median(e)+opt.LevelK*spread(e) > opt.MaxLow {
 			return nil, false

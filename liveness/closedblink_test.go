@@ -140,7 +140,9 @@ func TestEyeStateNonBlinks(t *testing.T) {
 		// A turned photo: one open eye reads closed throughout, the
 		// other's noise spikes.
 		"one eye stuck closed": {n: 150, p0: closing(2, 50, 90), p1: func(int) float64 { return 0.99 }},
-		"photo swapped":        {n: 150, p0: closing(4, 50, 90), p1: closing(4, 50, 90), shape: swapped},
+		// The model flips on a face it cannot read, in the baseline too.
+		"flipping":      {n: 150, p0: closing(1, 8, 14, 20, 50, 51, 90, 91), p1: closing(1, 8, 14, 20, 50, 51, 90, 91)},
+		"photo swapped": {n: 150, p0: closing(4, 50, 90), p1: closing(4, 50, 90), shape: swapped},
 	}
 	for name, s := range cases {
 		if name == "photo swapped" {

@@ -366,7 +366,7 @@ func (s *Session) measure(f *Frame, issue Issue, ok bool) {
 		// sharp face, noisier on a small, upscaled one. When the eyes
 		// already read closed (held shut, or a face the model cannot
 		// read), the landmark and pixel cues judge alone, as before.
-		if d, ok := newClosedBlinks(median(s.scores), spread(s.scores), s.eyeProbs, len(s.scores), s.cfg.Closed); ok {
+		if d, ok := newClosedBlinks(s.scores, s.eyeProbs, s.cfg.Closed); ok {
 			s.closed = d
 		}
 	}
