@@ -18,6 +18,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := .:FuzzParseResidentID .:FuzzParseReceiptCode .:FuzzReceiptToken .:FuzzParsePhone .:FuzzCleanRelative \
 	./store:FuzzParseRoster \
 	./sync:FuzzReadBatch ./sync:FuzzBundle ./sync:FuzzBundleBody ./sync/terminal:FuzzRosterUpdate ./sync:FuzzSignedHeaders ./sync:FuzzContactsRequest \
+	./central:FuzzClientAddr ./central:FuzzMaskIDs \
 	./liveness/voice:FuzzReadWAV \
 	./idcard:FuzzScan ./idcard:FuzzParseCard
 
@@ -69,8 +70,8 @@ fuzz:
 
 # Rewrite the checked-in seed corpora from the seeds in the fuzz tests.
 fuzz-seeds:
-	rm -f testdata/fuzz/*/seed-* store/testdata/fuzz/*/seed-* sync/testdata/fuzz/*/seed-* sync/terminal/testdata/fuzz/*/seed-* idcard/testdata/fuzz/*/seed-*
-	CERTKIOSK_WRITE_FUZZ_SEEDS=1 $(GO) test -count=1 -run '^TestFuzzSeedsCheckedIn$$' . ./store ./sync/terminal ./sync ./idcard
+	rm -f testdata/fuzz/*/seed-* store/testdata/fuzz/*/seed-* sync/testdata/fuzz/*/seed-* sync/terminal/testdata/fuzz/*/seed-* central/testdata/fuzz/*/seed-* idcard/testdata/fuzz/*/seed-*
+	CERTKIOSK_WRITE_FUZZ_SEEDS=1 $(GO) test -count=1 -run '^TestFuzzSeedsCheckedIn$$' . ./store ./sync/terminal ./sync ./central ./idcard
 
 bench: deps
 	# The central's ingest budgets first (issue 16, README "Performance"); the

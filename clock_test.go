@@ -23,21 +23,21 @@ var wallClockReaders = map[string]string{
 	"id.go:ParseResidentID":    "a birth date after the machine's date is impossible",
 	"id.go:CompleteResidentID": "a birth date after the machine's date is impossible",
 	// Durations and pacing on the monotonic clock: no date is read.
-	"audio/audio.go:Read":            "paces a file played as a microphone",
-	"audio/alsa.go:Read":             "stamps captured sound against the frames' monotonic timeline",
-	"camera/camera.go:open":          "start of a file's playback timeline",
-	"camera/camera.go:Read":          "position in a file's playback timeline",
-	"camera/camera.go:Capture":       "plays a file at its own frame rate",
-	"liveness/face/run.go:Run":       "processing time per frame (a benchmark figure)",
-	"check/live/checker.go:frame":    "origin of the sound's timeline, shared with the frames",
-	"check/live/mic.go:newMicFeed":   "origin of the sound's timeline",
-	"sync/central/keys.go:RotateKey": "a unique file name, not a date",
+	"audio/audio.go:Read":          "paces a file played as a microphone",
+	"audio/alsa.go:Read":           "stamps captured sound against the frames' monotonic timeline",
+	"camera/camera.go:open":        "start of a file's playback timeline",
+	"camera/camera.go:Read":        "position in a file's playback timeline",
+	"camera/camera.go:Capture":     "plays a file at its own frame rate",
+	"liveness/face/run.go:Run":     "processing time per frame (a benchmark figure)",
+	"check/live/checker.go:frame":  "origin of the sound's timeline, shared with the frames",
+	"check/live/mic.go:newMicFeed": "origin of the sound's timeline",
+	"central/keys.go:RotateKey":    "a unique file name, not a date",
 	// The card reader's serial line: deadlines for an answer, no date.
 	"idcard/device.go:*": "deadlines for the reader's answers",
 	"idcard/sim.go:*":    "deadlines for the simulated reader's answers",
 	// TLS checks a certificate's validity against the real clock itself.
-	"sync/central/tls.go:createCert":                   "a certificate's validity, which TLS checks against the real clock",
-	"sync/central/sqlstore/migrate.go:recordMigration": "when a migration ran, for the operator",
+	"central/tls.go:createCert":                   "a certificate's validity, which TLS checks against the real clock",
+	"central/sqlstore/migrate.go:recordMigration": "when a migration ran, for the operator",
 	// The terminal stamps what it did; the central judges times on
 	// arrival by its own clock.
 	"sync/terminal/bundle.go:MakeBundle": "the moment a bundle file was written",

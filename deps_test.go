@@ -33,10 +33,21 @@ func TestDependencyDirections(t *testing.T) {
 		{"certkiosk/check", []string{"fyne.io/", "gocv.io/", "certkiosk/ui", "certkiosk/store", "github.com/mattn/go-sqlite3"}},
 		{"certkiosk/check/live", []string{"fyne.io/", "certkiosk/ui"}},
 		{"certkiosk/store", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
-		// The wire links no kiosk storage; the kiosk's side is sync/terminal.
-		{"certkiosk/sync", []string{"fyne.io/", "gocv.io/", "certkiosk/ui", "certkiosk/store"}},
+		// The wire links no kiosk storage and no central; the kiosk's side
+		// is sync/terminal, the central's is central.
+		{"certkiosk/sync", []string{"fyne.io/", "gocv.io/", "certkiosk/ui", "certkiosk/store", "certkiosk/central"}},
 		{"certkiosk/sync/terminal", []string{"fyne.io/", "gocv.io/", "certkiosk/ui"}},
 		{"certkiosk/camera", []string{"fyne.io/", "certkiosk/ui"}},
+		// The central links no GUI, no vision and nothing of the kiosk's
+		// storage or screens. Its console and its storage both depend on
+		// its rules (package central); neither knows the other.
+		{"certkiosk/central/...", []string{"fyne.io/", "gocv.io/", "certkiosk/store", "certkiosk/ui",
+			"certkiosk/sync/terminal", "certkiosk/check", "certkiosk/camera", "certkiosk/liveness"}},
+		{"certkiosk/central/console", []string{"certkiosk/central/sqlstore", "certkiosk/central/sqlitestore",
+			"certkiosk/central/pgstore", "certkiosk/central/storetest"}},
+		{"certkiosk/central/sqlstore", []string{"certkiosk/central/console"}},
+		{"certkiosk/central/sqlitestore", []string{"certkiosk/central/console"}},
+		{"certkiosk/central/pgstore", []string{"certkiosk/central/console"}},
 		// The card reader's driver is plain Go: no screens, no vision, no
 		// kiosk storage.
 		{"certkiosk/idcard", []string{"fyne.io/", "gocv.io/", "certkiosk/ui", "certkiosk/store", "certkiosk/liveness", "certkiosk/camera"}},

@@ -105,5 +105,5 @@ SHOT_ARGS="--video $data/clips/photo.avi" shot fail certify 17
 "$(dirname "$bin")/kioskctl" fixture --out "$data/turned" --only photo --face '2008_002079.jpg#4' >/dev/null
 SHOT_ARGS="--video $data/turned/photo.avi" shot turned certify 8
 # The central's web console, in headless Chromium (console-*.png).
-CONSOLE_SCREENSHOTS="$PWD/$out" go test -count=1 -run '^TestBrowser$' ./sync/central/console >&2
+CONSOLE_SCREENSHOTS="$PWD/$out" go test -count=1 -run '^TestBrowser$' ./central/console >&2
 ls "$out"/console-*.png

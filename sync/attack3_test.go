@@ -23,12 +23,11 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/central"
+	"certkiosk/central/sqlitestore"
+	"certkiosk/central/storetest"
 	"certkiosk/store"
 	ksync "certkiosk/sync"
-	"certkiosk/sync/central"
-	"certkiosk/sync/central/console"
-	"certkiosk/sync/central/sqlitestore"
-	"certkiosk/sync/central/storetest"
 	"certkiosk/sync/terminal"
 )
 
@@ -70,8 +69,8 @@ func TestRecordTimesAreBounded(t *testing.T) {
 	inTime := storetest.Record(t, c.Terminal, 0).RetireeID // 张三: certified in time (the roster says today)
 	lapsed := storetest.Record(t, c.Terminal, 1).RetireeID // 李四: last certified 400 days ago
 	roster := []ksync.RosterEntry{
-		{ID: inTime, Name: "张三", Birth: inTime[6:10] + "-01-01", LastCert: console.DayOf(now).String()},
-		{ID: lapsed, Name: "李四", Birth: lapsed[6:10] + "-01-01", LastCert: console.DayOf(now.AddDate(0, 0, -400)).String()},
+		{ID: inTime, Name: "张三", Birth: inTime[6:10] + "-01-01", LastCert: central.DayOf(now).String()},
+		{ID: lapsed, Name: "李四", Birth: lapsed[6:10] + "-01-01", LastCert: central.DayOf(now.AddDate(0, 0, -400)).String()},
 	}
 	if _, _, _, err := cs.PutRoster(ctx, roster); err != nil {
 		t.Fatal(err)
@@ -116,10 +115,10 @@ func TestRecordTimesAreBounded(t *testing.T) {
 			t.Errorf("%s: suspension episodes %+v from refused or held records", certkiosk.Mask(id), eps)
 		}
 	}
-	if ret, _ := cs.Retiree(ctx, lapsed); ret.Last != console.DayOf(now.AddDate(0, 0, -400)) {
+	if ret, _ := cs.Retiree(ctx, lapsed); ret.Last != central.DayOf(now.AddDate(0, 0, -400)) {
 		t.Errorf("the held pass moved 李四's last certification to %s", ret.Last)
 	}
-	if ret, _ := cs.Retiree(ctx, inTime); ret.Last != console.DayOf(now) {
+	if ret, _ := cs.Retiree(ctx, inTime); ret.Last != central.DayOf(now) {
 		t.Errorf("张三's last certification is %s, want today", ret.Last)
 	}
 }

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/central"
 	"certkiosk/store"
 	ksync "certkiosk/sync"
-	"certkiosk/sync/central"
 	"certkiosk/sync/terminal"
 )
 

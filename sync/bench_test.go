@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"certkiosk/sync/central/pgstore"
+	"certkiosk/central/pgstore"
 	"certkiosk/sync/terminal"
 )
 

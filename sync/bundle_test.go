@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/central"
 	ksync "certkiosk/sync"
-	"certkiosk/sync/central"
 	"certkiosk/sync/terminal"
 )
 

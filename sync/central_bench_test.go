@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"certkiosk/central/pgstore"
 	ksync "certkiosk/sync"
-	"certkiosk/sync/central/pgstore"
 	"certkiosk/sync/terminal"
 )
 

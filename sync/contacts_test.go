@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/central"
 	"certkiosk/store"
 	ksync "certkiosk/sync"
-	"certkiosk/sync/central"
 	"certkiosk/sync/terminal"
 )
 

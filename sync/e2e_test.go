@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/central"
+	"certkiosk/central/sqlitestore"
 	"certkiosk/store"
 	ksync "certkiosk/sync"
-	"certkiosk/sync/central"
-	"certkiosk/sync/central/sqlitestore"
 	"certkiosk/sync/terminal"
 )
 

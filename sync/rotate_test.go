@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/central"
 	"certkiosk/store"
-	"certkiosk/sync/central"
 	"certkiosk/sync/terminal"
 
 	"filippo.io/age"

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/central"
 	"certkiosk/store"
-	"certkiosk/sync/central"
 	"certkiosk/sync/terminal"
 )
 

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"certkiosk"
-	"certkiosk/sync/central"
-	"certkiosk/sync/central/console"
+	"certkiosk/central"
+	"certkiosk/central/console"
 
 	"golang.org/x/term"
 )
@@ -36,7 +36,7 @@ var (
 // the background until ctx ends; done waits for that to stop.
 func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, logger *log.Logger, api http.Handler, secure bool, cutoffDay int,
 	clientAddr func(*http.Request) string) (both, apiOnly, consoleOnly http.Handler, done func()) {
-	cst, ok := st.(console.Store)
+	cst, ok := st.(central.ConsoleStorage)
 	if !ok {
 		return api, api, http.NotFoundHandler(), func() {}
 	}
@@ -56,7 +56,7 @@ func withConsole(ctx context.Context, st central.Storage, keys *central.Keys, lo
 
 // consoleCommand runs console-user and report (cutoffDay: --cutoff-day).
 func consoleCommand(ctx context.Context, st central.Storage, args []string, cutoffDay int, stdout, stderr io.Writer) error {
-	cst, ok := st.(console.Store)
+	cst, ok := st.(central.ConsoleStorage)
 	if !ok {
 		return fmt.Errorf("%s: this storage has no console", args[0])
 	}
@@ -69,7 +69,7 @@ func consoleCommand(ctx context.Context, st central.Storage, args []string, cuto
 	return errUsage
 }
 
-func cmdConsoleUser(ctx context.Context, st console.Store, args []string, stdout, stderr io.Writer) error {
+func cmdConsoleUser(ctx context.Context, st central.ConsoleStorage, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable" || args[0] == "pin") {
 		return cmdConsoleUserChange(ctx, st, args, stdout, stderr)
 	}
@@ -80,7 +80,7 @@ func cmdConsoleUser(ctx context.Context, st console.Store, args []string, stdout
 	fs.SetOutput(stderr)
 	id := fs.String("id", "", "account ID (letters, digits, - and _)")
 	name := fs.String("name", "", "the person's name")
-	role := fs.String("role", console.RoleReviewer, "reviewer or admin")
+	role := fs.String("role", central.RoleReviewer, "reviewer or admin")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
 		return errUsage
 	}
@@ -88,7 +88,7 @@ func cmdConsoleUser(ctx context.Context, st console.Store, args []string, stdout
 		return certkiosk.Errorf(certkiosk.EINVALID, "请用 --id 和 --name 填写账号和姓名（账号只用字母、数字、- 和 _）",
 			"console-user add: --id %q or --name missing or malformed", *id)
 	}
-	if *role != console.RoleReviewer && *role != console.RoleAdmin {
+	if *role != central.RoleReviewer && *role != central.RoleAdmin {
 		return certkiosk.Errorf(certkiosk.EINVALID, "角色只能是 reviewer 或 admin", "unknown role %q", *role)
 	}
 	pin, err := readPIN(stderr, "密码 / PIN: ")
@@ -102,14 +102,14 @@ func cmdConsoleUser(ctx context.Context, st console.Store, args []string, stdout
 	if err != nil {
 		return err
 	}
-	u := console.User{ID: *id, Name: strings.TrimSpace(*name), Role: *role}
+	u := central.User{ID: *id, Name: strings.TrimSpace(*name), Role: *role}
 	if err := st.AddConsoleUser(ctx, u, hash, time.Now()); err != nil {
-		if errors.Is(err, console.ErrExists) {
+		if errors.Is(err, central.ErrExists) {
 			return certkiosk.Errorf(certkiosk.ECONFLICT, "这个账号已经存在", "console-user add %s: %v", *id, err)
 		}
 		return err
 	}
-	st.ConsoleAudit(ctx, console.AuditEntry{At: time.Now(), User: cliActor(), Action: "user_add", Subject: *id, Detail: *role})
+	st.ConsoleAudit(ctx, central.AuditEntry{At: time.Now(), User: cliActor(), Action: "user_add", Subject: *id, Detail: *role})
 	fmt.Fprintf(stdout, "console user %s (%s, %s) added; sign in at /console/\n", u.ID, u.Name, u.Role)
 	return nil
 }
@@ -117,7 +117,7 @@ func cmdConsoleUser(ctx context.Context, st console.Store, args []string, stdout
 // cmdConsoleUserChange disables or enables an account, or gives it a new
 // PIN (read like add's); each ends the account's sessions at their next
 // request, and is audited.
-func cmdConsoleUserChange(ctx context.Context, st console.Store, args []string, stdout, stderr io.Writer) error {
+func cmdConsoleUserChange(ctx context.Context, st central.ConsoleStorage, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("console-user "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	id := fs.String("id", "", "account ID")
@@ -145,13 +145,13 @@ func cmdConsoleUserChange(ctx context.Context, st console.Store, args []string, 
 		err = st.SetConsolePIN(ctx, *id, hash, time.Now())
 		done = "given a new PIN"
 	}
-	if errors.Is(err, console.ErrNotFound) {
+	if errors.Is(err, central.ErrNotFound) {
 		return certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这个账号", "console-user %s: no account %s", args[0], *id)
 	}
 	if err != nil {
 		return err
 	}
-	st.ConsoleAudit(ctx, console.AuditEntry{At: time.Now(), User: cliActor(), Action: "user_" + args[0], Subject: *id})
+	st.ConsoleAudit(ctx, central.AuditEntry{At: time.Now(), User: cliActor(), Action: "user_" + args[0], Subject: *id})
 	fmt.Fprintf(stdout, "console user %s %s; its sessions end\n", *id, done)
 	return nil
 }
@@ -204,7 +204,7 @@ func checkCutoffDay(d int) error {
 
 // cmdReport prints a list for the payment system, exactly as the console
 // exports it: centrald report suspensions|resumptions|due --month YYYY-MM --csv.
-func cmdReport(ctx context.Context, st console.Store, args []string, cutoffDay int, stdout, stderr io.Writer) error {
+func cmdReport(ctx context.Context, st central.ConsoleStorage, args []string, cutoffDay int, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return errUsage
 	}
@@ -220,7 +220,7 @@ func cmdReport(ctx context.Context, st console.Store, args []string, cutoffDay i
 	if err := checkCutoffDay(*cutoff); err != nil {
 		return err
 	}
-	today := console.DayOf(time.Now())
+	today := central.DayOf(time.Now())
 	m := certkiosk.MonthOf(today)
 	if *month != "" {
 		var err error
@@ -235,7 +235,7 @@ func cmdReport(ctx context.Context, st console.Store, args []string, cutoffDay i
 	if err != nil {
 		return certkiosk.Errorf(certkiosk.EINVALID, "名单只有 suspensions、resumptions、due 三种", "report: %v", err)
 	}
-	if err := st.ConsoleAudit(ctx, console.AuditEntry{At: time.Now(), User: cliActor(), Action: "export",
+	if err := st.ConsoleAudit(ctx, central.AuditEntry{At: time.Now(), User: cliActor(), Action: "export",
 		Subject: name + ".csv", Detail: fmt.Sprintf("%s，%d 人（命令行）", m, len(t.Rows))}); err != nil {
 		return err
 	}

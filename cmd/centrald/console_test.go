@@ -15,7 +15,8 @@ import (
 	"time"
 
 	"certkiosk"
-	"certkiosk/sync/central/console"
+	"certkiosk/central"
+	"certkiosk/central/console"
 )
 
 func feedPIN(t *testing.T, pin string) {
@@ -47,11 +48,11 @@ func TestConsoleUserServeAndReport(t *testing.T) {
 	}
 
 	// A roster: one retiree due in 10 days, one lapsed 14 months ago.
-	today := console.DayOf(time.Now())
+	today := central.DayOf(time.Now())
 	due, _ := certkiosk.CompleteResidentID("11010519491231002")
 	lapsed, _ := certkiosk.CompleteResidentID("11010519500101001")
 	roster := "身份证号,姓名,性别,出生日期,上次认证日期\n" +
-		string(due) + ",张三,女,1949-12-31," + console.AddDays(today.AddMonths(-12), 10).String() + "\n" +
+		string(due) + ",张三,女,1949-12-31," + central.AddDays(today.AddMonths(-12), 10).String() + "\n" +
 		string(lapsed) + ",李四,男,1950-01-01," + today.AddMonths(-14).String() + "\n"
 	rf := filepath.Join(data, "roster.csv")
 	if err := os.WriteFile(rf, []byte(roster), 0o600); err != nil {

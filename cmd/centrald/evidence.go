@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"certkiosk/sync/central"
+	"certkiosk/central"
 )
 
 // exportEvidence writes each evidence object as OUT/<record-uuid>.age

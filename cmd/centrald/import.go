@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/central"
 	"certkiosk/roster"
 	ksync "certkiosk/sync"
-	"certkiosk/sync/central"
 )
 
 // importRoster validates a roster file exactly as a terminal would (all or

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"certkiosk/sync/central"
+	"certkiosk/central"
 )
 
 // rotateKey retires one of the central's keys and makes its successor.

@@ -30,7 +30,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"certkiosk/sync/central"
+	"certkiosk/central"
 )
 
 func main() {

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"certkiosk"
-	"certkiosk/sync/central"
-	"certkiosk/sync/central/sqlitestore"
+	"certkiosk/central"
+	"certkiosk/central/sqlitestore"
 )
 
 // `roster import FILE --photos DIR` stores the JPEGs named by identity

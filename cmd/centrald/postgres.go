@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 
-	"certkiosk/sync/central"
-	"certkiosk/sync/central/pgstore"
+	"certkiosk/central"
+	"certkiosk/central/pgstore"
 )
 
 func openPostgres(ctx context.Context, url string) (central.Storage, error) {

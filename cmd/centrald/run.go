@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"certkiosk"
-	"certkiosk/sync/central"
-	"certkiosk/sync/central/sqlitestore"
+	"certkiosk/central"
+	"certkiosk/central/sqlitestore"
 )
 
 var errUsage = errors.New("usage: centrald [--data DIR] [--db URL | --db-file FILE] [--cutoff-day N] [--listen ADDR [--insecure-http] | terminal add|reenroll|revoke|audit | stats | identity export [--out FILE] | evidence export --out DIR | import BUNDLE | tls pin | keys rotate --kind evidence|signing|tls | roster import FILE [--photos DIR] | console-user add --id ID --name NAME --role reviewer|admin | console-user disable|enable|pin --id ID | report suspensions|resumptions|due [--month YYYY-MM] [--csv]]")

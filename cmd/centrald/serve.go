@@ -11,8 +11,8 @@ import (
 	"os"
 	"time"
 
-	"certkiosk/sync/central"
-	"certkiosk/sync/central/console"
+	"certkiosk/central"
+	"certkiosk/central/console"
 )
 
 // hostsOf gives the certificate's names: the listen host and this machine's name.

@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"certkiosk/sync/central"
+	"certkiosk/central"
 )
 
 func cmdTerminal(ctx context.Context, st central.Storage, args []string, stdout, stderr io.Writer) error {

@@ -1,0 +1,154 @@
+package sqlitestore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"certkiosk/central/sqlstore"
+	"certkiosk/central/storetest"
+)
+
+// migrationCount is every embedded migration: all must be applied.
+var migrationCount = func() int {
+	names, err := fs.Glob(migrations, "migration/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	return len(names)
+}()
+
+func TestMigrateFromEmpty(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "central.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != migrationCount {
+		t.Fatalf("schema version %d %v, want %d", v, err, migrationCount)
+	}
+	s.Close()
+	// Opening again applies nothing and fails nothing.
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM schema_migration`).Scan(&n); err != nil || n != migrationCount {
+		t.Fatalf("%d migrations recorded (%v), want %d", n, err, migrationCount)
+	}
+}
+
+// A file made by centrald before versioned migrations upgrades in place.
+// At 6d698f0 it was created by the text of 0001 (CREATE TABLE IF NOT
+// EXISTS), then given the columns of 0002 on open; older files lack those.
+func TestMigrateFromLegacySchema(t *testing.T) {
+	for name, files := range map[string][]string{
+		"as at 6d698f0":          {"0001_initial.sql", "0002_record_review.sql"},
+		"before the review flag": {"0001_initial.sql"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var ddl []byte
+			for _, f := range files {
+				b, err := migrations.ReadFile("migration/" + f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ddl = append(ddl, b...)
+			}
+			path := filepath.Join(t.TempDir(), "central.db")
+			exec := func(q string) error {
+				db, err := sql.Open("sqlite3", "file:"+path)
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				_, err = db.Exec(q)
+				return err
+			}
+			open := func() (storetest.Versioned, error) { return Open(context.Background(), path) }
+			storetest.RunLegacyUpgrade(t, string(ddl), exec, open, migrationCount)
+		})
+	}
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "central.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`INSERT INTO schema_migration (version, name, applied_at) VALUES (99, '0099_future.sql', '')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(ctx, path); !errors.Is(err, sqlstore.ErrSchemaTooNew) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("open of a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// A central that kept reference photos in clear loses them on upgrade, and
+// not a byte of them stays in the file: they are sealed from then on.
+func TestMigratePlainPhotosAway(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "central.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before the sealing migration, with a photo in clear.
+	jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte("face"), 2000)...)
+	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 9;` + undoAfterSealing + `
+		DROP TABLE roster_photo;
+		CREATE TABLE roster_photo (retiree_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, jpeg BLOB NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`INSERT INTO roster_photo VALUES ('11010519491231002X', 'x', ?)`, jpeg); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, jpeg[:8]) {
+		t.Fatal("the photo in clear did not reach the file; the test proves nothing")
+	}
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM roster_photo WHERE ciphertext IS NOT NULL`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after the upgrade: %d photos, %v", n, err)
+	}
+	s.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte{0xFF, 0xD8, 0xFF}) {
+		t.Fatal("the file still holds JPEG bytes after the upgrade")
+	}
+}
+
+// undoAfterSealing undoes the migrations after the photo sealing one, so
+// that a test can go back to the schema before it.
+const undoAfterSealing = `
+	ALTER TABLE terminal DROP COLUMN added_at;
+	DROP INDEX contact_change_terminal;
+	ALTER TABLE contact_change DROP COLUMN status;
+	ALTER TABLE contact_change DROP COLUMN note;
+	ALTER TABLE pension_roster_cert DROP COLUMN kept;
+	ALTER TABLE terminal DROP COLUMN revoked_key;
+	ALTER TABLE console_user DROP COLUMN disabled;
+	ALTER TABLE console_user DROP COLUMN pin_changed_at;
+	DROP TABLE photo_fetch;
+`
