@@ -3,9 +3,7 @@ package pgstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"io/fs"
 	"testing"
 	"time"
 
@@ -14,13 +12,7 @@ import (
 )
 
 // migrationCount is every embedded migration: all must be applied.
-var migrationCount = func() int {
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	return len(names)
-}()
+var migrationCount = storetest.MigrationCount(migrations)
 
 // emptyDB creates a fresh database on the server and returns its URL.
 func emptyDB(t *testing.T) string {
@@ -69,36 +61,15 @@ func TestMigrateFromLegacySchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := emptyDB(t)
-	exec := func(q string) error {
-		db, err := sql.Open("pgx", url)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		_, err = db.Exec(q)
-		return err
-	}
+	exec := storetest.Exec("pgx", url)
 	open := func() (storetest.Versioned, error) { return Open(context.Background(), url) }
 	storetest.RunLegacyUpgrade(t, string(ddl), exec, open, migrationCount)
 }
 
 func TestSchemaTooNew(t *testing.T) {
-	ctx := context.Background()
 	url := emptyDB(t)
-	s, err := Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.DB().Exec(`INSERT INTO schema_migration (version, name, applied_at) VALUES (99, '0099_future.sql', '')`); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if s, err := Open(ctx, url); !errors.Is(err, sqlstore.ErrSchemaTooNew) {
-		if s != nil {
-			s.Close()
-		}
-		t.Fatalf("open of a newer schema: %v, want ErrSchemaTooNew", err)
-	}
+	open := func() (storetest.Migrated, error) { return Open(context.Background(), url) }
+	storetest.RunSchemaTooNew(t, open, sqlstore.ErrSchemaTooNew)
 }
 
 // Two centrald processes starting at once on an empty database both open it.
@@ -131,7 +102,7 @@ func TestMigratePlainPhotosAway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 8;` + undoAfterSealing + `
+	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 8;` + storetest.UndoAfterSealing + `
 		DROP TABLE roster_photo;
 		CREATE TABLE roster_photo (retiree_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, jpeg BYTEA NOT NULL);
 		INSERT INTO roster_photo VALUES ('11010519491231002X', 'x', '\xffd8ffe0'::bytea)`); err != nil {
@@ -152,17 +123,3 @@ func TestMigratePlainPhotosAway(t *testing.T) {
 		t.Fatalf("the jpeg column is still there (%d, %v)", cols, err)
 	}
 }
-
-// undoAfterSealing undoes the migrations after the photo sealing one, so
-// that a test can go back to the schema before it.
-const undoAfterSealing = `
-	ALTER TABLE terminal DROP COLUMN added_at;
-	DROP INDEX contact_change_terminal;
-	ALTER TABLE contact_change DROP COLUMN status;
-	ALTER TABLE contact_change DROP COLUMN note;
-	ALTER TABLE pension_roster_cert DROP COLUMN kept;
-	ALTER TABLE terminal DROP COLUMN revoked_key;
-	ALTER TABLE console_user DROP COLUMN disabled;
-	ALTER TABLE console_user DROP COLUMN pin_changed_at;
-	DROP TABLE photo_fetch;
-`

@@ -3,9 +3,6 @@ package sqlitestore
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,13 +12,7 @@ import (
 )
 
 // migrationCount is every embedded migration: all must be applied.
-var migrationCount = func() int {
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	return len(names)
-}()
+var migrationCount = storetest.MigrationCount(migrations)
 
 func TestMigrateFromEmpty(t *testing.T) {
 	ctx := context.Background()
@@ -64,15 +55,7 @@ func TestMigrateFromLegacySchema(t *testing.T) {
 				ddl = append(ddl, b...)
 			}
 			path := filepath.Join(t.TempDir(), "central.db")
-			exec := func(q string) error {
-				db, err := sql.Open("sqlite3", "file:"+path)
-				if err != nil {
-					return err
-				}
-				defer db.Close()
-				_, err = db.Exec(q)
-				return err
-			}
+			exec := storetest.Exec("sqlite3", "file:"+path)
 			open := func() (storetest.Versioned, error) { return Open(context.Background(), path) }
 			storetest.RunLegacyUpgrade(t, string(ddl), exec, open, migrationCount)
 		})
@@ -80,22 +63,9 @@ func TestMigrateFromLegacySchema(t *testing.T) {
 }
 
 func TestSchemaTooNew(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "central.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.DB().Exec(`INSERT INTO schema_migration (version, name, applied_at) VALUES (99, '0099_future.sql', '')`); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if s, err := Open(ctx, path); !errors.Is(err, sqlstore.ErrSchemaTooNew) {
-		if s != nil {
-			s.Close()
-		}
-		t.Fatalf("open of a newer schema: %v, want ErrSchemaTooNew", err)
-	}
+	open := func() (storetest.Migrated, error) { return Open(context.Background(), path) }
+	storetest.RunSchemaTooNew(t, open, sqlstore.ErrSchemaTooNew)
 }
 
 // A central that kept reference photos in clear loses them on upgrade, and
@@ -109,7 +79,7 @@ func TestMigratePlainPhotosAway(t *testing.T) {
 	}
 	// Back to the schema before the sealing migration, with a photo in clear.
 	jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte("face"), 2000)...)
-	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 9;` + undoAfterSealing + `
+	if _, err := s.DB().Exec(`DELETE FROM schema_migration WHERE version >= 9;` + storetest.UndoAfterSealing + `
 		DROP TABLE roster_photo;
 		CREATE TABLE roster_photo (retiree_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, jpeg BLOB NOT NULL)`); err != nil {
 		t.Fatal(err)
@@ -138,17 +108,3 @@ func TestMigratePlainPhotosAway(t *testing.T) {
 		t.Fatal("the file still holds JPEG bytes after the upgrade")
 	}
 }
-
-// undoAfterSealing undoes the migrations after the photo sealing one, so
-// that a test can go back to the schema before it.
-const undoAfterSealing = `
-	ALTER TABLE terminal DROP COLUMN added_at;
-	DROP INDEX contact_change_terminal;
-	ALTER TABLE contact_change DROP COLUMN status;
-	ALTER TABLE contact_change DROP COLUMN note;
-	ALTER TABLE pension_roster_cert DROP COLUMN kept;
-	ALTER TABLE terminal DROP COLUMN revoked_key;
-	ALTER TABLE console_user DROP COLUMN disabled;
-	ALTER TABLE console_user DROP COLUMN pin_changed_at;
-	DROP TABLE photo_fetch;
-`
