@@ -29,7 +29,7 @@ var commands = []command{
 	{"demo-roster", "demo-roster — put the demo roster into an empty database", cmdDemoRoster},
 	{"liveness", "liveness --mode blink|digits --video FILE [--digits 4821] [--save-best OUT.jpg] [--blinks N] [--threads N] --json — judge a clip", cmdLiveness},
 	{"fixture", "fixture --out DIR [--only NAME] — render the liveness test clips", cmdFixture},
-	{"validate", "validate [--set dev|holdout|all] [--codec h264|mjpg] [--jobs N] [--kinds blink,talk,...] [-v] — BPCER/APCER on real faces", cmdValidate},
+	{"validate", "validate [--set dev|holdout|all] [--codec h264|mjpg] [--jobs N] [--kinds blink,talk,...] [-v] | validate --real DIR — BPCER/APCER on rendered faces, or real footage and speech with truth", cmdValidate},
 	{"init", "init --admin ID [--name NAME] [--evidence-key-out FILE] — create the database and first admin (PIN on stdin)", cmdInit},
 	{"roster", "roster import FILE [--encoding auto|utf8|gbk] | roster find ID | roster pull (from the central)", cmdRoster},
 	{"staff", "staff add --id ID [--name N] [--role R] | staff passwd --id ID | staff list (PINs on stdin)", cmdStaff},
