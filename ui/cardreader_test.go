@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +133,19 @@ func TestCardOnTheReaderOpensTheRetiree(t *testing.T) {
 	})
 	r.k.follows.Wait()
 	r.until(t, "staff asked about the card's photo", func() bool { return r.k.Screen() == "reference-ask" })
-	r.ui.run(func() { r.k.visit.ref.tick.SetChecked(true) })
+	var receipt string
+	r.ui.run(func() {
+		r.k.opt.ReceiptDir = t.TempDir()
+		if !r.k.Press("reference.yes") || r.k.Screen() != "pass" {
+			t.Fatalf("staff said the card's photo matches: %s", r.k.Screen())
+		}
+		r.k.Press("result.print")
+		receipt = r.k.lastReceiptPDF
+	})
+	if st, err := os.Stat(receipt); err != nil || st.Size() == 0 {
+		t.Fatalf("receipt after the card's check: %q %v", receipt, err)
+	}
+	r.ui.run(r.k.ShowHome)
 
 	// Left on the reader, the card does not reopen the retiree; taken
 	// away and placed again on the home screen, it does.
