@@ -133,7 +133,18 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 				})
 			}
 		}
-		ui(ka.kiosk.ShowHome)
+		// The retiree leaves, as at the counter: from a pass by 「完成，返回首页」,
+		// otherwise back through their card, which ends the visit (and
+		// with it the count of attempts).
+		ui(func() {
+			if !ka.kiosk.Press("result.home") {
+				ka.kiosk.Press("card.back")
+				ka.kiosk.Press("card.back")
+			}
+			if ka.kiosk.Screen() != "home" {
+				ka.kiosk.ShowHome()
+			}
+		})
 		fmt.Printf("soak: check %d method=%s strict=%v result=%s seconds=%.1f rss_mb=%.1f\n",
 			i, method, strict, got, time.Since(began).Seconds(), mb(rssKB()))
 		if i == 20 {
