@@ -25,17 +25,31 @@ var loadTranslations sync.Once
 // current is the language UseLanguage chose.
 var current = "zh"
 
-// ErrorText is an error in the interface's language: in Chinese the
-// error's own message for staff, otherwise the translation of its kind
-// (the detail is in the log, never on screen).
+// ErrorText is an error in the interface's language: its message for
+// staff from the translations (certkiosk.Msg); words it carries instead
+// (errors made outside the kiosk's translations) in Chinese; otherwise the
+// translation of its kind. The detail is in the log, never on screen.
 func ErrorText(err error) string {
 	if err == nil {
 		return ""
+	}
+	if m, ok := certkiosk.ErrorMsgOf(err); ok {
+		return MsgText(m)
 	}
 	if current == "zh" {
 		return certkiosk.ErrorMessageOf(err)
 	}
 	return lang.L("error." + certkiosk.ErrorCodeOf(err))
+}
+
+// MsgText words m in the interface's language.
+func MsgText(m certkiosk.Msg) string {
+	return m.Text(func(key string, args map[string]any) string {
+		if args == nil {
+			return lang.L(key)
+		}
+		return lang.L(key, args)
+	})
 }
 
 // UseLanguage selects the UI language ("zh", the default, or "en") and
