@@ -17,7 +17,7 @@ import (
 
 // Update is what a running check tells the screen, at most once a frame.
 type Update struct {
-	Prompt    string        // Chinese text to show large; "" keeps the last one
+	Prompt    string        // what to show large, a code (liveness.Update.Prompt) the screen words; "" keeps the last one
 	Issue     string        // why the frame cannot be judged ("" when good): a screen words it from this code
 	Challenge bool          // the prompt is the challenge itself (blink, or read the digits)
 	Voice     []string      // voice prompt keys to say now

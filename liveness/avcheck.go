@@ -25,25 +25,6 @@ const (
 	CheckLipsVoice = string(certkiosk.SpeechLipsVoice) // lips, voice and their synchrony
 )
 
-// SpeechPrompts are the Chinese sentences for the speech reasons (shown
-// on the device and spoken: assets/voice/<reason>.wav).
-var SpeechPrompts = map[string]string{
-	ReasonNoSpeech:         "未能确认您读出了数字",
-	ReasonNoVoice:          "没有听到声音，请大声读出数字",
-	ReasonVoiceWithoutLips: "听到了声音，但没有看到您的嘴在动",
-	ReasonOutOfSync:        "声音和口型对不上，请您本人读出数字",
-	ReasonTooNoisy:         "周围太吵了，请安静一些再读",
-	ReasonDigitCount:       "读出的数字个数不对，请照屏幕上的数字再读一遍",
-}
-
-// speechPrompt is the prompt for a speech reason.
-func speechPrompt(reason string) string {
-	if p, ok := SpeechPrompts[reason]; ok {
-		return p
-	}
-	return SpeechPrompts[ReasonNoSpeech]
-}
-
 // VoiceOptions shape the audio-visual check.
 type VoiceOptions struct {
 	Nuclei voice.NucleiOptions

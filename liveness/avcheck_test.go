@@ -123,9 +123,6 @@ func TestAVCheck(t *testing.T) {
 			if r.SpeechCheck != CheckLipsVoice || r.AV == nil {
 				t.Errorf("speech check %q, AV report %v", r.SpeechCheck, r.AV)
 			}
-			if r.Reason != "" && r.Prompt != SpeechPrompts[r.Reason] {
-				t.Errorf("prompt %q for %s", r.Prompt, r.Reason)
-			}
 			if c.want == certkiosk.VerdictPass && (rep.VoicedSyllables != len(c.code) || rep.SyncCorr < 0.5) {
 				t.Errorf("passed with %d syllables for %d digits, correlation %.2f", rep.VoicedSyllables, len(c.code), rep.SyncCorr)
 			}

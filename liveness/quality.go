@@ -2,32 +2,31 @@ package liveness
 
 import "math"
 
-// Issue is a reason a frame is not good enough to judge, with a machine
-// code (for logs, JSON and tests) and a short Chinese prompt for the
-// retiree.
+// Issue is a reason a frame is not good enough to judge: a machine code
+// (for logs, JSON and tests). What the retiree is told is in the
+// translations, prompt.<code> (assets/translation), and nowhere here.
 type Issue struct {
-	Code   string
-	Prompt string
+	Code string
 }
 
 // Quality issues, and the reasons a session fails for them.
 var (
-	IssueNoFace        = Issue{"no_face", "请正对摄像头"}
-	IssueMultipleFaces = Issue{"multiple_faces", "画面中只能有一个人"}
-	IssueTooSmall      = Issue{"too_small", "请靠近一点"}
-	IssueTooLarge      = Issue{"too_large", "请离远一点"}
-	IssueOffCentre     = Issue{"off_centre", "请把脸移到画面中间"}
-	IssueTooDark       = Issue{"too_dark", "光线太暗"}
-	IssueTooBright     = Issue{"too_bright", "光线太亮"}
-	IssueBlurred       = Issue{"blurred", "请保持不动"}
-	IssueTurnedAway    = Issue{"turned_away", "请正对屏幕"}
+	IssueNoFace        = Issue{"no_face"}
+	IssueMultipleFaces = Issue{"multiple_faces"}
+	IssueTooSmall      = Issue{"too_small"}
+	IssueTooLarge      = Issue{"too_large"}
+	IssueOffCentre     = Issue{"off_centre"}
+	IssueTooDark       = Issue{"too_dark"}
+	IssueTooBright     = Issue{"too_bright"}
+	IssueBlurred       = Issue{"blurred"}
+	IssueTurnedAway    = Issue{"turned_away"}
 	// The head is turned or raised so far that an eye or the mouth is
 	// hidden: the prompt says which way to move, in the person's own
-	// left and right.
-	IssueTurnRight = Issue{"turn_right", "请向右转一点，正对屏幕"}
-	IssueTurnLeft  = Issue{"turn_left", "请向左转一点，正对屏幕"}
-	IssueLookUp    = Issue{"look_up", "请抬头一点，看着屏幕"}
-	IssueLookDown  = Issue{"look_down", "请低头一点，看着屏幕"}
+	// left and right (turn_left: the person turns to their left).
+	IssueTurnRight = Issue{"turn_right"}
+	IssueTurnLeft  = Issue{"turn_left"}
+	IssueLookUp    = Issue{"look_up"}
+	IssueLookDown  = Issue{"look_down"}
 )
 
 // Gates are the limits a frame must meet. Sizes are fractions of the

@@ -1,7 +1,6 @@
 package liveness
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -31,6 +30,10 @@ const (
 	ReasonNoSpeech = "no_speech"
 	ReasonTimeout  = "timeout" // never got a usable face long enough to start
 )
+
+// PromptChallenge is Update.Prompt while the challenge is on: blink, or
+// read the digits (the screen words it with the count or the code).
+const PromptChallenge = "challenge"
 
 // Config sets up a session. Zero durations and counts take the defaults
 // noted; a zero TimeLimit or PositioningTimeout means "until Finish", as
@@ -108,7 +111,6 @@ type Result struct {
 	Mode        certkiosk.Method
 	Verdict     certkiosk.Verdict // pass or fail
 	Reason      string            // "" on pass
-	Prompt      string            // Chinese text for the retiree about the reason
 	Blinks      []Blink           // counted blinks (after the prompt)
 	MouthCycles int
 	// SpeechCheck is which read-digits check judged (CheckLips without a
@@ -126,9 +128,12 @@ type Result struct {
 
 // Update is what a session says after each frame, for the screen.
 type Update struct {
-	State  State
-	Issue  Issue  // the frame's quality issue, zero when fine
-	Prompt string // what to show now: an issue prompt or the challenge
+	State State
+	Issue Issue // the frame's quality issue, zero when fine
+	// Prompt is the code of what to show now: the issue's code, or
+	// PromptChallenge while the challenge is on; "" keeps the last. The
+	// words are the translations' (prompt.<code>), not the engine's.
+	Prompt string
 	Blink  *Blink // a blink counted on this frame
 	Done   bool
 }
@@ -173,17 +178,17 @@ func NewSession(cfg Config) (*Session, error) {
 			cfg.Blinks = 2
 		}
 		if cfg.Blinks < 1 || cfg.Blinks > 10 {
-			return nil, certkiosk.Errorf(certkiosk.EINVALID, "眨眼次数设置无效", "liveness session: %d blinks required, want 1–10", cfg.Blinks)
+			return nil, certkiosk.E(certkiosk.EINVALID, "error.liveness.blinks", "liveness session: %d blinks required, want 1–10", cfg.Blinks)
 		}
 	case certkiosk.MethodDigits:
 		if !validCode(cfg.Code) {
-			return nil, certkiosk.Errorf(certkiosk.EINVALID, "数字码无效", "liveness session: code %q, want 4–6 digits", cfg.Code)
+			return nil, certkiosk.E(certkiosk.EINVALID, "error.liveness.code", "liveness session: code %q, want 4–6 digits", cfg.Code)
 		}
 		if cfg.Speech == nil {
 			cfg.Speech = NewLipCheck(DefaultLips)
 		}
 	default:
-		return nil, certkiosk.Errorf(certkiosk.EINVALID, "认证方式无效", "liveness session: mode %q", cfg.Mode)
+		return nil, certkiosk.E(certkiosk.EINVALID, "error.liveness.method", "liveness session: mode %q", cfg.Mode)
 	}
 	if cfg.SettleFrames == 0 {
 		cfg.SettleFrames = 3
@@ -213,21 +218,6 @@ func NewSession(cfg Config) (*Session, error) {
 		result: Result{Mode: cfg.Mode, DecidedAtFrame: -1}, jumpAt: -1}, nil
 }
 
-// ChallengeText is the Chinese prompt of the challenge.
-func (s *Session) ChallengeText() string {
-	if s.cfg.Mode == certkiosk.MethodDigits {
-		return "请读出数字 " + s.cfg.Code
-	}
-	return fmt.Sprintf("请眨眼%s次", chineseCount(s.cfg.Blinks))
-}
-
-func chineseCount(n int) string {
-	if n >= 1 && n <= 10 {
-		return []string{"一", "两", "三", "四", "五", "六", "七", "八", "九", "十"}[n-1]
-	}
-	return fmt.Sprint(n)
-}
-
 // State is the current state.
 func (s *Session) State() State { return s.state }
 
@@ -253,7 +243,7 @@ func (s *Session) Observe(f Frame) Update {
 	issue, ok := s.cfg.Gates.Check(&f)
 	u := Update{Issue: issue}
 	if !ok {
-		u.Prompt = issue.Prompt
+		u.Prompt = issue.Code
 	}
 
 	switch s.state {
@@ -271,7 +261,7 @@ func (s *Session) Observe(f Frame) Update {
 		u.Blink = s.challenge(&f, ok)
 	}
 	if s.state == StateChallenge && ok {
-		u.Prompt = s.ChallengeText()
+		u.Prompt = PromptChallenge
 	}
 	u.State, u.Done = s.state, s.state == StateDone
 	return u
@@ -467,7 +457,7 @@ func (s *Session) challenge(f *Frame, good bool) *Blink {
 			if r.Pass {
 				s.decidePass(f)
 			} else {
-				s.decideFail(f, Issue{Code: r.Reason, Prompt: speechPrompt(r.Reason)})
+				s.decideFail(f, Issue{Code: r.Reason})
 			}
 			return nil
 		}
@@ -517,11 +507,11 @@ func (s *Session) Finish() Result {
 
 func (s *Session) finishChallenge(f *Frame) {
 	if s.cfg.Mode == certkiosk.MethodBlink {
-		s.decideFail(f, Issue{Code: ReasonNoBlink, Prompt: "未检测到眨眼"})
+		s.decideFail(f, Issue{Code: ReasonNoBlink})
 		return
 	}
 	if s.state != StateChallenge { // prompt never shown
-		s.decideFail(f, Issue{Code: ReasonNoSpeech, Prompt: "未能确认您读出了数字"})
+		s.decideFail(f, Issue{Code: ReasonNoSpeech})
 		return
 	}
 	r := s.cfg.Speech.Decide(true)
@@ -534,7 +524,7 @@ func (s *Session) finishChallenge(f *Frame) {
 	if reason == "" {
 		reason = ReasonNoSpeech
 	}
-	s.decideFail(f, Issue{Code: reason, Prompt: speechPrompt(reason)})
+	s.decideFail(f, Issue{Code: reason})
 }
 
 // speech copies a speech check's figures into the result.
@@ -548,13 +538,13 @@ func (s *Session) speech(r SpeechResult) {
 
 func (s *Session) decidePass(f *Frame) {
 	s.state = StateDone
-	s.result.Verdict, s.result.Reason, s.result.Prompt = certkiosk.VerdictPass, "", "认证通过"
+	s.result.Verdict, s.result.Reason = certkiosk.VerdictPass, ""
 	s.result.DecidedAtFrame, s.result.DecidedAt = f.Index, f.Time
 }
 
 func (s *Session) decideFail(f *Frame, is Issue) {
 	s.state = StateDone
-	s.result.Verdict, s.result.Reason, s.result.Prompt = certkiosk.VerdictFail, is.Code, is.Prompt
+	s.result.Verdict, s.result.Reason = certkiosk.VerdictFail, is.Code
 	s.result.DecidedAtFrame, s.result.DecidedAt = f.Index, f.Time
 }
 

@@ -3,7 +3,6 @@ package liveness
 import (
 	"image"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -344,17 +343,13 @@ func TestSessionUpdatesPrompt(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		last = sess.Observe(s.frame(i))
 	}
-	if last.State != StateChallenge || last.Prompt != "请眨眼两次" {
+	if last.State != StateChallenge || last.Prompt != PromptChallenge {
 		t.Fatalf("after 40 frames: %v %q", last.State, last.Prompt)
 	}
 	far := s.frame(40)
 	far.Box = image.Rect(300, 200, 340, 240) // 40 px wide
-	if u := sess.Observe(far); u.Issue != IssueTooSmall || u.Prompt != "请靠近一点" {
+	if u := sess.Observe(far); u.Issue != IssueTooSmall || u.Prompt != IssueTooSmall.Code {
 		t.Fatalf("small face: %+v", u)
-	}
-	ds, _ := NewSession(Config{Mode: certkiosk.MethodDigits, Code: "4821"})
-	if got := ds.ChallengeText(); !strings.Contains(got, "4821") {
-		t.Fatalf("digits prompt %q", got)
 	}
 }
 
@@ -433,8 +428,8 @@ func TestGates(t *testing.T) {
 		if is, ok := DefaultGates.Check(&f); ok || is != tt.want {
 			t.Errorf("want %s, got %+v ok=%v", tt.want.Code, is, ok)
 		}
-		if tt.want.Prompt == "" || tt.want.Code == "" {
-			t.Errorf("issue %+v lacks a code or prompt", tt.want)
+		if tt.want.Code == "" {
+			t.Errorf("issue %+v lacks a code", tt.want)
 		}
 	}
 }

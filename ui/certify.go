@@ -152,19 +152,25 @@ func (k *Kiosk) follow(updates <-chan check.Update, v *visit, method certkiosk.M
 	}
 }
 
-// promptText words a check's prompt in the interface's language: at the
-// challenge, task says "now" (the task itself is shown beside it); an
-// issue says what to do.
+// promptText words a check's prompt in the interface's language from the
+// translations (the check sends codes): at the challenge, task says "now"
+// (the task itself is shown beside it); an issue says what to do
+// (prompt.<code>). "" keeps the last prompt.
 func promptText(u check.Update, task string) string {
+	code := u.Issue
 	switch {
 	case u.Challenge:
 		return task
-	case u.Issue != "":
-		if t := lang.L("prompt." + u.Issue); t != "prompt."+u.Issue {
-			return t
-		}
+	case code == "":
+		code = u.Prompt
 	}
-	return u.Prompt
+	if code == "" {
+		return ""
+	}
+	if t := lang.L("prompt." + code); t != "prompt."+code {
+		return t
+	}
+	return ""
 }
 
 // CertifyPrompt is the large prompt on the certification screen.

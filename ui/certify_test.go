@@ -31,7 +31,7 @@ func (s *scripted) Start(method certkiosk.Method) (string, <-chan check.Update, 
 	ch := make(chan check.Update, 4)
 	r := s.results[min(s.n, len(s.results)-1)]
 	s.n++
-	ch <- check.Update{Prompt: "请眨眼两次", Remaining: 9 * time.Second}
+	ch <- check.Update{Prompt: "challenge", Challenge: true, Remaining: 9 * time.Second}
 	ch <- check.Update{Done: true, Result: r}
 	close(ch)
 	return "4821", ch, func() {}, nil

@@ -109,7 +109,7 @@ var screenCases = []screenCase{
 	{"certify-challenge", func(t *testing.T, k *Kiosk, db *store.DB) {
 		// The moment of the challenge: the large prompt says "now", in the
 		// interface's language, whatever words the engine used.
-		certifyWith(station{end: true, updates: []check.Update{{Prompt: "请眨眼两次", Challenge: true,
+		certifyWith(station{end: true, updates: []check.Update{{Prompt: "challenge", Challenge: true,
 			Remaining: 9 * time.Second}}}, certkiosk.MethodBlink)(t, k, db)
 		if want := lang.L("certify.now.blink", map[string]any{"N": 2}); k.CertifyPrompt() != want {
 			t.Fatalf("prompt %q, want %q", k.CertifyPrompt(), want)

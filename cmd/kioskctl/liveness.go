@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 	"certkiosk/audio"
 	"certkiosk/camera"
 	"certkiosk/liveness"
@@ -17,12 +18,30 @@ import (
 	"certkiosk/liveness/fixture"
 )
 
+// resultPrompt is what the retiree is told of a result, worded by the
+// translations as on the kiosk: a pass thanks them, a failure says what to
+// do (prompt.<reason>, a quality issue) or what went wrong (reason.<reason>).
+func resultPrompt(v certkiosk.Verdict, reason string) string {
+	key := "customer.pass"
+	if v != certkiosk.VerdictPass {
+		key = "reason.other"
+		for _, k := range []string{"prompt." + reason, "reason." + reason} {
+			if _, ok := translation.Text(translation.Chinese, k, nil); ok {
+				key = k
+				break
+			}
+		}
+	}
+	s, _ := translation.Text(translation.Chinese, key, nil)
+	return s
+}
+
 // livenessReport is the JSON `kioskctl liveness --json` prints (issue 3).
 type livenessReport struct {
 	Mode          string  `json:"mode"`
 	Verdict       string  `json:"verdict"`
 	Reason        string  `json:"reason"`
-	Prompt        string  `json:"prompt"`           // Chinese text for the retiree
+	Prompt        string  `json:"prompt"`           // what the retiree is told, in Chinese (resultPrompt)
 	Digits        string  `json:"digits,omitempty"` // digits mode: the code judged
 	Blinks        int     `json:"blinks"`           // blinks after the prompt, whole clip
 	BlinksDecided int     `json:"blinks_at_decision"`
@@ -105,7 +124,7 @@ func cmdLiveness(ctx context.Context, e *env, args []string) error {
 	}
 	r := rep.Result
 	out := livenessReport{
-		Mode: string(m), Verdict: string(r.Verdict), Reason: r.Reason, Prompt: r.Prompt, Digits: code,
+		Mode: string(m), Verdict: string(r.Verdict), Reason: r.Reason, Prompt: resultPrompt(r.Verdict, r.Reason), Digits: code,
 		Blinks: len(rep.Blinks), BlinksDecided: len(r.Blinks), BlinkFrames: [][]int{}, MouthCycles: rep.Cycles,
 		Frames: rep.Frames, FaceFrames: rep.FaceFrames, DecidedAtFrame: r.DecidedAtFrame,
 		DecidedAtMs: ms(r.DecidedAt.Seconds()), PromptAtMs: ms(r.PromptAt.Seconds()),
