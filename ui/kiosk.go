@@ -127,6 +127,15 @@ func NewKiosk(a fyne.App, db Store, opt Options) *Kiosk {
 		do: fyne.DoAndWait, post: fyne.Do}
 	k.Window.Resize(fyne.NewSize(1280, 800))
 	k.syncLine = NewText("", theme.SizeNameText, false)
+	if opt.ReceiptDir != "" {
+		// A receipt being written when the power went is not left half
+		// there: the kiosk starts without it.
+		if n, err := removeCutReceipts(opt.ReceiptDir); err != nil {
+			log.Printf("receipts: %v", err)
+		} else if n > 0 {
+			log.Printf("receipts: removed %d cut off by a power cut", n)
+		}
+	}
 	k.ShowLogin()
 	return k
 }
