@@ -179,3 +179,87 @@ func TestShapeChange(t *testing.T) {
 		t.Errorf("another face's nose changes it by %.3f only", d)
 	}
 }
+
+// TestEyeNeedReadsOnlyWhatIsUsed: the session asks the eye-state model
+// for nothing in digits mode or while positioning, for both eyes in the
+// baseline and for the first eye after it; honouring that finds the same
+// blinks as reading both eyes on every frame.
+func TestEyeNeedReadsOnlyWhatIsUsed(t *testing.T) {
+	digits, err := NewSession(Config{Mode: certkiosk.MethodDigits, Code: "4821"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := synth{n: 150}
+	for i := range 150 {
+		if n := digits.EyeNeed(); n.Any {
+			t.Fatalf("digits mode, frame %d: the eye-state model asked for (%+v)", i, n)
+		}
+		digits.Observe(base.frame(i))
+	}
+
+	// run judges frames whose eyes read p0 and p1; lazy honours EyeNeed
+	// as face.Pipeline does (the nearer eye is eye 0 here).
+	run := func(p0, p1 func(int) float64, lazy bool) (Result, []EyeNeed) {
+		sess, err := NewSession(Config{Mode: certkiosk.MethodBlink})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var needs []EyeNeed
+		for i := range 150 {
+			n := sess.EyeNeed()
+			needs = append(needs, n)
+			f := base.frame(i)
+			if !lazy || n.Any {
+				f.EyeClosed[0], f.EyeSeen[0] = p0(i), true
+				if !lazy || n.Both || p0(i) >= n.Above {
+					f.EyeClosed[1], f.EyeSeen[1] = p1(i), true
+				}
+			}
+			sess.Observe(f)
+		}
+		return sess.Finish(), needs
+	}
+	p := closing(3, 50, 90)
+	// The other eye reads a little differently, so that skipping it
+	// could show.
+	q := func(i int) float64 { return 0.9 * p(i) }
+	all, _ := run(p, q, false)
+	got, needs := run(p, q, true)
+	if got.Verdict != certkiosk.VerdictPass || got.Verdict != all.Verdict || len(got.Blinks) != len(all.Blinks) {
+		t.Fatalf("lazy reads: %s with %d blinks; every eye read: %s with %d", got.Verdict, len(got.Blinks), all.Verdict, len(all.Blinks))
+	}
+	for k := range got.Blinks {
+		if got.Blinks[k].Frame != all.Blinks[k].Frame {
+			t.Errorf("blink %d at frame %d, with every eye read at %d", k, got.Blinks[k].Frame, all.Blinks[k].Frame)
+		}
+	}
+	if needs[0].Any {
+		t.Errorf("frame 0 (positioning) asked for the model: %+v", needs[0])
+	}
+	var both, first int
+	for _, n := range needs {
+		switch {
+		case n.Any && n.Both:
+			both++
+		case n.Any:
+			first++
+			if n.Above < DefaultClosed.Low {
+				t.Errorf("second eye asked for above %.2f, under the low mark %.2f", n.Above, DefaultClosed.Low)
+			}
+		}
+	}
+	// The verdict comes on the second blink's reopening (frame ≈ 93):
+	// from then on nothing is read.
+	if both < 20 || both > 40 || first < 50 || needs[len(needs)-1].Any {
+		t.Errorf("both eyes on %d frames (the 1 s baseline: 30), the first eye only on %d (the challenge: ≈ 60), after the verdict %+v",
+			both, first, needs[len(needs)-1])
+	}
+
+	// Eyes that already read closed in the baseline: the model is not
+	// trusted for this person, nor read after the baseline.
+	shut := func(int) float64 { return 0.95 }
+	_, needs = run(shut, shut, true)
+	if last := needs[len(needs)-1]; last.Any {
+		t.Errorf("after a baseline of eyes read closed, the model is still asked for: %+v", last)
+	}
+}

@@ -85,7 +85,9 @@ func perFrame(b *testing.B, frames []gocv.Mat, opt face.Options) (p50, p95 time.
 		sess := newSession()
 		for k, m := range frames {
 			start := time.Now()
-			f, err := pl.Process(m, k, time.Duration(k)*time.Second/30)
+			// The eye-state model reads what the session needs, as in
+			// the kiosk (face.Judge).
+			f, err := pl.ProcessNeed(m, k, time.Duration(k)*time.Second/30, sess.EyeNeed())
 			if err != nil {
 				b.Fatal(err)
 			}

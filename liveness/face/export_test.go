@@ -17,7 +17,9 @@ func EyeModelDigest() string {
 
 // RunEyeState runs only the eye-state cue of p on a grey frame and f's
 // landmarks (for its benchmark).
-func RunEyeState(p *Pipeline, grey gocv.Mat, f *liveness.Frame) error { return p.eyes.run(grey, f) }
+func RunEyeState(p *Pipeline, grey gocv.Mat, f *liveness.Frame, need liveness.EyeNeed) error {
+	return p.eyes.run(grey, f, need)
+}
 
 // EyeNetPerf is OpenCV's own time of the last forward pass, ms.
-func EyeNetPerf() float64 { return eyeNet.net.GetPerfProfile() }
+func EyeNetPerf() float64 { return eyeNet.net.GetPerfProfile() / gocv.GetTickFrequency() * 1000 }

@@ -17,6 +17,7 @@ type Judge struct {
 	pl    *Pipeline
 	sess  *liveness.Session
 	best  *BestFrame // nil when not kept
+	also  []*liveness.Session
 	index int
 	done  bool
 }
@@ -39,10 +40,22 @@ func NewJudge(pipe Options, cfg liveness.Config, keepBest bool) (*Judge, error) 
 	return j, nil
 }
 
+// Also has every frame observed by s too (a twin session that counts
+// every blink of a clip after the verdict); the eye-state model reads what
+// either session needs.
+func (j *Judge) Also(s *liveness.Session) { j.also = append(j.also, s) }
+
 // Step judges the next frame m, taken at t since the start of the check.
 // After the verdict (Update.Done) frames are still measured, not judged.
 func (j *Judge) Step(m gocv.Mat, t time.Duration) (liveness.Frame, liveness.Update, error) {
-	f, err := j.pl.Process(m, j.index, t)
+	var need liveness.EyeNeed
+	if !j.done {
+		need = j.sess.EyeNeed()
+	}
+	for _, s := range j.also {
+		need = need.Or(s.EyeNeed())
+	}
+	f, err := j.pl.ProcessNeed(m, j.index, t, need)
 	if err != nil {
 		return f, liveness.Update{}, fmt.Errorf("frame %d: %w", j.index, err)
 	}
@@ -51,6 +64,9 @@ func (j *Judge) Step(m gocv.Mat, t time.Duration) (liveness.Frame, liveness.Upda
 	if !j.done {
 		u = j.sess.Observe(f)
 		j.done = u.Done
+	}
+	for _, s := range j.also {
+		s.Observe(f)
 	}
 	if j.best != nil {
 		if b, ok := j.sess.Baseline(); ok {

@@ -143,13 +143,29 @@ func (p *Pipeline) Close() error {
 	return p.cascade.Close()
 }
 
+// EyePasses is how many eyes the eye-state model has read (one forward
+// pass each).
+func (p *Pipeline) EyePasses() int {
+	if p.eyes == nil {
+		return 0
+	}
+	return p.eyes.passes
+}
+
 // Reset forgets the tracked face (a new session).
 func (p *Pipeline) Reset() {
 	p.tracking, p.faces, p.multi, p.sinceFull, p.idle = false, 0, 0, p.opt.DetectEvery, 0
 }
 
-// Process finds the face and its landmarks in a BGR frame.
+// Process finds the face and its landmarks in a BGR frame, and reads both
+// eyes with the eye-state model (when it is on).
 func (p *Pipeline) Process(frame gocv.Mat, index int, t time.Duration) (liveness.Frame, error) {
+	return p.ProcessNeed(frame, index, t, liveness.EyeNeed{Any: true, Both: true})
+}
+
+// ProcessNeed is Process reading with the eye-state model only what need
+// asks for (a session's EyeNeed).
+func (p *Pipeline) ProcessNeed(frame gocv.Mat, index int, t time.Duration, need liveness.EyeNeed) (liveness.Frame, error) {
 	f := liveness.Frame{Index: index, Time: t, Size: image.Pt(frame.Cols(), frame.Rows())}
 	if frame.Empty() {
 		return f, fmt.Errorf("process frame %d: empty frame", index)
@@ -228,7 +244,7 @@ func (p *Pipeline) Process(frame gocv.Mat, index int, t time.Duration) (liveness
 	f.Box = box.Intersect(bounds)
 	p.measure(&f)
 	if p.eyes != nil {
-		if err := p.eyes.run(p.grey, &f); err != nil {
+		if err := p.eyes.run(p.grey, &f, need); err != nil {
 			return f, fmt.Errorf("process frame %d: %w", index, err)
 		}
 	}

@@ -40,6 +40,9 @@ type Report struct {
 	BestFrame  int
 	Blinks     []liveness.Blink // every blink after the prompt, also after the verdict with Whole
 	Cycles     int              // mouth cycles after the prompt, also after the verdict with Whole
+	// EyePasses is how many eyes the eye-state model read (one forward
+	// pass each; see liveness.EyeNeed).
+	EyePasses int
 }
 
 // Run drives one liveness session over src until a verdict (or, with
@@ -68,6 +71,9 @@ func Run(ctx context.Context, src camera.Source, opt RunOptions) (Report, error)
 		return rep, fmt.Errorf("liveness run: %w", err)
 	}
 	defer j.Close()
+	if counter != nil {
+		j.Also(counter)
+	}
 	m := gocv.NewMat()
 	defer m.Close()
 	for {
@@ -86,9 +92,6 @@ func Run(ctx context.Context, src camera.Source, opt RunOptions) (Report, error)
 		if err != nil {
 			return rep, fmt.Errorf("liveness run: %w", err)
 		}
-		if counter != nil {
-			counter.Observe(f)
-		}
 		rep.Processing = append(rep.Processing, time.Since(start))
 		rep.Frames++
 		if f.Faces > 0 && f.HasShape {
@@ -105,6 +108,7 @@ func Run(ctx context.Context, src camera.Source, opt RunOptions) (Report, error)
 		return rep, fmt.Errorf("liveness run: %w", err)
 	}
 	rep.Blinks, rep.Cycles = rep.Result.Blinks, rep.Result.MouthCycles
+	rep.EyePasses = j.Pipeline().EyePasses()
 	if counter != nil {
 		all := counter.Finish()
 		rep.Blinks, rep.Cycles = all.Blinks, all.MouthCycles
