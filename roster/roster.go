@@ -46,8 +46,21 @@ const (
 
 // LineError is one rejected line of a roster file.
 type LineError struct {
-	Line   int    // 1-based line in the file (1 is the header)
-	Reason string // Chinese, for the supervisor
+	Line   int           // 1-based line in the file (1 is the header)
+	Reason certkiosk.Msg // for the supervisor, by its key in the translations
+}
+
+// reason is the message key (error.roster.*) with the values it names,
+// given as name, value pairs.
+func reason(key string, nameValues ...any) certkiosk.Msg {
+	m := certkiosk.Msg{Key: "error.roster." + key}
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		if m.Args == nil {
+			m.Args = map[string]any{}
+		}
+		m.Args[nameValues[i].(string)] = nameValues[i+1]
+	}
+	return m
 }
 
 // Error lists every bad line of a rejected roster: nothing of the file
@@ -63,9 +76,9 @@ func (e *Error) Error() string {
 // ErrorCode makes a rejected roster an invalid-input error.
 func (e *Error) ErrorCode() string { return certkiosk.EINVALID }
 
-// ErrorMessage summarises for screens; Lines has the detail.
-func (e *Error) ErrorMessage() string {
-	return fmt.Sprintf("名册有%d行错误，未导入任何数据（第一处在第%d行：%s）", len(e.Lines), e.Lines[0].Line, e.Lines[0].Reason)
+// ErrorMsg summarises for screens; Lines has the detail.
+func (e *Error) ErrorMsg() certkiosk.Msg {
+	return reason("rejected", "Count", len(e.Lines), "Line", e.Lines[0].Line, "Reason", e.Lines[0].Reason)
 }
 
 // decode returns the file as UTF-8 text, detecting the encoding when
@@ -83,7 +96,7 @@ func decode(data []byte, encoding string) (string, string, error) {
 		return string(data), EncodingUTF8, nil // invalid bytes are reported per line
 	case EncodingGBK, "gb18030", "gb2312":
 	default:
-		return "", "", certkiosk.Errorf(certkiosk.EINVALID, "编码只能是 auto、utf8 或 gbk", "unknown encoding %q", encoding)
+		return "", "", certkiosk.E(certkiosk.EINVALID, "error.roster.encoding", "unknown encoding %q", encoding)
 	}
 	// GB18030 decodes every GBK file the same way and covers more characters.
 	out, _, err := transform.Bytes(simplifiedchinese.GB18030.NewDecoder(), data)
@@ -124,12 +137,12 @@ func ParseRows(data []byte, encoding string) ([]Row, string, error) {
 	cr.FieldsPerRecord = -1 // checked here, to name the line
 	cr.ReuseRecord = true
 	var bad []LineError
-	addBad := func(line int, format string, args ...any) {
-		bad = append(bad, LineError{line, fmt.Sprintf(format, args...)})
+	addBad := func(line int, why certkiosk.Msg) {
+		bad = append(bad, LineError{line, why})
 	}
 	header, err := cr.Read()
 	if err != nil {
-		return nil, enc, &Error{[]LineError{{1, "读不到表头：" + csvReason(err)}}}
+		return nil, enc, &Error{[]LineError{{1, reason("no_header", "Reason", csvReason(err))}}}
 	}
 	cols := map[string]int{}
 	for i, h := range header {
@@ -144,11 +157,12 @@ func ParseRows(data []byte, encoding string) ([]Row, string, error) {
 	}
 	for _, f := range requiredColumns {
 		if _, ok := cols[f]; !ok {
-			hint := ""
+			why := reason("missing_column", "Column", headers[f][0])
 			if enc == EncodingUTF8 && !utf8.ValidString(strings.Join(header, "")) || strings.ContainsRune(strings.Join(header, ""), utf8.RuneError) {
-				hint = "（表头是乱码，文件编码可能不对，请改用 GBK 或 UTF-8 编码再试）"
+				// The header is garbled: the file's encoding may be wrong.
+				why = reason("missing_column_mojibake", "Column", headers[f][0])
 			}
-			return nil, enc, &Error{[]LineError{{1, fmt.Sprintf("缺少“%s”列%s", headers[f][0], hint)}}}
+			return nil, enc, &Error{[]LineError{{1, why}}}
 		}
 	}
 	width := len(header)
@@ -165,14 +179,14 @@ func ParseRows(data []byte, encoding string) ([]Row, string, error) {
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
-			addBad(line, "格式错误：%s", csvReason(err))
+			addBad(line, reason("format", "Reason", csvReason(err)))
 			continue
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}
 		if len(rec) != width {
-			addBad(line, "应有%d列，实际%d列（行不完整？）", width, len(rec))
+			addBad(line, reason("columns", "Want", width, "Got", len(rec)))
 			continue
 		}
 		get := func(f string) string {
@@ -181,16 +195,16 @@ func ParseRows(data []byte, encoding string) ([]Row, string, error) {
 			}
 			return ""
 		}
-		r, reason := validateRow(get)
-		if reason == "" {
+		r, why := validateRow(get)
+		if why.Key == "" {
 			if prev, dup := firstLine[r.ID]; dup {
-				reason = fmt.Sprintf("身份证号与第%d行重复", prev)
+				why = reason("duplicate", "Line", prev)
 			} else {
 				firstLine[r.ID] = line
 			}
 		}
-		if reason != "" {
-			addBad(line, "%s", reason)
+		if why.Key != "" {
+			addBad(line, why)
 			continue
 		}
 		rows = append(rows, Row{line, r})
@@ -199,63 +213,64 @@ func ParseRows(data []byte, encoding string) ([]Row, string, error) {
 		return nil, enc, &Error{bad}
 	}
 	if len(rows) == 0 {
-		return nil, enc, &Error{[]LineError{{2, "名册里没有数据行"}}}
+		return nil, enc, &Error{[]LineError{{2, reason("empty")}}}
 	}
 	return rows, enc, nil
 }
 
-func csvReason(err error) string {
+func csvReason(err error) certkiosk.Msg {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		switch pe.Err {
 		case csv.ErrQuote, csv.ErrBareQuote:
-			return "引号不配对（行被截断？）"
+			return reason("csv_quote")
 		case csv.ErrFieldCount:
-			return "列数不对"
+			return reason("csv_fields")
 		}
 	}
-	return err.Error()
+	return reason("csv", "Detail", err.Error())
 }
 
-// validateRow checks one line; reason is "" when it is good.
-func validateRow(get func(string) string) (certkiosk.Retiree, string) {
+// validateRow checks one line; the reason's Key is "" when it is good.
+func validateRow(get func(string) string) (certkiosk.Retiree, certkiosk.Msg) {
 	var r certkiosk.Retiree
 	for _, f := range []string{"id", "name", "sex", "birth", "category", "last_cert", "phone", "address"} {
 		v := get(f)
 		if !utf8.ValidString(v) || strings.ContainsRune(v, utf8.RuneError) {
-			return r, fmt.Sprintf("“%s”有乱码（文件编码可能不对）", headers[f][0])
+			return r, reason("mojibake_field", "Column", headers[f][0])
 		}
 		for _, c := range v {
 			if unicode.IsControl(c) || unicode.Is(unicode.Co, c) {
-				return r, fmt.Sprintf("“%s”含有不可见或私用字符（可能是乱码）", headers[f][0])
+				return r, reason("control_field", "Column", headers[f][0])
 			}
 		}
 	}
 	id, err := certkiosk.ParseResidentID(get("id"))
 	if err != nil {
-		return r, certkiosk.ErrorMessageOf(err)
+		// The identity number's own words (the root package's IDError).
+		return r, reason("id", "Reason", certkiosk.ErrorMessageOf(err))
 	}
 	r.ID = id
 	r.Name = get("name")
-	if reason := validName(r.Name); reason != "" {
-		return r, reason
+	if why := validName(r.Name); why.Key != "" {
+		return r, why
 	}
 	switch get("sex") {
 	case "女", "F", "f":
 		r.Female = true
 	case "男", "M", "m":
 	default:
-		return r, "性别应填“男”或“女”"
+		return r, reason("sex")
 	}
 	birth, err := parseDate(get("birth"))
 	if err != nil {
-		return r, "出生日期无效：" + get("birth")
+		return r, reason("birth", "Value", get("birth"))
 	}
 	r.Birth = birth
 	r.Category = get("category")
 	if s := get("last_cert"); s != "" {
 		if r.LastCert, err = parseDate(s); err != nil {
-			return r, "上次认证日期无效：" + s
+			return r, reason("last_cert", "Value", s)
 		}
 	}
 	r.Phone = get("phone")
@@ -266,55 +281,55 @@ func validateRow(get func(string) string) (certkiosk.Retiree, string) {
 // Validate checks a retiree that arrived by another road than a file (a
 // roster download from the central) by the same rules as a file's line.
 func Validate(r certkiosk.Retiree) error {
-	if reason := validName(r.Name); reason != "" {
-		return certkiosk.Errorf(certkiosk.EINVALID, reason, "retiree %s: bad name", r.ID.Masked())
+	if why := validName(r.Name); why.Key != "" {
+		return &certkiosk.Error{Code: certkiosk.EINVALID, Msg: why, Detail: fmt.Sprintf("retiree %s: bad name", r.ID.Masked())}
 	}
-	if reason := problem(r); reason != "" {
-		return certkiosk.Errorf(certkiosk.EINVALID, reason, "retiree %s: %s", r.ID.Masked(), reason)
+	if why := problem(r); why.Key != "" {
+		return &certkiosk.Error{Code: certkiosk.EINVALID, Msg: why, Detail: fmt.Sprintf("retiree %s: %s", r.ID.Masked(), why.Key)}
 	}
 	return nil
 }
 
 // problem checks the rules across fields: the identity number must agree
-// with sex and birth date; "" when all is well.
-func problem(r certkiosk.Retiree) string {
+// with sex and birth date; the Key is "" when all is well.
+func problem(r certkiosk.Retiree) certkiosk.Msg {
 	for _, v := range []string{r.Name, r.Category, r.Phone, r.Address} {
 		if !utf8.ValidString(v) || strings.ContainsRune(v, utf8.RuneError) {
-			return "有乱码（文件编码可能不对）"
+			return reason("mojibake")
 		}
 	}
 	if r.Female != r.ID.Female() {
-		return "性别与身份证号（第17位）不符"
+		return reason("sex_mismatch")
 	}
 	if r.Birth != r.ID.BirthDate() {
-		return "出生日期与身份证号不符"
+		return reason("birth_mismatch")
 	}
 	if !r.LastCert.IsZero() && r.LastCert.Before(r.Birth) {
-		return "上次认证日期早于出生日期"
+		return reason("cert_before_birth")
 	}
 	if len(r.Category) > 200 || len(r.Phone) > 50 || len(r.Address) > 500 {
-		return "某一项内容过长"
+		return reason("too_long")
 	}
-	return ""
+	return certkiosk.Msg{}
 }
 
 // validName accepts Chinese names (with the middle dot of minority names)
 // and Latin names of foreign residents.
-func validName(n string) string {
+func validName(n string) certkiosk.Msg {
 	if n == "" {
-		return "姓名不能为空"
+		return reason("name_empty")
 	}
 	if utf8.RuneCountInString(n) > 40 {
-		return "姓名过长"
+		return reason("name_long")
 	}
 	for _, c := range n {
 		switch {
 		case unicode.Is(unicode.Han, c), unicode.IsLetter(c), c == '·', c == '•', c == ' ', c == '-', c == '.':
 		default:
-			return fmt.Sprintf("姓名含有无效字符“%c”", c)
+			return reason("name_char", "Char", string(c))
 		}
 	}
-	return ""
+	return certkiosk.Msg{}
 }
 
 var dateSeparators = strings.NewReplacer("/", "-", ".", "-", "年", "-", "月", "-", "日", "")

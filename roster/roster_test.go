@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -44,12 +45,12 @@ func TestParseRefusesWhole(t *testing.T) {
 		t.Fatalf("rows %v, err %v", rows, err)
 	}
 	for i, want := range []string{"性别", "出生日期", "上次认证日期"} {
-		if !strings.Contains(e.Lines[i].Reason, want) || e.Lines[i].Line != i+2 {
-			t.Errorf("line %d: %q, want a reason about %s", e.Lines[i].Line, e.Lines[i].Reason, want)
+		if !strings.Contains(translation.Msg(translation.Chinese, e.Lines[i].Reason), want) || e.Lines[i].Line != i+2 {
+			t.Errorf("line %d: %q, want a reason about %s", e.Lines[i].Line, translation.Msg(translation.Chinese, e.Lines[i].Reason), want)
 		}
 	}
-	if certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID || !strings.Contains(certkiosk.ErrorMessageOf(err), "未导入") {
-		t.Fatalf("code %s, message %q", certkiosk.ErrorCodeOf(err), certkiosk.ErrorMessageOf(err))
+	if certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID || !strings.Contains(translation.Error(translation.Chinese, err), "未导入") {
+		t.Fatalf("code %s, message %q", certkiosk.ErrorCodeOf(err), translation.Error(translation.Chinese, err))
 	}
 }
 

@@ -49,7 +49,7 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 		c.Metrics = json.RawMessage("{}")
 	}
 	if !json.Valid(c.Metrics) {
-		return certkiosk.Errorf(certkiosk.EINVALID, "认证指标格式不对", "metrics are not JSON")
+		return certkiosk.E(certkiosk.EINVALID, "error.store.metrics", "metrics are not JSON")
 	}
 	if c.Receipt == "" {
 		c.Receipt = certkiosk.NewReceiptCode()
@@ -101,7 +101,7 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 			c.Attempt, string(c.Receipt), c.Synthetic, s.now().UTC().Format(timeFormat), string(c.FrameSource),
 			match, c.Resume.String(), c.BackpayMonths, c.BackpayMonth.String(), string(c.SpeechCheck)); err != nil {
 			if isForeignKey(err) {
-				return certkiosk.Errorf(certkiosk.EINVALID, "认证记录中的人员或工号不存在", "save certification: %v", err)
+				return certkiosk.E(certkiosk.EINVALID, "error.store.cert_refs", "save certification: %v", err)
 			}
 			return err
 		}
@@ -146,7 +146,7 @@ func (s *DB) SaveCertification(ctx context.Context, actor string, c *certkiosk.C
 		}
 	}
 	if isDiskFull(err) {
-		e := certkiosk.Errorf(certkiosk.EUNAVAILABLE, "存储空间已满，这次的结果还没有保存", "save certification %s: disk full", c.ID)
+		e := certkiosk.E(certkiosk.EUNAVAILABLE, "error.store.disk_full", "save certification %s: disk full", c.ID)
 		e.Err = err
 		return e
 	}
@@ -211,7 +211,7 @@ func (s *DB) Certification(ctx context.Context, id string) (certkiosk.Certificat
 		reason, metrics, started_at, ended_at, attempt, receipt, sync_state, synthetic, frame_source, `+certExtraCols+`
 		FROM certification WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这条认证记录", "certification %s not found", id)
+		return c, certkiosk.E(certkiosk.ENOTFOUND, "error.store.cert_not_found", "certification %s not found", id)
 	}
 	if err != nil {
 		return c, fmt.Errorf("certification %s: %w", id, err)
@@ -357,7 +357,7 @@ func (s *DB) BackpayCutoffDay(ctx context.Context) (int, error) {
 // SetBackpayCutoff changes the cut-off day (1–31), audited.
 func (s *DB) SetBackpayCutoff(ctx context.Context, actor string, day int) error {
 	if day < 1 || day > 31 {
-		return certkiosk.Errorf(certkiosk.EINVALID, "补发截止日应在 1 到 31 之间", "cut-off day %d out of range", day)
+		return certkiosk.E(certkiosk.EINVALID, "error.store.cutoff_day", "cut-off day %d out of range", day)
 	}
 	return s.SetSetting(ctx, actor, SetBackpayCutoffDay, strconv.Itoa(day))
 }
@@ -367,7 +367,7 @@ func (s *DB) SetBackpayCutoff(ctx context.Context, actor string, day int) error 
 func (s *DB) resumption(ctx context.Context, tx *sql.Tx, c *certkiosk.Certification, day certkiosk.Date) error {
 	r, err := scanRetiree(tx.QueryRowContext(ctx, `SELECT `+retireeCols+` FROM retiree WHERE id = ?`, string(c.RetireeID)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return certkiosk.Errorf(certkiosk.EINVALID, "认证记录中的人员或工号不存在", "retiree %s not on the roster", c.RetireeID.Masked())
+		return certkiosk.E(certkiosk.EINVALID, "error.store.cert_refs", "retiree %s not on the roster", c.RetireeID.Masked())
 	}
 	if err != nil {
 		return err

@@ -74,9 +74,9 @@ func (s *DB) checkClock(ctx context.Context, tx *sql.Tx, c *certkiosk.Certificat
 		return err
 	}
 	if known && (off > MaxClockOffset || off < -MaxClockOffset) {
-		return certkiosk.Errorf(certkiosk.EUNAVAILABLE,
-			fmt.Sprintf("本机时间与中心相差 %d 分钟，请校准本机时间后再认证", int(off.Abs().Round(time.Minute)/time.Minute)),
-			"the kiosk's clock is %s from the central's (at most %s)", off.Round(time.Second), MaxClockOffset)
+		return certkiosk.E(certkiosk.EUNAVAILABLE, "error.store.clock_off",
+			"the kiosk's clock is %s from the central's (at most %s)", off.Round(time.Second), MaxClockOffset).
+			With("Minutes", int(off.Abs().Round(time.Minute)/time.Minute))
 	}
 	var last sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT max(ended_at) FROM certification`).Scan(&last); err != nil {
@@ -84,7 +84,7 @@ func (s *DB) checkClock(ctx context.Context, tx *sql.Tx, c *certkiosk.Certificat
 	}
 	if last.Valid {
 		if t, err := time.Parse(timeFormat, last.String); err == nil && c.Ended.Before(t.Add(-clockTolerance)) {
-			return certkiosk.Errorf(certkiosk.EUNAVAILABLE, "本机时间早于上一条认证记录，请校准本机时间后再认证",
+			return certkiosk.E(certkiosk.EUNAVAILABLE, "error.store.clock_back",
 				"certification ending %s is before the last one (%s): the clock went back",
 				c.Ended.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
 		}

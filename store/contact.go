@@ -49,7 +49,7 @@ func (s *DB) CheckContact(ctx context.Context, staff string, id certkiosk.Reside
 		var oldPhone, oldAddr string
 		err := tx.QueryRowContext(ctx, `SELECT phone, address FROM retiree WHERE id = ?`, string(id)).Scan(&oldPhone, &oldAddr)
 		if errors.Is(err, sql.ErrNoRows) {
-			return certkiosk.Errorf(certkiosk.ENOTFOUND, "名册中没有这个身份证号", "retiree %s not on the roster", id.Masked())
+			return certkiosk.E(certkiosk.ENOTFOUND, "error.store.not_on_roster", "retiree %s not on the roster", id.Masked())
 		}
 		if err != nil {
 			return err
@@ -93,7 +93,7 @@ func (s *DB) SetRelative(ctx context.Context, staff string, id certkiosk.Residen
 				mobile = excluded.mobile, consent_at = excluded.consent_at, staff_id = excluded.staff_id,
 				updated_at = excluded.updated_at`, string(id), r.Name, r.Relation, r.Mobile, now, staff, now); err != nil {
 			if isForeignKey(err) {
-				return certkiosk.Errorf(certkiosk.ENOTFOUND, "名册中没有这个身份证号", "retiree %s not on the roster", id.Masked())
+				return certkiosk.E(certkiosk.ENOTFOUND, "error.store.not_on_roster", "retiree %s not on the roster", id.Masked())
 			}
 			return err
 		}

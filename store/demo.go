@@ -105,7 +105,7 @@ func (s *DB) IsEmpty(ctx context.Context) (bool, error) {
 }
 
 // ErrRealData refuses demo or test use of a database with real data.
-var ErrRealData = certkiosk.Errorf(certkiosk.EINVALID, "此数据目录存有真实数据，不能用于演示、视频文件或压力测试",
+var ErrRealData = certkiosk.E(certkiosk.EINVALID, "error.store.real_data",
 	"the data directory holds real data, not demo data")
 
 // MarkDemo marks an empty or demo database as demo data, and refuses one
@@ -160,8 +160,8 @@ func SeedDemo(ctx context.Context, s *DB) error {
 const SetLoadTest = "load_test"
 
 // ErrNotLoadTest refuses load tests on a database not made for them.
-var ErrNotLoadTest = certkiosk.Errorf(certkiosk.EINVALID,
-	"压力测试只能用专门创建的数据目录（kioskctl init --load-test），不能用于真实数据",
+var ErrNotLoadTest = certkiosk.E(certkiosk.EINVALID,
+	"error.store.not_load_test",
 	"load tests run only on a data directory made with kioskctl init --load-test")
 
 // MarkLoadTest marks a new, empty database as made for load tests.

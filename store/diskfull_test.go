@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 )
 
 // limitPages caps the database at its present size plus extra pages, as a
@@ -53,8 +54,8 @@ func TestDiskFullRefusesWholeRecords(t *testing.T) {
 	before, beforeEv := certCount(t, f.s)
 	c := f.cert(0, certkiosk.VerdictPass)
 	err := f.s.SaveCertification(ctx, "staff:A001", c, bigEvidence(t, 200<<10))
-	if !IsDiskFull(err) || certkiosk.ErrorCodeOf(err) != certkiosk.EUNAVAILABLE || certkiosk.ErrorMessageOf(err) != "存储空间已满，这次的结果还没有保存" {
-		t.Fatalf("save on a full disk: %v (%q)", err, certkiosk.ErrorMessageOf(err))
+	if !IsDiskFull(err) || certkiosk.ErrorCodeOf(err) != certkiosk.EUNAVAILABLE || translation.Error(translation.Chinese, err) != "存储空间已满，这次的结果还没有保存" {
+		t.Fatalf("save on a full disk: %v (%q)", err, translation.Error(translation.Chinese, err))
 	}
 	if n, ev := certCount(t, f.s); n != before || ev != beforeEv {
 		t.Fatalf("a refused save left %d records (was %d), %d evidence (was %d)", n, before, ev, beforeEv)

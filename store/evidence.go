@@ -55,7 +55,7 @@ func (s *DB) CreateLocalEvidenceKey(ctx context.Context, actor string) (identity
 // encrypted to.
 func (s *DB) SetEvidenceRecipient(ctx context.Context, actor, recipient, source string) error {
 	if _, err := age.ParseX25519Recipient(recipient); err != nil {
-		return certkiosk.Errorf(certkiosk.EINVALID, "证据加密公钥格式不对", "parse evidence recipient: %v", err)
+		return certkiosk.E(certkiosk.EINVALID, "error.store.recipient", "parse evidence recipient: %v", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.setSetting(ctx, tx, actor, SetEvidenceRecipient, recipient); err != nil {
@@ -74,7 +74,7 @@ func (s *DB) evidenceRecipient(ctx context.Context, tx *sql.Tx) (string, *age.X2
 	var r string
 	err := tx.QueryRowContext(ctx, `SELECT value FROM setting WHERE key = ?`, SetEvidenceRecipient).Scan(&r)
 	if err == sql.ErrNoRows {
-		return "", nil, certkiosk.Errorf(certkiosk.EUNAVAILABLE, "尚未设置证据加密公钥，请先运行 kioskctl init 或完成终端注册",
+		return "", nil, certkiosk.E(certkiosk.EUNAVAILABLE, "error.store.no_recipient",
 			"no evidence recipient configured")
 	}
 	if err != nil {

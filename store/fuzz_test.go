@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 	"certkiosk/internal/fuzzseed"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -50,9 +51,9 @@ func FuzzParseRoster(f *testing.F) {
 		var ie *ImportError
 		if errors.As(err, &ie) {
 			for _, l := range ie.Lines {
-				for _, m := range fullID.FindAllString(l.Reason, -1) {
+				for _, m := range fullID.FindAllString(translation.Msg(translation.Chinese, l.Reason), -1) {
 					if _, perr := certkiosk.ParseResidentID(m); perr == nil {
-						t.Fatalf("line %d reason shows a full number: %q", l.Line, l.Reason)
+						t.Fatalf("line %d reason shows a full number: %q", l.Line, translation.Msg(translation.Chinese, l.Reason))
 					}
 				}
 			}

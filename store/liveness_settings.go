@@ -54,7 +54,7 @@ func (s *DB) IntSetting(ctx context.Context, key Key, def int) (int, error) {
 // key that is not an integer setting, refuses them all.
 func (s *DB) SetIntSettings(ctx context.Context, by certkiosk.Staff, values map[Key]int) error {
 	if !by.Role.Allows(certkiosk.RoleSupervisor) {
-		return certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "只有主管可以更改设置", "staff %s (%s) may not change settings", by.ID, by.Role)
+		return certkiosk.E(certkiosk.EUNAUTHORIZED, "error.store.settings_role", "staff %s (%s) may not change settings", by.ID, by.Role)
 	}
 	actor := "staff:" + by.ID
 	for k, v := range values {
@@ -63,8 +63,8 @@ func (s *DB) SetIntSettings(ctx context.Context, by certkiosk.Staff, values map[
 			return fmt.Errorf("setting %s: not an integer setting", k)
 		}
 		if v < lo || v > hi {
-			return certkiosk.Errorf(certkiosk.EINVALID, fmt.Sprintf("设置值超出范围（%d–%d）", lo, hi),
-				"setting %s: %d outside %d–%d", k, v, lo, hi)
+			return certkiosk.E(certkiosk.EINVALID, "error.store.setting_range",
+				"setting %s: %d outside %d–%d", k, v, lo, hi).With("Min", lo).With("Max", hi)
 		}
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

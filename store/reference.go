@@ -197,14 +197,14 @@ func isJPEG(b []byte) bool {
 
 func (s *DB) putReferencePhoto(ctx context.Context, tx *sql.Tx, id certkiosk.ResidentID, source string, jpeg []byte) error {
 	if !isJPEG(jpeg) {
-		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片不是 JPEG 图片", "reference photo of %s is not a JPEG", id.Masked())
+		return certkiosk.E(certkiosk.EINVALID, "error.store.photo_not_jpeg", "reference photo of %s is not a JPEG", id.Masked())
 	}
 	if len(jpeg) > MaxReferencePhotoBytes {
-		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片太大", "reference photo of %s is %d bytes, at most %d",
+		return certkiosk.E(certkiosk.EINVALID, "error.store.photo_too_big", "reference photo of %s is %d bytes, at most %d",
 			id.Masked(), len(jpeg), MaxReferencePhotoBytes)
 	}
 	if err := checkPhotoSize(jpeg); err != nil {
-		return certkiosk.Errorf(certkiosk.EINVALID, "参考照片尺寸太大或无法识别", "reference photo of %s: %v", id.Masked(), err)
+		return certkiosk.E(certkiosk.EINVALID, "error.store.photo_size", "reference photo of %s: %v", id.Masked(), err)
 	}
 	var held string
 	err := tx.QueryRowContext(ctx, `SELECT source FROM reference_photo WHERE retiree_id = ?`, string(id)).Scan(&held)

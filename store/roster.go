@@ -42,7 +42,7 @@ func (s *DB) PutRetirees(ctx context.Context, rs []certkiosk.Retiree, synthetic 
 func (s *DB) FindRetiree(ctx context.Context, id certkiosk.ResidentID) (certkiosk.Retiree, error) {
 	r, err := scanRetiree(s.db.QueryRowContext(ctx, `SELECT `+retireeCols+` FROM retiree WHERE id = ?`, string(id)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, certkiosk.Errorf(certkiosk.ENOTFOUND, "名册中没有这个身份证号", "retiree %s not on the roster", id.Masked())
+		return r, certkiosk.E(certkiosk.ENOTFOUND, "error.store.not_on_roster", "retiree %s not on the roster", id.Masked())
 	}
 	if err != nil {
 		return r, fmt.Errorf("find retiree %s: %w", id.Masked(), err)

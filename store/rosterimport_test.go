@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -109,7 +110,7 @@ func TestImportBadRosterIsRejectedWhole(t *testing.T) {
 	want := map[int]string{3: "校验位", 4: "出生日期", 5: "出生日期", 7: "第2行重复", 8: "性别", 9: "乱码", 10: "列"}
 	got := map[int]string{}
 	for _, l := range ie.Lines {
-		got[l.Line] = l.Reason
+		got[l.Line] = translation.Msg(translation.Chinese, l.Reason)
 	}
 	for line, frag := range want {
 		if !strings.Contains(got[line], frag) {
@@ -122,7 +123,7 @@ func TestImportBadRosterIsRejectedWhole(t *testing.T) {
 	if after := countRows(t, s); after != before {
 		t.Fatalf("table changed from %d to %d rows after a rejected import", before, after)
 	}
-	if msg := certkiosk.ErrorMessageOf(err); !strings.Contains(msg, "未导入") {
+	if msg := translation.Error(translation.Chinese, err); !strings.Contains(msg, "未导入") {
 		t.Errorf("message %q should say nothing was imported", msg)
 	}
 }
@@ -133,14 +134,14 @@ func TestImportMissingColumnAndWrongEncoding(t *testing.T) {
 	noSex := "身份证号,姓名,出生日期\n11010519491231002X,王秀英,1949-12-31\n"
 	_, err := s.ImportRoster(ctx, "kioskctl", []byte(noSex), EncodingAuto)
 	var ie *ImportError
-	if !errors.As(err, &ie) || ie.Lines[0].Line != 1 || !strings.Contains(ie.Lines[0].Reason, "性别") {
+	if !errors.As(err, &ie) || ie.Lines[0].Line != 1 || !strings.Contains(translation.Msg(translation.Chinese, ie.Lines[0].Reason), "性别") {
 		t.Fatalf("missing column: %v", err)
 	}
 	// A GBK file read as UTF-8: the header is not recognised, and the
 	// message suggests the encoding.
 	data := gbk(t, rosterHeader+goodLines[0]+"\n")
 	_, err = s.ImportRoster(ctx, "kioskctl", data, EncodingUTF8)
-	if !errors.As(err, &ie) || !strings.Contains(ie.Lines[0].Reason, "编码") {
+	if !errors.As(err, &ie) || !strings.Contains(translation.Msg(translation.Chinese, ie.Lines[0].Reason), "编码") {
 		t.Fatalf("GBK read as UTF-8: %v", err)
 	}
 	// A UTF-8 file read as GBK: mojibake header.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 )
 
 // F8: twelve concurrent guesses check at most MaxFailedLogins PINs; the
@@ -35,7 +36,7 @@ func TestConcurrentGuessesNeverPassTheLimit(t *testing.T) {
 		switch {
 		case errors.As(err, &le):
 			locks++
-		case certkiosk.ErrorMessageOf(err) == "工号或密码不对":
+		case translation.Error(translation.Chinese, err) == "工号或密码不对":
 			wrongs++
 		default:
 			t.Fatalf("guess: %v", err)
@@ -69,7 +70,7 @@ func TestSignInAnswersDoNotRevealStaffIDs(t *testing.T) {
 		var out []string
 		for i := 0; i < MaxFailedLogins+1; i++ {
 			_, err := s.Login(ctx, id, "000000")
-			out = append(out, certkiosk.ErrorMessageOf(err))
+			out = append(out, translation.Error(translation.Chinese, err))
 		}
 		return out
 	}
@@ -89,10 +90,10 @@ func TestSignInAnswersDoNotRevealStaffIDs(t *testing.T) {
 	s.SQL().Exec(`UPDATE staff SET disabled = 1 WHERE id = 'B002'`)
 	_, e1 := s.Login(ctx, "B002", "000000")
 	_, e2 := s.Login(ctx, "C003", "000000")
-	if certkiosk.ErrorMessageOf(e1) != certkiosk.ErrorMessageOf(e2) {
-		t.Fatalf("disabled account, wrong PIN: %q; unknown: %q", certkiosk.ErrorMessageOf(e1), certkiosk.ErrorMessageOf(e2))
+	if translation.Error(translation.Chinese, e1) != translation.Error(translation.Chinese, e2) {
+		t.Fatalf("disabled account, wrong PIN: %q; unknown: %q", translation.Error(translation.Chinese, e1), translation.Error(translation.Chinese, e2))
 	}
-	if _, err := s.Login(ctx, "B002", "864200"); certkiosk.ErrorMessageOf(err) != "该账号已停用" {
+	if _, err := s.Login(ctx, "B002", "864200"); translation.Error(translation.Chinese, err) != "该账号已停用" {
 		t.Fatalf("disabled account, right PIN: %v", err)
 	}
 	// Whatever was typed as an unknown ID stays out of the audit log.
@@ -203,12 +204,12 @@ func TestLegacyIDInRosterIsMasked(t *testing.T) {
 	if !errors.As(err, &ie) || len(ie.Lines) != 1 {
 		t.Fatalf("roster with a 15-digit number: %v", err)
 	}
-	for _, s := range []string{ie.Lines[0].Reason, err.Error(), certkiosk.ErrorMessageOf(err)} {
+	for _, s := range []string{translation.Msg(translation.Chinese, ie.Lines[0].Reason), err.Error(), translation.Error(translation.Chinese, err)} {
 		if strings.Contains(s, "11010519491231002X") || strings.Contains(s, "110105491231002") {
 			t.Fatalf("message shows the full number: %q", s)
 		}
 	}
-	if !strings.Contains(ie.Lines[0].Reason, certkiosk.Mask("11010519491231002X")) {
-		t.Fatalf("reason %q lacks the masked 18-digit hint", ie.Lines[0].Reason)
+	if !strings.Contains(translation.Msg(translation.Chinese, ie.Lines[0].Reason), certkiosk.Mask("11010519491231002X")) {
+		t.Fatalf("reason %q lacks the masked 18-digit hint", translation.Msg(translation.Chinese, ie.Lines[0].Reason))
 	}
 }

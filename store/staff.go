@@ -35,7 +35,7 @@ func validPIN(pin string) error { return pinhash.Valid(pin) }
 
 func validStaffID(id string) error {
 	if id == "" || len(id) > 32 || strings.ContainsAny(id, " \t\r\n") {
-		return certkiosk.Errorf(certkiosk.EINVALID, "工号不能为空，不能有空格", "bad staff ID")
+		return certkiosk.E(certkiosk.EINVALID, "error.store.staff_id", "bad staff ID")
 	}
 	return nil
 }
@@ -61,7 +61,7 @@ func (s *DB) AddStaff(ctx context.Context, actor string, st certkiosk.Staff, pin
 			return err
 		}
 		if n > 0 {
-			return certkiosk.Errorf(certkiosk.ECONFLICT, "该工号已存在", "staff %s exists", st.ID)
+			return certkiosk.E(certkiosk.ECONFLICT, "error.store.staff_exists", "staff %s exists", st.ID)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO staff (id, name, role, pin_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 			st.ID, st.Name, string(st.Role), h, s.now().UTC().Format(time.RFC3339)); err != nil {
@@ -90,7 +90,7 @@ func (s *DB) SetPIN(ctx context.Context, actor, id, pin string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return certkiosk.Errorf(certkiosk.ENOTFOUND, "没有这个工号", "staff %s not found", id)
+			return certkiosk.E(certkiosk.ENOTFOUND, "error.store.staff_not_found", "staff %s not found", id)
 		}
 		return s.audit(ctx, tx, actor, ActStaffPasswd, id, nil)
 	})
@@ -110,10 +110,10 @@ func (e *LockedError) Error() string {
 // ErrorCode makes a lockout an authorisation error.
 func (e *LockedError) ErrorCode() string { return certkiosk.EUNAUTHORIZED }
 
-// ErrorMessage tells staff how long to wait, in whole minutes.
-func (e *LockedError) ErrorMessage() string {
+// ErrorMsg tells staff how long to wait, in whole minutes.
+func (e *LockedError) ErrorMsg() certkiosk.Msg {
 	m := int(e.Until.Sub(e.Now).Minutes() + 0.999)
-	return fmt.Sprintf("密码错误次数过多，账号已锁定，请%d分钟后再试", max(m, 1))
+	return certkiosk.Msg{Key: "error.store.locked", Args: map[string]any{"Minutes": max(m, 1)}}
 }
 
 // maxProbes bounds the counters kept for unknown staff IDs.
@@ -130,7 +130,7 @@ const maxProbes = 1000
 // only to the right PIN: no answer tells which staff IDs exist.
 func (s *DB) Login(ctx context.Context, id, pin string) (certkiosk.Staff, error) {
 	var st certkiosk.Staff
-	wrong := certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "工号或密码不对", "wrong staff ID or PIN")
+	wrong := certkiosk.E(certkiosk.EUNAUTHORIZED, "error.store.bad_pin", "wrong staff ID or PIN")
 	now := s.now().UTC()
 	var hash string
 	known := true
@@ -195,7 +195,7 @@ func (s *DB) Login(ctx context.Context, id, pin string) (certkiosk.Staff, error)
 			return certkiosk.Staff{}, fmt.Errorf("login %s: %w", id, err)
 		}
 		if st.Disabled { // told only to someone who knows the PIN
-			return certkiosk.Staff{}, certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "该账号已停用", "staff %s disabled", id)
+			return certkiosk.Staff{}, certkiosk.E(certkiosk.EUNAUTHORIZED, "error.store.staff_disabled", "staff %s disabled", id)
 		}
 		return st, nil
 	}
@@ -285,7 +285,7 @@ func (s *DB) StaffCount(ctx context.Context) (int, error) {
 // admin may (the rule lives here, not in a screen).
 func (s *DB) AddStaffBy(ctx context.Context, by certkiosk.Staff, st certkiosk.Staff, pin string) error {
 	if !by.Role.Allows(certkiosk.RoleAdmin) {
-		return certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "只有管理员可以添加工作人员", "staff %s (%s) may not add staff", by.ID, by.Role)
+		return certkiosk.E(certkiosk.EUNAUTHORIZED, "error.store.add_staff_role", "staff %s (%s) may not add staff", by.ID, by.Role)
 	}
 	return s.AddStaff(ctx, "staff:"+by.ID, st, pin)
 }
@@ -294,7 +294,7 @@ func (s *DB) AddStaffBy(ctx context.Context, by certkiosk.Staff, st certkiosk.St
 // admin for anyone, anyone else only for themselves.
 func (s *DB) SetPINBy(ctx context.Context, by certkiosk.Staff, id, pin string) error {
 	if !by.Role.Allows(certkiosk.RoleAdmin) && by.ID != id {
-		return certkiosk.Errorf(certkiosk.EUNAUTHORIZED, "只有管理员可以重设他人的密码", "staff %s (%s) may not set the PIN of %s", by.ID, by.Role, id)
+		return certkiosk.E(certkiosk.EUNAUTHORIZED, "error.store.set_pin_role", "staff %s (%s) may not set the PIN of %s", by.ID, by.Role, id)
 	}
 	return s.SetPIN(ctx, "staff:"+by.ID, id, pin)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 )
 
 func TestLoginAndLockout(t *testing.T) {
@@ -19,19 +20,19 @@ func TestLoginAndLockout(t *testing.T) {
 	}
 	for i := 1; i <= 4; i++ {
 		_, err := s.Login(ctx, "A001", "000000")
-		if certkiosk.ErrorCodeOf(err) != certkiosk.EUNAUTHORIZED || certkiosk.ErrorMessageOf(err) != "工号或密码不对" {
+		if certkiosk.ErrorCodeOf(err) != certkiosk.EUNAUTHORIZED || translation.Error(translation.Chinese, err) != "工号或密码不对" {
 			t.Fatalf("wrong PIN %d: %v", i, err)
 		}
 	}
 	_, err = s.Login(ctx, "A001", "000000") // the fifth
 	var le *LockedError
-	if !errors.As(err, &le) || !strings.Contains(certkiosk.ErrorMessageOf(err), "15分钟") {
-		t.Fatalf("fifth wrong PIN: %v (%q), want a 15-minute lock", err, certkiosk.ErrorMessageOf(err))
+	if !errors.As(err, &le) || !strings.Contains(translation.Error(translation.Chinese, err), "15分钟") {
+		t.Fatalf("fifth wrong PIN: %v (%q), want a 15-minute lock", err, translation.Error(translation.Chinese, err))
 	}
 	f.clock = f.clock.Add(10 * time.Minute)
 	_, err = s.Login(ctx, "A001", "246810") // right PIN, still locked
-	if !errors.As(err, &le) || !strings.Contains(certkiosk.ErrorMessageOf(err), "5分钟") {
-		t.Fatalf("right PIN while locked: %v (%q), want refused with 5 minutes left", err, certkiosk.ErrorMessageOf(err))
+	if !errors.As(err, &le) || !strings.Contains(translation.Error(translation.Chinese, err), "5分钟") {
+		t.Fatalf("right PIN while locked: %v (%q), want refused with 5 minutes left", err, translation.Error(translation.Chinese, err))
 	}
 	f.clock = f.clock.Add(5*time.Minute + time.Second)
 	if _, err := s.Login(ctx, "A001", "246810"); err != nil {
@@ -46,7 +47,7 @@ func TestLoginAndLockout(t *testing.T) {
 	}
 	// Unknown IDs look like wrong PINs.
 	_, err = s.Login(ctx, "Z999", "246810")
-	if certkiosk.ErrorMessageOf(err) != "工号或密码不对" {
+	if translation.Error(translation.Chinese, err) != "工号或密码不对" {
 		t.Fatalf("unknown ID: %v", err)
 	}
 	rep, _ := s.VerifyAudit(ctx)

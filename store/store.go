@@ -163,10 +163,9 @@ func (s *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
 	if have > len(ms) {
-		return &certkiosk.Error{Code: certkiosk.EINVALID,
-			Message: "数据库由更新版本的程序创建，请升级本程序后再打开",
-			Detail:  fmt.Sprintf("%s has schema version %d, this program knows %d", s.path, have, len(ms)),
-			Err:     ErrSchemaTooNew}
+		return &certkiosk.Error{Code: certkiosk.EINVALID, Msg: certkiosk.Msg{Key: "error.store.schema_too_new"},
+			Detail: fmt.Sprintf("%s has schema version %d, this program knows %d", s.path, have, len(ms)),
+			Err:    ErrSchemaTooNew}
 	}
 	for _, m := range ms[have:] {
 		body, err := migrations.ReadFile(m.name)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 )
 
 func openTemp(t *testing.T) (*DB, string) {
@@ -85,7 +86,7 @@ func TestMigrationsRunOnceAndRefuseNewerSchema(t *testing.T) {
 	}
 	s2.Close()
 	_, err = Open(ctx, dir)
-	if !errors.Is(err, ErrSchemaTooNew) || certkiosk.ErrorMessageOf(err) == "" {
+	if !errors.Is(err, ErrSchemaTooNew) || translation.Error(translation.Chinese, err) != "数据库由更新版本的程序创建，请升级本程序后再打开" {
 		t.Fatalf("open newer schema: err = %v, want ErrSchemaTooNew with a message", err)
 	}
 }

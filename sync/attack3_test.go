@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 	"certkiosk/central"
 	"certkiosk/central/sqlitestore"
 	"certkiosk/central/storetest"
@@ -552,8 +553,8 @@ func TestKioskRefusesToCertifyOffClock(t *testing.T) {
 		t.Fatalf("offset learned: %s %v %v, want about 10 minutes", off, known, err)
 	}
 	err = pass(time.Now())
-	if certkiosk.ErrorCodeOf(err) != certkiosk.EUNAVAILABLE || !strings.Contains(certkiosk.ErrorMessageOf(err), "相差 10 分钟") {
-		t.Fatalf("certifying 10 minutes off the central's clock: %v (%s)", err, certkiosk.ErrorMessageOf(err))
+	if certkiosk.ErrorCodeOf(err) != certkiosk.EUNAVAILABLE || !strings.Contains(translation.Error(translation.Chinese, err), "相差 10 分钟") {
+		t.Fatalf("certifying 10 minutes off the central's clock: %v (%s)", err, translation.Error(translation.Chinese, err))
 	}
 	shift = 0
 	terminal.PullRoster(ctx, r.kiosk, c, "sync")

@@ -46,26 +46,26 @@ func (e *HTTPError) ErrorCode() string {
 	return certkiosk.EINVALID
 }
 
-// ErrorMessage says it in Chinese for staff.
-func (e *HTTPError) ErrorMessage() string {
-	switch e.Code {
-	case CodeRevoked:
-		return "本终端已被中心停用，请联系管理员"
-	case CodeUnknownTerminal:
-		return "中心不认识本终端，请重新注册"
-	case CodeBadToken:
-		return "注册码无效、已使用或已过期"
-	case CodeClockSkew:
-		return "本机时间与中心相差太多，请校准时间"
-	case CodeBadSignature, CodeReplayedNonce:
-		return "与中心的通信未通过校验，请联系管理员"
-	case CodeTooLarge:
-		return "一次上传的数据过大"
+// ErrorMsg says it for staff, by its key in the translations.
+func (e *HTTPError) ErrorMsg() certkiosk.Msg {
+	key := "error.sync.refused"
+	switch {
+	case e.Code == CodeRevoked:
+		key = "error.sync.revoked"
+	case e.Code == CodeUnknownTerminal:
+		key = "error.sync.unknown_terminal"
+	case e.Code == CodeBadToken:
+		key = "error.sync.bad_token"
+	case e.Code == CodeClockSkew:
+		key = "error.sync.clock_skew"
+	case e.Code == CodeBadSignature || e.Code == CodeReplayedNonce:
+		key = "error.sync.bad_signature"
+	case e.Code == CodeTooLarge:
+		key = "error.sync.too_large"
+	case Retryable(e):
+		key = "error.sync.retry"
 	}
-	if Retryable(e) {
-		return "中心服务暂时不可用，稍后会自动重试"
-	}
-	return "中心拒绝了请求，请联系管理员"
+	return certkiosk.Msg{Key: key}
 }
 
 // Retryable reports whether a failure is worth retrying later: network
@@ -146,20 +146,20 @@ func CheckURL(url string, insecure bool) error {
 	case strings.HasPrefix(url, "http://") && insecure:
 		u, err := neturl.Parse(url)
 		if err != nil {
-			return certkiosk.Errorf(certkiosk.EINVALID, "中心地址格式不对", "central URL %q: %v", url, err)
+			return certkiosk.E(certkiosk.EINVALID, "error.sync.url", "central URL %q: %v", url, err)
 		}
 		if h := u.Hostname(); h != "localhost" {
 			if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
-				return certkiosk.Errorf(certkiosk.EINVALID, "明文 HTTP 只能用于本机测试，中心地址必须是 https://",
+				return certkiosk.E(certkiosk.EINVALID, "error.sync.http_loopback",
 					"plain HTTP to %s: --insecure-http is for loopback addresses only", url)
 			}
 		}
 		return nil
 	case strings.HasPrefix(url, "http://"):
-		return certkiosk.Errorf(certkiosk.EINVALID, "中心地址必须以 https:// 开头",
+		return certkiosk.E(certkiosk.EINVALID, "error.sync.https",
 			"plain HTTP to %s needs --insecure-http", url)
 	}
-	return certkiosk.Errorf(certkiosk.EINVALID, "中心地址格式不对", "central URL %q", url)
+	return certkiosk.E(certkiosk.EINVALID, "error.sync.url", "central URL %q", url)
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, sign bool, out any) error {
@@ -191,7 +191,7 @@ func (c *Client) doType(ctx context.Context, method, path, contentType string, b
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "连不上中心服务，数据已保存在本机，联网后会自动上传",
+		return &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Msg: certkiosk.Msg{Key: "error.sync.offline"},
 			Detail: method + " " + path, Err: err}
 	}
 	defer resp.Body.Close()

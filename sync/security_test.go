@@ -124,8 +124,8 @@ func TestSecurityRejections(t *testing.T) {
 	if st, _ := r.store.Stats(ctx); st.Records != 3 {
 		t.Fatalf("a revoked terminal's record was ingested: %+v", st)
 	}
-	if he.ErrorMessage() == "" {
-		t.Fatal("no Chinese message for staff")
+	if he.ErrorMsg().Key != "error.sync.revoked" {
+		t.Fatalf("message for staff %q, want error.sync.revoked", he.ErrorMsg().Key)
 	}
 }
 

@@ -358,7 +358,7 @@ func writeWhole(path string, b []byte) error {
 	return nil
 }
 
-var errNoReceiptDir = certkiosk.Errorf(certkiosk.EUNAVAILABLE, "未设置回执保存位置", "no receipt directory")
+var errNoReceiptDir = certkiosk.E(certkiosk.EUNAVAILABLE, "error.ui.no_receipt_dir", "no receipt directory")
 
 // LastReceiptToken is the token in the last pass screen's QR code.
 func (k *Kiosk) LastReceiptToken() string { return k.lastToken }

@@ -74,4 +74,4 @@ func (k *Kiosk) leaveSync() {
 	k.ShowHome()
 }
 
-var errNoExport = certkiosk.Errorf(certkiosk.EINVALID, "请先注册终端，并填写导出文件位置", "export needs an enrolled terminal and a path")
+var errNoExport = certkiosk.E(certkiosk.EINVALID, "error.ui.no_export", "export needs an enrolled terminal and a path")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 	"certkiosk/central"
 	"certkiosk/roster"
 	ksync "certkiosk/sync"
@@ -37,7 +38,7 @@ func importRoster(ctx context.Context, st central.Storage, keys *central.Keys, p
 	var ie *roster.Error
 	if errors.As(err, &ie) {
 		for _, l := range ie.Lines {
-			fmt.Fprintf(stderr, "  line %d: %s\n", l.Line, l.Reason)
+			fmt.Fprintf(stderr, "  line %d: %s\n", l.Line, translation.Msg(translation.Chinese, l.Reason))
 		}
 		return fmt.Errorf("roster rejected, nothing imported: %w", err)
 	}

@@ -243,7 +243,7 @@ func (ka *kioskApp) syncProgress(p terminal.Progress) {
 	sp := ui.SyncProgress{Sent: p.Sent, Total: p.Total, Pending: p.Pending}
 	if p.Err != nil {
 		log.Printf("sync: %v", p.Err)
-		sp.Failure = certkiosk.ErrorMessageOf(p.Err)
+		sp.Failure = ui.ErrorText(p.Err)
 	}
 	if p.Done {
 		sp.Done = time.Now()

@@ -11,6 +11,7 @@ import (
 	"certkiosk/check"
 	"certkiosk/check/live"
 	"certkiosk/liveness/fixture"
+	"certkiosk/ui"
 )
 
 // errClipPending tells newApp that the demo clip is not rendered yet:
@@ -75,7 +76,7 @@ func (r *clipRender) open(ctx context.Context, shell interface {
 		f, err = camera.OpenFile(r.path, true)
 	}
 	if err != nil {
-		shell.SetCameraError(certkiosk.ErrorMessageOf(err))
+		shell.SetCameraError(ui.ErrorText(err))
 		return nil, err
 	}
 	shell.SetCameraError("") // the normal camera line again

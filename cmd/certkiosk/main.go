@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 	"certkiosk/internal/memtune"
 )
 
@@ -48,7 +49,7 @@ func main() {
 		err = runKiosk(ctx, a, c)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "certkiosk:", certkiosk.ErrorMessageOf(err), "—", err)
+		fmt.Fprintln(os.Stderr, "certkiosk:", translation.Error(translation.Chinese, err), "—", err)
 		os.Exit(1)
 	}
 }

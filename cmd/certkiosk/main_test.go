@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 	"certkiosk/camera"
 	"certkiosk/liveness/fixture"
 	"certkiosk/store"
@@ -27,8 +28,8 @@ func TestVideoAndDemoOnlyOnDemoData(t *testing.T) {
 	c.Video = "clip.avi"
 	if _, err := newApp(ctx, test.NewTempApp(t), c); err == nil || certkiosk.ErrorCodeOf(err) != certkiosk.EINVALID {
 		t.Fatalf("--video without --demo: %v, want a refusal", err)
-	} else if strings.Contains(certkiosk.ErrorMessageOf(err), "--") {
-		t.Fatalf("the message for staff names a flag: %q", certkiosk.ErrorMessageOf(err))
+	} else if strings.Contains(translation.Error(translation.Chinese, err), "--") {
+		t.Fatalf("the message for staff names a flag: %q", translation.Error(translation.Chinese, err))
 	}
 	real := t.TempDir()
 	db, err := store.Open(ctx, real)

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 )
 
 type command struct {
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		default:
 			// Chinese for staff, then the detail for whoever reads logs.
-			fmt.Fprintf(stderr, "kioskctl %s: %s\n  (%v)\n", c.name, certkiosk.ErrorMessageOf(err), err)
+			fmt.Fprintf(stderr, "kioskctl %s: %s\n  (%v)\n", c.name, translation.Error(translation.Chinese, err), err)
 			return 1
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 	"certkiosk/idcard"
 )
 
@@ -78,7 +79,7 @@ func idcardRead(ctx context.Context, e *env, args []string, now func() time.Time
 			if code == "" {
 				code = idcard.CodeNoReader
 			}
-			msg := certkiosk.ErrorMessageOf(err)
+			msg := translation.Error(translation.Chinese, err)
 			if jerr := writeJSON(e, map[string]string{"error": code, "message": msg}); jerr != nil {
 				return jerr
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/assets/translation"
 	"certkiosk/store"
 	"certkiosk/sync/terminal"
 
@@ -152,7 +153,7 @@ func cmdRoster(ctx context.Context, e *env, args []string) error {
 		if ie, ok := err.(*store.ImportError); ok {
 			fmt.Fprintf(e.stderr, "名册未导入：%d 行有错误 / roster rejected, nothing imported:\n", len(ie.Lines))
 			for _, l := range ie.Lines {
-				fmt.Fprintf(e.stderr, "  第 %d 行 (line %d): %s\n", l.Line, l.Line, l.Reason)
+				fmt.Fprintf(e.stderr, "  第 %d 行 (line %d): %s\n", l.Line, l.Line, translation.Msg(translation.Chinese, l.Reason))
 			}
 			return err
 		}

@@ -97,7 +97,7 @@ func ApplyReceipt(ctx context.Context, db *store.DB, actor string, r ksync.Recei
 	}
 	me, _ := db.Setting(ctx, store.SetTerminalID, "")
 	if r.Terminal != me || !r.Verify(pub) {
-		return 0, certkiosk.Errorf(certkiosk.EINVALID, "回执文件无效：不是中心为本终端签发的", "receipt does not verify for terminal %s", me)
+		return 0, certkiosk.E(certkiosk.EINVALID, "error.terminal.receipt", "receipt does not verify for terminal %s", me)
 	}
 	if err := db.MarkAcked(ctx, actor, r.Acked); err != nil {
 		return 0, err
@@ -122,7 +122,7 @@ func ExportBundle(ctx context.Context, db *store.DB, actor, path string) (int, e
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return 0, certkiosk.Errorf(certkiosk.EUNAVAILABLE, "导出文件无法写入，请检查U盘", "export to %s: %v", path, err)
+		return 0, certkiosk.E(certkiosk.EUNAVAILABLE, "error.terminal.export_write", "export to %s: %v", path, err)
 	}
 	if _, err := f.Write(data); err == nil {
 		err = f.Sync()
@@ -132,7 +132,7 @@ func ExportBundle(ctx context.Context, db *store.DB, actor, path string) (int, e
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return 0, certkiosk.Errorf(certkiosk.EUNAVAILABLE, "导出失败，请检查U盘空间", "export to %s: %v", path, err)
+		return 0, certkiosk.E(certkiosk.EUNAVAILABLE, "error.terminal.export_space", "export to %s: %v", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return 0, fmt.Errorf("export to %s: %w", path, err)

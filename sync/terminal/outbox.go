@@ -22,14 +22,14 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 		return ksync.EnrollResponse{}, err
 	}
 	if strings.HasPrefix(url, "https://") && len(pin) != 64 {
-		return ksync.EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "请填写中心提供的证书指纹（64位十六进制）",
+		return ksync.EnrollResponse{}, certkiosk.E(certkiosk.EINVALID, "error.terminal.pin",
 			"https enrollment needs --pin, the central's SPKI SHA-256 (centrald tls pin)")
 	}
 	// Demo data (invented people, a published PIN) never reaches a central.
 	if demo, err := db.IsDemo(ctx); err != nil {
 		return ksync.EnrollResponse{}, fmt.Errorf("enroll: %w", err)
 	} else if demo {
-		return ksync.EnrollResponse{}, certkiosk.Errorf(certkiosk.EINVALID, "演示数据目录不能注册到中心", "enroll: %s holds demo data", db.Dir())
+		return ksync.EnrollResponse{}, certkiosk.E(certkiosk.EINVALID, "error.terminal.demo", "enroll: %s holds demo data", db.Dir())
 	}
 	// The terminal keeps the key it may already sign receipts with.
 	priv, err := db.TerminalKey(ctx)
@@ -69,7 +69,7 @@ func Enroll(ctx context.Context, db *store.DB, actor, url, token string, insecur
 }
 
 // ErrNotEnrolled means the terminal has no central to sync to yet.
-var ErrNotEnrolled = certkiosk.Errorf(certkiosk.EUNAVAILABLE, "本终端尚未注册到中心，数据暂存本机", "terminal not enrolled")
+var ErrNotEnrolled = certkiosk.E(certkiosk.EUNAVAILABLE, "error.terminal.not_enrolled", "terminal not enrolled")
 
 // ClientFor builds the client from the enrollment settings.
 func ClientFor(ctx context.Context, db *store.DB) (*ksync.Client, error) {
