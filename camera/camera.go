@@ -20,7 +20,7 @@ import (
 // ErrDeviceLost reports that a webcam stopped delivering frames (unplugged,
 // or taken by another program). Reopen it to try again.
 var ErrDeviceLost = &certkiosk.Error{Code: certkiosk.EUNAVAILABLE,
-	Message: "摄像头已断开，请检查连接后重试", Detail: "camera stopped delivering frames"}
+	Msg: certkiosk.Msg{Key: "error.camera.lost"}, Detail: "camera stopped delivering frames"}
 
 // Info describes an open source.
 type Info struct {
@@ -67,7 +67,7 @@ func OpenDevice(index int) (*Device, error) {
 func (d *Device) open() error {
 	name := fmt.Sprintf("/dev/video%d", d.index)
 	if _, err := os.Stat(name); err != nil {
-		return &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "未找到摄像头",
+		return &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Msg: certkiosk.Msg{Key: "error.camera.none"},
 			Detail: "open camera " + name, Err: err}
 	}
 	vc, err := gocv.VideoCaptureDeviceWithAPI(d.index, gocv.VideoCaptureV4L2)
@@ -75,7 +75,7 @@ func (d *Device) open() error {
 		if vc != nil {
 			vc.Close()
 		}
-		return &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "摄像头无法打开，可能被其他程序占用",
+		return &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Msg: certkiosk.Msg{Key: "error.camera.busy"},
 			Detail: "open camera " + name, Err: err}
 	}
 	vc.Set(gocv.VideoCaptureFOURCC, vc.ToCodec("MJPG"))
@@ -146,7 +146,7 @@ type File struct {
 // its end and timestamps keep increasing (the demo clip runs forever).
 func OpenFile(path string, loop bool) (*File, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, &certkiosk.Error{Code: certkiosk.ENOTFOUND, Message: "找不到视频文件",
+		return nil, &certkiosk.Error{Code: certkiosk.ENOTFOUND, Msg: certkiosk.Msg{Key: "error.video.missing"},
 			Detail: "open video " + path, Err: err}
 	}
 	vc, err := gocv.VideoCaptureFile(path)
@@ -154,7 +154,7 @@ func OpenFile(path string, loop bool) (*File, error) {
 		if vc != nil {
 			vc.Close()
 		}
-		return nil, &certkiosk.Error{Code: certkiosk.EINVALID, Message: "视频文件无法读取",
+		return nil, &certkiosk.Error{Code: certkiosk.EINVALID, Msg: certkiosk.Msg{Key: "error.video.unreadable"},
 			Detail: "open video " + path, Err: err}
 	}
 	f := &File{path: path, vc: vc, loop: loop}
@@ -180,7 +180,7 @@ func (f *File) Read(dst *gocv.Mat) (time.Duration, error) {
 		}
 		if !f.loop || f.frames == 0 {
 			if f.frames == 0 {
-				return 0, &certkiosk.Error{Code: certkiosk.EINVALID, Message: "视频文件无法读取",
+				return 0, &certkiosk.Error{Code: certkiosk.EINVALID, Msg: certkiosk.Msg{Key: "error.video.unreadable"},
 					Detail: "video " + f.path + " has no readable frame"}
 			}
 			return 0, io.EOF

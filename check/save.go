@@ -27,7 +27,7 @@ type Attempt struct {
 
 // ErrPhotoUnanswered refuses a pass with a reference photo shown but no
 // answer from staff: the screen must ask first.
-var ErrPhotoUnanswered = certkiosk.Errorf(certkiosk.EINVALID, "请先确认本人与照片是否一致",
+var ErrPhotoUnanswered = certkiosk.E(certkiosk.EINVALID, "error.check.photo_unanswered",
 	"a pass with a reference photo shown needs staff's answer")
 
 // Save stores a finished attempt — pass or fail — with its best frame as
@@ -79,7 +79,7 @@ const ReasonPhotoMismatch = "photo_mismatch"
 func SaveReview(ctx context.Context, db Records, actor string, a Attempt, reason string, at time.Time) (*certkiosk.Certification, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return nil, certkiosk.Errorf(certkiosk.EINVALID, "请填写转人工的原因", "manual review without a reason")
+		return nil, certkiosk.E(certkiosk.EINVALID, "error.check.review_reason", "manual review without a reason")
 	}
 	metrics, err := json.Marshal(map[string]any{"staff_reason": reason, "attempts": a.Number})
 	if err != nil {

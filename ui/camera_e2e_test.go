@@ -45,7 +45,7 @@ func TestCertifyOnFileCamera(t *testing.T) {
 		k.opt.Checker, k.opt.Preview = checker, preview
 		ctx, cancel := context.WithCancel(context.Background())
 		fed := make(chan error, 1)
-		go func() { fed <- live.Feed(ctx, src, preview, checker, func(string) {}, nil) }()
+		go func() { fed <- live.Feed(ctx, src, preview, checker, func(error) {}, nil) }()
 		defer func() { cancel(); <-fed }()
 		var screen string
 		ui.run(func() { k.StartCertification(method); screen = k.Screen() })

@@ -7,7 +7,6 @@ import (
 	"image"
 	"time"
 
-	"certkiosk"
 	"certkiosk/camera"
 	"certkiosk/check"
 
@@ -25,14 +24,14 @@ type Sink interface {
 // Feed is the kiosk's one capture loop: it pumps frames from a camera
 // source into preview until ctx ends and, when checker is not nil, hands
 // each frame to the running check first and draws the face guide and box
-// on the preview. A lost device is reported through onError (in plain
-// Chinese; "" when it is back), fails the running check, and is reopened
+// on the preview. A lost device is reported through onError (nil when it
+// is back; the screen words it), fails the running check, and is reopened
 // every retry interval. It returns when ctx ends (nil) or the source
 // cannot go on.
 //
 // mirror, when not nil, gets a copy of every preview frame (the retiree's
 // window on a second monitor).
-func Feed(ctx context.Context, src camera.Source, preview Sink, checker *Checker, onError func(msg string), mirror Sink) error {
+func Feed(ctx context.Context, src camera.Source, preview Sink, checker *Checker, onError func(err error), mirror Sink) error {
 	tmp := gocv.NewMat()
 	defer tmp.Close()
 	for {
@@ -62,7 +61,7 @@ func Feed(ctx context.Context, src camera.Source, preview Sink, checker *Checker
 		if err == nil || ctx.Err() != nil {
 			return nil
 		}
-		onError(certkiosk.ErrorMessageOf(err))
+		onError(err)
 		if checker != nil {
 			checker.Fail(err)
 		}
@@ -77,7 +76,7 @@ func Feed(ctx context.Context, src camera.Source, preview Sink, checker *Checker
 			case <-time.After(reopenEvery):
 			}
 			if dev.Reopen() == nil {
-				onError("")
+				onError(nil)
 				break
 			}
 		}

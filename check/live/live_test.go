@@ -99,7 +99,7 @@ func TestFeedSurvivesALostCamera(t *testing.T) {
 	p := &sink{}
 	src := &flaky{lostAt: 10}
 	var mu sync.Mutex
-	var msgs []string
+	var msgs []error
 	checker := &Checker{Settings: twoBlinks()}
 	_, updates, _, err := checker.Start(certkiosk.MethodBlink)
 	if err != nil {
@@ -108,7 +108,7 @@ func TestFeedSurvivesALostCamera(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Feed(ctx, src, p, checker, func(m string) {
+		done <- Feed(ctx, src, p, checker, func(m error) {
 			mu.Lock()
 			msgs = append(msgs, m)
 			mu.Unlock()
@@ -137,8 +137,8 @@ func TestFeedSurvivesALostCamera(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(msgs) != 2 || msgs[0] != "摄像头已断开，请检查连接后重试" || msgs[1] != "" {
-		t.Fatalf("messages %q, want the loss in Chinese then a clear", msgs)
+	if len(msgs) != 2 || !errors.Is(msgs[0], camera.ErrDeviceLost) || msgs[1] != nil {
+		t.Fatalf("errors %v, want the lost device then nil (back)", msgs)
 	}
 	if n := p.count(); n < 15 {
 		t.Fatalf("%d frames offered; frames did not flow again after the camera came back", n)
@@ -179,7 +179,7 @@ func TestCheckerJudgesClips(t *testing.T) {
 		preview, mirror := &sink{}, &sink{}
 		ctx, stop := context.WithCancel(context.Background())
 		fed := make(chan error, 1)
-		go func() { fed <- Feed(ctx, src, preview, checker, func(string) {}, mirror) }()
+		go func() { fed <- Feed(ctx, src, preview, checker, func(error) {}, mirror) }()
 		var last check.Update
 		for u := range updates {
 			last = u

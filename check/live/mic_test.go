@@ -63,7 +63,7 @@ func TestCheckerHearsTheMicrophone(t *testing.T) {
 		}
 		ctx, stop := context.WithCancel(context.Background())
 		fed := make(chan error, 1)
-		go func() { fed <- Feed(ctx, src, &sink{}, checker, func(string) {}, nil) }()
+		go func() { fed <- Feed(ctx, src, &sink{}, checker, func(error) {}, nil) }()
 		var last check.Update
 		for u := range updates {
 			last = u

@@ -239,6 +239,16 @@ func preloadModel() {
 }
 
 // syncProgress shows the worker's progress on the sync screen.
+// cameraError shows a lost camera on the shell in plain words (nil: it is
+// back).
+func (ka *kioskApp) cameraError(err error) {
+	if err == nil {
+		ka.shell.SetCameraError("")
+		return
+	}
+	ka.shell.SetCameraError(ui.ErrorText(err))
+}
+
 func (ka *kioskApp) syncProgress(p terminal.Progress) {
 	sp := ui.SyncProgress{Sent: p.Sent, Total: p.Total, Pending: p.Pending}
 	if p.Err != nil {
@@ -283,7 +293,7 @@ func (ka *kioskApp) start(ctx context.Context) (wait func() error) {
 				}
 				ka.src = src
 			}
-			if err := live.Feed(ctx, ka.src, ka.shell.Preview, ka.checker, ka.shell.SetCameraError, mirror); err != nil {
+			if err := live.Feed(ctx, ka.src, ka.shell.Preview, ka.checker, ka.cameraError, mirror); err != nil {
 				log.Printf("camera: %v", err) // the device screen shows it; the kiosk goes on without
 			}
 			return nil

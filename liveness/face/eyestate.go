@@ -44,7 +44,7 @@ func loadEyeNet() error {
 			err = fmt.Errorf("empty network")
 		}
 		if err != nil {
-			eyeNet.err = &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "眼睛状态模型无法读取，请联系管理员",
+			eyeNet.err = &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Msg: certkiosk.Msg{Key: "error.model.eyes_unreadable"},
 				Detail: "load eye-state model fr_eye.onnx", Err: err}
 			return
 		}

@@ -84,7 +84,7 @@ func Preload(path string) <-chan error {
 
 func load(path string) (*Landmarker, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "人脸关键点模型缺失，请联系管理员",
+		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Msg: certkiosk.Msg{Key: "error.model.landmarks_missing"},
 			Detail: "landmark model " + path + " not found (install the Debian package libdlib-data)", Err: err}
 	}
 	cpath := C.CString(path)
@@ -92,7 +92,7 @@ func load(path string) (*Landmarker, error) {
 	var msg [512]C.char
 	p := C.ckLoadPredictor(cpath, &msg[0], C.int(len(msg)))
 	if p == nil {
-		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "人脸关键点模型无法读取，请联系管理员",
+		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Msg: certkiosk.Msg{Key: "error.model.landmarks_unreadable"},
 			Detail: "load landmark model " + path + " (reinstall the Debian package libdlib-data)",
 			Err:    errors.New(C.GoString(&msg[0]))}
 	}

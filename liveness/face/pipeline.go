@@ -110,13 +110,13 @@ func NewPipeline(opt Options) (*Pipeline, error) {
 		return nil, err
 	}
 	if _, err := os.Stat(opt.Cascade); err != nil {
-		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Message: "人脸检测模型缺失，请联系管理员",
+		return nil, &certkiosk.Error{Code: certkiosk.EUNAVAILABLE, Msg: certkiosk.Msg{Key: "error.model.cascade_missing"},
 			Detail: "face cascade " + opt.Cascade + " not found (install the Debian package opencv-data)", Err: err}
 	}
 	c := gocv.NewCascadeClassifier()
 	if !c.Load(opt.Cascade) {
 		c.Close()
-		return nil, certkiosk.Errorf(certkiosk.EUNAVAILABLE, "人脸检测模型无法读取，请联系管理员",
+		return nil, certkiosk.E(certkiosk.EUNAVAILABLE, "error.model.cascade_unreadable",
 			"load face cascade %s", opt.Cascade)
 	}
 	var es *eyeState
