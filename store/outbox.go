@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"certkiosk"
 )
@@ -79,10 +80,68 @@ func (s *DB) MarkRefused(ctx context.Context, actor, id, reason string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE certification SET sync_error = ? WHERE id = ?`, reason, id); err != nil {
 			return err
 		}
+		if err := unrefusedLastCert(ctx, tx, id); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, actor, ActSync, "refused", map[string]any{"id": id, "reason": reason})
 	})
 	if err != nil {
 		return fmt.Errorf("mark %s refused: %w", id, err)
+	}
+	return nil
+}
+
+// unrefusedLastCert takes a pass the central refused (id) out of its
+// retiree's last certification: it certified nobody (one made while the
+// BIOS date was years ahead would otherwise leave the retiree certified
+// until then). The date falls back to the retiree's other passes here
+// that the central has not refused, or none; the next roster pull brings
+// the central's own date, which only ever moves it forward.
+func unrefusedLastCert(ctx context.Context, tx *sql.Tx, id string) error {
+	var retiree, verdict, ended string
+	if err := tx.QueryRowContext(ctx, `SELECT retiree_id, verdict, ended_at FROM certification WHERE id = ?`, id).
+		Scan(&retiree, &verdict, &ended); err != nil {
+		return fmt.Errorf("refused record: %w", err)
+	}
+	day := func(s string) (certkiosk.Date, error) {
+		t, err := time.Parse(timeFormat, s)
+		if err != nil {
+			return certkiosk.Date{}, fmt.Errorf("record time %q: %w", s, err)
+		}
+		return certkiosk.DateOf(t.In(certkiosk.China)), nil
+	}
+	refusedDay, err := day(ended)
+	if err != nil || verdict != string(certkiosk.VerdictPass) {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT ended_at FROM certification WHERE retiree_id = ? AND verdict = ? AND id <> ?
+		AND (sync_state = 'acked' OR sync_error = '')`, retiree, string(certkiosk.VerdictPass), id)
+	if err != nil {
+		return fmt.Errorf("other passes: %w", err)
+	}
+	defer rows.Close()
+	var last certkiosk.Date
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("other passes: %w", err)
+		}
+		d, err := day(s)
+		if err != nil {
+			return err
+		}
+		if last.IsZero() || d.After(last) {
+			last = d
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("other passes: %w", err)
+	}
+	// Only when the refused pass is what set the date: a later date came
+	// from elsewhere (the central's roster) and stands.
+	if _, err := tx.ExecContext(ctx, `UPDATE retiree SET last_cert = ? WHERE id = ? AND last_cert = ?`,
+		nullDate(last), retiree, refusedDay.String()); err != nil {
+		return fmt.Errorf("last certification: %w", err)
 	}
 	return nil
 }

@@ -230,6 +230,28 @@ func TestClockJumpsOnTheKiosk(t *testing.T) {
 	}
 	syncAll("evening")
 
+	// The BIOS date years ahead while the network is down: the kiosk
+	// cannot tell, and certifies at that date. Once the date is put right
+	// the central refuses that record, and the kiosk certifies again at
+	// once, not five years later (a record the central refused does not
+	// bound its clock); the roster puts the retiree's last certification
+	// back to the central's.
+	kiosk.Set(truth.Now().AddDate(5, 0, 0))
+	if err := pass(); err != nil {
+		t.Fatalf("offline, the BIOS date five years ahead: %v", err)
+	}
+	ahead = append(ahead, made[len(made)-1])
+	kiosk.Set(truth.Now())
+	tick(time.Minute)
+	refused("the BIOS date put right, the record from five years ahead not yet sent", clockWentBack)
+	if res := syncAll("after the BIOS date was put right"); res.Conflicts != 1 {
+		t.Fatalf("the record from five years ahead: %+v, want it refused by the central", res)
+	}
+	if err := pass(); err != nil {
+		t.Fatalf("the clock right, the record from five years ahead refused: %v", err)
+	}
+	syncAll("night")
+
 	// Never reordered, never duplicated: the kiosk's IDs rise in the order
 	// the checks were made, the central was sent each record once, in that
 	// order, and has every one except the two it refused.
