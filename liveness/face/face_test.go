@@ -6,8 +6,12 @@ import (
 	"errors"
 	"image"
 	"image/jpeg"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,4 +244,60 @@ func TestPercentile(t *testing.T) {
 	if p := face.Percentile(nil, 0.5); p != 0 {
 		t.Errorf("empty p50 = %v", p)
 	}
+}
+
+// TestHOGHoldsOneDetector: dlib's HOG detector keeps ≈ 6 MB of scratch
+// once it has run; run from eight more OS threads (Go puts cgo calls on
+// any), the process must not grow by a detector per thread (it grew by
+// 48 MB when each thread had its own).
+func TestHOGHoldsOneDetector(t *testing.T) {
+	frame := placed(t, 0, 0, 0)
+	defer frame.Close()
+	grey := gocv.NewMat()
+	defer grey.Close()
+	gocv.CvtColor(frame, &grey, gocv.ColorBGRToGray)
+	if _, err := face.DetectHOG(grey); err != nil {
+		t.Fatal(err)
+	}
+	before := rssMB(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread() // a thread of its own, ended with the goroutine
+			if _, err := face.DetectHOG(grey); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if grew := rssMB(t) - before; grew > 16 {
+		t.Fatalf("HOG detection on 8 more threads grew the process by %.1f MB: a detector per thread", grew)
+	}
+}
+
+// rssMB is the process's resident set, MB.
+func rssMB(t *testing.T) float64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb / 1024
+		}
+	}
+	t.Fatal("no VmRSS in /proc/self/status")
+	return 0
 }

@@ -8,6 +8,7 @@
 #include <exception>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -252,8 +253,15 @@ int ckPredictReference(ckPredictor p, const unsigned char *data, int rows, int c
 
 int ckDetectHOG(const unsigned char *data, int rows, int cols, int stride, double threshold, int *out, int maxBoxes) {
     try {
-        // The detector keeps scratch state while it runs: one per thread.
-        thread_local dlib::frontal_face_detector det = dlib::get_frontal_face_detector();
+        // The detector keeps ≈ 6 MB of scratch state (the HOG feature
+        // pyramid) once it has run, and is not safe for concurrent use.
+        // One detector under a lock, not one per thread: Go runs cgo calls
+        // on whichever OS thread is free, so per-thread detectors grew the
+        // kiosk by 6 MB for every thread that ever ran one (issue 26's
+        // soak; TestHOGHoldsOneDetector). A kiosk runs one check at a time.
+        static std::mutex mu;
+        static dlib::frontal_face_detector det = dlib::get_frontal_face_detector();
+        std::lock_guard<std::mutex> lock(mu);
         dlib::grey_view img{data, rows, cols, stride};
         std::vector<dlib::rect_detection> found;
         det(img, found, threshold);
