@@ -68,7 +68,7 @@ func (s *DB) clockOffset(ctx context.Context, q queryRower) (time.Duration, time
 // checkClock refuses a certification while the kiosk's clock is known to
 // be more than MaxClockOffset from the central's, or when it would end
 // before the last certification this kiosk recorded and the central did
-// not refuse (the clock went back).
+// not refuse as invalid (the clock went back).
 func (s *DB) checkClock(ctx context.Context, tx *sql.Tx, c *certkiosk.Certification) error {
 	off, _, known, err := s.clockOffset(ctx, tx)
 	if err != nil {
@@ -80,11 +80,12 @@ func (s *DB) checkClock(ctx context.Context, tx *sql.Tx, c *certkiosk.Certificat
 			With("Minutes", int(off.Abs().Round(time.Minute)/time.Minute))
 	}
 	var last sql.NullString
-	// A record the central refused does not count: one made while the
-	// BIOS date was years ahead would otherwise stop every check until
-	// that date came.
+	// A record the central refused as invalid does not count: one made
+	// while the BIOS date was years ahead would otherwise stop every check
+	// until that date came. (A conflict means the central holds a version
+	// of it: it counts.)
 	if err := tx.QueryRowContext(ctx, `SELECT max(ended_at) FROM certification
-		WHERE sync_state = 'acked' OR sync_error = ''`).Scan(&last); err != nil {
+		WHERE sync_state = 'acked' OR sync_error NOT LIKE '`+refusedInvalid+`%'`).Scan(&last); err != nil {
 		return err
 	}
 	if last.Valid {

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"certkiosk"
@@ -80,7 +82,7 @@ func (s *DB) MarkRefused(ctx context.Context, actor, id, reason string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE certification SET sync_error = ? WHERE id = ?`, reason, id); err != nil {
 			return err
 		}
-		if err := unrefusedLastCert(ctx, tx, id); err != nil {
+		if err := unrefusedLastCert(ctx, tx, id, reason); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, ActSync, "refused", map[string]any{"id": id, "reason": reason})
@@ -91,16 +93,29 @@ func (s *DB) MarkRefused(ctx context.Context, actor, id, reason string) error {
 	return nil
 }
 
-// unrefusedLastCert takes a pass the central refused (id) out of its
-// retiree's last certification: it certified nobody (one made while the
-// BIOS date was years ahead would otherwise leave the retiree certified
-// until then). The date falls back to the retiree's other passes here
-// that the central has not refused, or none; the next roster pull brings
-// the central's own date, which only ever moves it forward.
-func unrefusedLastCert(ctx context.Context, tx *sql.Tx, id string) error {
+// refusedInvalid begins the reason of a record the central refused as
+// invalid (sync/terminal writes "<status>: <detail>"; the central's
+// "invalid" is a record it will never hold, e.g. one dated years ahead of
+// its clock, where "conflict" means it holds another version).
+const refusedInvalid = "invalid:"
+
+// unrefusedLastCert takes a pass the central refused as invalid (id) out
+// of its retiree's last certification: it certified nobody (one made
+// while the BIOS date was years ahead would otherwise leave the retiree
+// certified until then). The date falls back to the roster's own
+// (roster_last_cert: the central's, as last sent) or the retiree's other
+// passes here that the central has not refused as invalid, the later.
+func unrefusedLastCert(ctx context.Context, tx *sql.Tx, id, reason string) error {
+	if !strings.HasPrefix(reason, refusedInvalid) {
+		return nil
+	}
 	var retiree, verdict, ended string
-	if err := tx.QueryRowContext(ctx, `SELECT retiree_id, verdict, ended_at FROM certification WHERE id = ?`, id).
-		Scan(&retiree, &verdict, &ended); err != nil {
+	err := tx.QueryRowContext(ctx, `SELECT retiree_id, verdict, ended_at FROM certification WHERE id = ?`, id).
+		Scan(&retiree, &verdict, &ended)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && verdict != string(certkiosk.VerdictPass) {
+		return nil // not here, or no pass: it certified nobody anyway
+	}
+	if err != nil {
 		return fmt.Errorf("refused record: %w", err)
 	}
 	day := func(s string) (certkiosk.Date, error) {
@@ -111,16 +126,28 @@ func unrefusedLastCert(ctx context.Context, tx *sql.Tx, id string) error {
 		return certkiosk.DateOf(t.In(certkiosk.China)), nil
 	}
 	refusedDay, err := day(ended)
-	if err != nil || verdict != string(certkiosk.VerdictPass) {
+	if err != nil {
 		return err
 	}
+	var roster sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT roster_last_cert FROM retiree WHERE id = ?`, retiree).Scan(&roster); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return fmt.Errorf("roster's last certification: %w", err)
+	}
+	var last certkiosk.Date
+	if roster.Valid && roster.String != "" {
+		if last, err = certkiosk.ParseDate(roster.String); err != nil {
+			return fmt.Errorf("roster's last certification: %w", err)
+		}
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT ended_at FROM certification WHERE retiree_id = ? AND verdict = ? AND id <> ?
-		AND (sync_state = 'acked' OR sync_error = '')`, retiree, string(certkiosk.VerdictPass), id)
+		AND (sync_state = 'acked' OR sync_error NOT LIKE '`+refusedInvalid+`%')`, retiree, string(certkiosk.VerdictPass), id)
 	if err != nil {
 		return fmt.Errorf("other passes: %w", err)
 	}
 	defer rows.Close()
-	var last certkiosk.Date
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
@@ -138,7 +165,7 @@ func unrefusedLastCert(ctx context.Context, tx *sql.Tx, id string) error {
 		return fmt.Errorf("other passes: %w", err)
 	}
 	// Only when the refused pass is what set the date: a later date came
-	// from elsewhere (the central's roster) and stands.
+	// from elsewhere and stands.
 	if _, err := tx.ExecContext(ctx, `UPDATE retiree SET last_cert = ? WHERE id = ? AND last_cert = ?`,
 		nullDate(last), retiree, refusedDay.String()); err != nil {
 		return fmt.Errorf("last certification: %w", err)

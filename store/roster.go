@@ -14,10 +14,11 @@ import (
 // every row is stored or none is.
 func (s *DB) PutRetirees(ctx context.Context, rs []certkiosk.Retiree, synthetic bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address, synthetic)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address, synthetic, roster_last_cert)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?6)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, female = excluded.female,
 			birth = excluded.birth, category = excluded.category, last_cert = excluded.last_cert,
+			roster_last_cert = excluded.roster_last_cert,
 			phone = excluded.phone, address = excluded.address, synthetic = excluded.synthetic`)
 		if err != nil {
 			return err

@@ -53,14 +53,14 @@ func (s *DB) ImportRoster(ctx context.Context, actor string, data []byte, encodi
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		// An upsert that skips identical rows, so re-importing writes nothing;
 		// changes() tells an insert from an update from a no-op.
-		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address, roster_last_cert)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?6)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, female = excluded.female, birth = excluded.birth,
 				category = excluded.category, last_cert = excluded.last_cert, phone = excluded.phone,
-				address = excluded.address, synthetic = 0
-			WHERE (name, female, birth, category, last_cert, phone, address, synthetic) IS NOT
+				address = excluded.address, synthetic = 0, roster_last_cert = excluded.roster_last_cert
+			WHERE (name, female, birth, category, last_cert, phone, address, synthetic, roster_last_cert) IS NOT
 				(excluded.name, excluded.female, excluded.birth, excluded.category, excluded.last_cert,
-				 excluded.phone, excluded.address, 0)`)
+				 excluded.phone, excluded.address, 0, excluded.roster_last_cert)`)
 		if err != nil {
 			return err
 		}

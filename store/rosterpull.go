@@ -57,8 +57,8 @@ func (s *DB) ApplyRosterPhotos(ctx context.Context, actor string, version int64,
 		// acknowledged by the central stay as corrected: the roster the
 		// central sends was made before it heard of them.
 		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address,
-				pension_status, suspended_since, photo_sha256)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				pension_status, suspended_since, photo_sha256, roster_last_cert)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?6)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, female = excluded.female, birth = excluded.birth,
 				category = excluded.category, synthetic = 0, photo_sha256 = excluded.photo_sha256,
 				pension_status = excluded.pension_status, suspended_since = excluded.suspended_since,
@@ -67,7 +67,8 @@ func (s *DB) ApplyRosterPhotos(ctx context.Context, actor string, version int64,
 				address = CASE WHEN EXISTS (SELECT 1 FROM contact_change c WHERE c.retiree_id = retiree.id
 					AND c.kind = 'corrected' AND c.sync_state = 'pending') THEN retiree.address ELSE excluded.address END,
 				last_cert = CASE WHEN retiree.last_cert IS NULL OR excluded.last_cert > retiree.last_cert
-					THEN excluded.last_cert ELSE retiree.last_cert END`)
+					THEN excluded.last_cert ELSE retiree.last_cert END,
+				roster_last_cert = excluded.roster_last_cert`)
 		if err != nil {
 			return err
 		}
