@@ -29,7 +29,8 @@ const EyeModelSHA256 = "1afcea006abc1ccac3c517022abde0aa092bed74ff3c9fe6878483ef
 
 // eyeNet is the model, parsed once per process and shared: a Net is not
 // safe for concurrent use, so Forward runs under the lock (a forward pass
-// takes ≈ 0.3 ms, and a kiosk runs one check at a time).
+// takes ≈ 0.3 ms, and a kiosk runs one check at a time; the validation
+// runs two).
 var eyeNet struct {
 	once sync.Once
 	mu   sync.Mutex
@@ -166,16 +167,23 @@ func (e *eyeState) read(roi gocv.Mat) (float64, error) {
 	for i, v := range px {
 		in[i] = float32(v) / 255
 	}
+	// The output shares the network's buffer: read it before another
+	// pipeline's pass can overwrite it.
 	eyeNet.mu.Lock()
 	eyeNet.net.SetInput(e.blob, "input")
 	out := eyeNet.net.Forward("output")
-	eyeNet.mu.Unlock()
-	defer out.Close()
-	e.passes++
 	v, err := out.DataPtrFloat32()
-	if err != nil || len(v) != 2 {
-		return 0, fmt.Errorf("eye-state model: output of %d values, want 2: %v", len(v), err)
+	var l0, l1 float32
+	n := len(v)
+	if err == nil && n == 2 {
+		l0, l1 = v[0], v[1]
+	}
+	eyeNet.mu.Unlock()
+	out.Close()
+	e.passes++
+	if err != nil || n != 2 {
+		return 0, fmt.Errorf("eye-state model: output of %d values, want 2: %v", n, err)
 	}
 	// Softmax of two logits: p0 = 1 / (1 + e^(l1 − l0)).
-	return 1 / (1 + math.Exp(float64(v[1]-v[0]))), nil
+	return 1 / (1 + math.Exp(float64(l1-l0))), nil
 }

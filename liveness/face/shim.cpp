@@ -132,6 +132,14 @@ void deserialize(flatPredictor &p, std::istream &in) {
     }
 }
 
+// prefetchLeaf asks for every cache line of a leaf, its last byte's
+// included, never past it.
+inline void prefetchLeaf(const float *leaf, size_t bytes) {
+    const char *p = reinterpret_cast<const char *>(leaf);
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+    __builtin_prefetch(p + bytes - 1);
+}
+
 template <typename image_type>
 dlib::full_object_detection predict(const flatPredictor &p, const image_type &img, const dlib::rectangle &rect) {
     dlib::matrix<float, 0, 1> cur = p.initial_shape;
@@ -159,12 +167,11 @@ dlib::full_object_detection predict(const flatPredictor &p, const image_type &im
         float *out = &cur(0);
         const uint32_t ahead = 4;
         for (uint32_t t = 0; t < p.trees[c] && t < ahead; t++) {
-            for (size_t b = 0; b < leafBytes + 63; b += 64) __builtin_prefetch(reinterpret_cast<const char *>(leaves[t]) + b);
+            prefetchLeaf(leaves[t], leafBytes);
         }
         for (uint32_t t = 0; t < p.trees[c]; t++) {
             if (t + ahead < p.trees[c]) {
-                const char *next = reinterpret_cast<const char *>(leaves[t + ahead]);
-                for (size_t b = 0; b < leafBytes + 63; b += 64) __builtin_prefetch(next + b);
+                prefetchLeaf(leaves[t + ahead], leafBytes);
             }
             const float *v = leaves[t];
             for (uint32_t k = 0; k < dims; k++) out[k] += v[k];
