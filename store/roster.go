@@ -13,7 +13,7 @@ import (
 // PutRetirees inserts or updates retirees, all in one transaction: either
 // every row is stored or none is.
 func (s *DB) PutRetirees(ctx context.Context, rs []certkiosk.Retiree, synthetic bool) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inBulkTx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address, synthetic, roster_last_cert)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?6)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, female = excluded.female,

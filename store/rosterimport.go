@@ -50,7 +50,7 @@ func (s *DB) ImportRoster(ctx context.Context, actor string, data []byte, encodi
 	// Insert in key order: B-tree pages fill one after another instead of
 	// splitting all over the file (several times faster at a million rows).
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Retiree.ID < rows[j].Retiree.ID })
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inBulkTx(ctx, func(tx *sql.Tx) error {
 		// An upsert that skips identical rows, so re-importing writes nothing;
 		// changes() tells an insert from an update from a no-op.
 		st, err := tx.PrepareContext(ctx, `INSERT INTO retiree (id, name, female, birth, category, last_cert, phone, address, roster_last_cert)

@@ -42,7 +42,7 @@ func (s *DB) ApplyRoster(ctx context.Context, actor string, version int64, full 
 // reference photo at the central (photos[i] for rs[i]; "" or a short slice:
 // none), which PhotosWanted compares with the photos held.
 func (s *DB) ApplyRosterPhotos(ctx context.Context, actor string, version int64, full bool, rs []certkiosk.Retiree, photos []string, deleted []certkiosk.ResidentID) (added, removed int, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inBulkTx(ctx, func(tx *sql.Tx) error {
 		if full {
 			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS snapshot (id TEXT PRIMARY KEY); DELETE FROM snapshot`); err != nil {
 				return err

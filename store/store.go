@@ -54,8 +54,11 @@ type DB struct {
 // writer instead of failing; _txlock=immediate takes the write lock at
 // BEGIN, so two writers never deadlock upgrading read locks; and
 // synchronous=FULL makes a commit durable across a power cut, which a
-// record reported saved must be. A larger page cache keeps a million-row
-// roster import from spilling pages to the WAL again and again.
+// record reported saved must be. The page cache is 4 MiB per connection
+// (cacheKiB): SQLite keeps pages it has read up to that bound, so at
+// 32 MiB the kiosk grew by ~2 MB every ten checks as the evidence grew the
+// file (issue 26's soak). Roster imports take a larger cache for their
+// own transaction (inBulkTx).
 func DSN(path string) string {
 	v := url.Values{}
 	v.Set("_journal_mode", "WAL")
@@ -63,7 +66,7 @@ func DSN(path string) string {
 	v.Set("_busy_timeout", "5000")
 	v.Set("_txlock", "immediate")
 	v.Set("_synchronous", "FULL")
-	v.Set("_cache_size", "-32768") // 32 MiB per connection: roster imports touch many pages
+	v.Set("_cache_size", strconv.Itoa(-cacheKiB))
 	return "file:" + path + "?" + v.Encode()
 }
 
@@ -190,6 +193,39 @@ func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migration`).Scan(&v)
 	return v, err
+}
+
+// Page cache sizes, KiB per connection: everyday work, and a roster
+// import's transaction (a million-row import otherwise spills pages to the
+// WAL again and again).
+const (
+	cacheKiB     = 4096
+	bulkCacheKiB = 32768
+)
+
+// inBulkTx is inTx with a bulk cache on its connection for the
+// transaction; the connection goes back to the pool with the everyday
+// cache (SQLite frees the pages beyond it).
+func (s *DB) inBulkTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -bulkCacheKiB)); err != nil {
+		return fmt.Errorf("bulk page cache: %w", err)
+	}
+	// Failing that, the connection keeps the larger cache: harmless.
+	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", -cacheKiB))
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.
