@@ -16,16 +16,7 @@ import (
 func TestRefusedPassCertifiesNobody(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	var r certkiosk.Retiree
-	for _, x := range f.roster {
-		if !x.LastCert.IsZero() {
-			r = x
-			break
-		}
-	}
-	if r.ID == "" {
-		t.Fatal("the demo roster has nobody certified before")
-	}
+	r := certifiedBefore(t, f)
 	last := func() certkiosk.Date {
 		t.Helper()
 		got, err := f.s.FindRetiree(ctx, r.ID)
@@ -100,13 +91,7 @@ func TestRefusedPassCertifiesNobody(t *testing.T) {
 func TestRefusedPassFallsBackToTheRoster(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	var r certkiosk.Retiree
-	for _, x := range f.roster {
-		if !x.LastCert.IsZero() {
-			r = x
-			break
-		}
-	}
+	r := certifiedBefore(t, f)
 	f.clock = f.clock.AddDate(5, 0, 0)
 	c := &certkiosk.Certification{FrameSource: certkiosk.FrameCamera, RetireeID: r.ID, StaffID: "A001",
 		Method: certkiosk.MethodBlink, Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
@@ -124,4 +109,17 @@ func TestRefusedPassFallsBackToTheRoster(t *testing.T) {
 	if got.LastCert != r.LastCert {
 		t.Fatalf("last certification %s, want the roster's %s", got.LastCert, r.LastCert)
 	}
+}
+
+// certifiedBefore is a retiree of the demo roster with a last
+// certification.
+func certifiedBefore(t *testing.T, f *fixture) certkiosk.Retiree {
+	t.Helper()
+	for _, r := range f.roster {
+		if !r.LastCert.IsZero() {
+			return r
+		}
+	}
+	t.Fatal("the demo roster has nobody certified before")
+	return certkiosk.Retiree{}
 }

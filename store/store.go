@@ -218,19 +218,18 @@ func (s *DB) inBulkTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	// Failing that, the connection keeps the larger cache: harmless.
 	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", -cacheKiB))
 	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return runTx(tx, err, fn)
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
+	return runTx(tx, err, fn)
+}
+
+// runTx runs fn in tx (begun with err), committing when it returns nil
+// and rolling back when it does not.
+func runTx(tx *sql.Tx, err error, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
