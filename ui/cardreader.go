@@ -145,7 +145,7 @@ func (k *Kiosk) cardMessage(msg string) {
 			k.loginMsg.SetText(msg)
 			return
 		}
-		k.visit = nil
+		k.endVisit()
 		k.ShowHome()
 	}
 	k.searchMsg.SetText(msg)

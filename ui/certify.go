@@ -22,6 +22,17 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
+// endVisit ends the retiree's visit (its count of attempts with it).
+func (k *Kiosk) endVisit() {
+	if k.visit == nil {
+		return
+	}
+	k.visit = nil
+	if k.opt.OnVisitEnd != nil {
+		k.opt.OnVisitEnd()
+	}
+}
+
 // visit is one retiree's certification at the counter: attempts so far.
 type visit struct {
 	retiree  certkiosk.Retiree
@@ -283,7 +294,7 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 		right.Add(photoImage(photo, fyne.NewSize(200, 150)))
 	}
 	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() {
-		k.visit = nil
+		k.endVisit()
 		k.opt.Customer.SetPrompt(lang.L("customer.idle"))
 		k.ShowHome()
 	})
@@ -301,7 +312,7 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 	left.Add(printMsg)
 	k.frame("pass", container.NewBorder(nil, container.NewHBox(done, printButton, contacts, relative), nil, nil,
 		container.NewGridWithColumns(2, left, right)), done)
-	k.escTo(func() { k.visit = nil; k.ShowHome() })
+	k.escTo(func() { k.endVisit(); k.ShowHome() })
 }
 
 // printReceipt saves the receipt PDF and sends it to the printer; it
@@ -431,7 +442,7 @@ func (k *Kiosk) showManualReview() {
 		if k.opt.Speaker != nil {
 			k.opt.Speaker.Say("manual_review")
 		}
-		done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() { k.visit = nil; k.ShowHome() })
+		done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() { k.endVisit(); k.ShowHome() })
 		k.frame("review", container.NewBorder(nil, container.NewHBox(done), nil, nil,
 			NewParagraph(lang.L("result.review.done"), SizeNameRetireeText, true)), done)
 	})

@@ -157,6 +157,8 @@ func TestPassTellsCustomerAndPrints(t *testing.T) {
 	ui := serialise(k)
 	k.opt.Customer = NewCustomerView(k.App)
 	k.opt.ReceiptDir = filepath.Join(t.TempDir(), "receipts")
+	ended := 0
+	k.opt.OnVisitEnd = func() { ended++ }
 	best := testFrameJPEG()
 	k.opt.Checker = &scripted{results: []check.Result{{Verdict: certkiosk.VerdictPass, Metrics: []byte(`{"blinks":2}`),
 		Best: best, Started: testNow.Add(-6 * time.Second), Ended: testNow}}}
@@ -175,9 +177,15 @@ func TestPassTellsCustomerAndPrints(t *testing.T) {
 	if fi, err := os.Stat(k.lastReceiptPDF); err != nil || fi.Size() < 2000 {
 		t.Fatalf("receipt PDF: %v", err)
 	}
+	if ended != 0 {
+		t.Fatalf("the visit ended %d times before 「完成」", ended)
+	}
 	tapButton(t, k, "完成，返回首页")
 	if k.opt.Customer.Prompt() != "您好！工作人员正在为您办理，请稍候" || k.Screen() != "home" {
 		t.Fatalf("after done: %q %s", k.opt.Customer.Prompt(), k.Screen())
+	}
+	if ended != 1 {
+		t.Fatalf("the visit ended %d times, want once (the kiosk returns its memory then)", ended)
 	}
 }
 

@@ -57,6 +57,10 @@ type Options struct {
 	// OnSignIn runs on the UI goroutine after each successful sign-in
 	// (the kiosk starts loading the landmark model then; nil: nothing).
 	OnSignIn func()
+	// OnVisitEnd runs on the UI goroutine when a retiree's visit ends
+	// (the kiosk gives the memory of the visit's check and receipt back
+	// to the system then; nil: nothing).
+	OnVisitEnd func()
 }
 
 // SyncControl is what the UI needs of the sync worker.
@@ -390,7 +394,7 @@ func (k *Kiosk) ShowRetiree(r certkiosk.Retiree) {
 	if k.visit == nil || k.visit.retiree.ID != r.ID {
 		k.visit = &visit{retiree: r}
 	}
-	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.visit = nil; k.ShowHome() })
+	back := NewBigButton(lang.L("card.back"), theme.NavigateBackIcon(), func() { k.endVisit(); k.ShowHome() })
 	again := func() {
 		if x, err := k.DB.FindRetiree(k.ctx(), r.ID); err == nil {
 			k.ShowRetiree(x)
@@ -414,7 +418,7 @@ func (k *Kiosk) ShowRetiree(r certkiosk.Retiree) {
 	}
 	k.frame("retiree", container.NewBorder(title,
 		buttons, nil, nil, container.NewVScroll(container.NewGridWithColumns(2, form, side))), focus)
-	k.escTo(func() { k.visit = nil; k.ShowHome() })
+	k.escTo(func() { k.endVisit(); k.ShowHome() })
 }
 
 // escTo makes Esc go to a screen (keyboard operation for staff).

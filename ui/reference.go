@@ -170,7 +170,7 @@ func (k *Kiosk) showReviewDone(why string) {
 	if k.opt.Speaker != nil {
 		k.opt.Speaker.Say("manual_review")
 	}
-	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() { k.visit = nil; k.ShowHome() })
+	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() { k.endVisit(); k.ShowHome() })
 	k.frame("review", container.NewBorder(nil, container.NewHBox(done), nil, nil, container.NewVBox(
 		NewParagraph(why, SizeNameRetireeText, false),
 		NewParagraph(lang.L("result.review.done"), SizeNameRetireeText, true))), done)
