@@ -90,6 +90,7 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 	}
 	var after20 soakFigures
 	var peak float64
+	var atPeak runtime.MemStats
 	results := map[string]int{}
 	for i := 1; i <= checks; i++ {
 		method := certkiosk.MethodBlink
@@ -119,7 +120,12 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 			if !sleep(200 * time.Millisecond) {
 				return
 			}
-			peak = max(peak, mb(rssKB()))
+			if r := mb(rssKB()); r > peak {
+				// Where the peak is: the Go heap's live and idle
+				// (not yet returned) spans, or outside Go.
+				peak = r
+				runtime.ReadMemStats(&atPeak)
+			}
 			got = screen()
 			if time.Since(began) > 2*time.Minute {
 				fmt.Printf("soak: error: check %d still running after 2 minutes\n", i)
@@ -177,6 +183,9 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 		}
 	}
 	fmt.Printf("soak: results %v peak_rss_mb=%.1f\n", results, peak)
+	fmt.Printf("soak: at the peak go_heap_inuse_mb=%.1f go_heap_idle_kept_mb=%.1f go_other_mb=%.1f outside_go_mb=%.1f\n",
+		float64(atPeak.HeapInuse)/(1<<20), float64(atPeak.HeapIdle-atPeak.HeapReleased)/(1<<20),
+		float64(atPeak.Sys-atPeak.HeapSys)/(1<<20), peak-float64(atPeak.Sys-atPeak.HeapReleased)/(1<<20))
 	fmt.Printf("soak: checks=%d rss_mb_after_20=%.1f rss_mb_end=%.1f signin_mb=%.1f peak_mb=%.1f model_mb=%.1f goroutines_start=%d goroutines_end=%d fds_start=%d fds_end=%d sqlite_mb=%.1f\n",
 		checks, after20.rssMB, end.rssMB, signin, peak, start.rssMB-signin, start.goroutines, end.goroutines,
 		start.fds, end.fds, float64(sqlite)/(1<<20))
