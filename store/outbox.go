@@ -129,12 +129,18 @@ func unrefusedLastCert(ctx context.Context, tx *sql.Tx, id, reason string) error
 	if err != nil {
 		return err
 	}
-	var roster sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT roster_last_cert FROM retiree WHERE id = ?`, retiree).Scan(&roster); err != nil {
+	// The roster's date and this retiree's latest other pass here that
+	// the central has not refused as invalid (times sort as text, as in
+	// checkClock).
+	var roster, other sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT roster_last_cert, (SELECT max(ended_at) FROM certification
+		WHERE retiree_id = retiree.id AND verdict = ? AND id <> ?
+		AND (sync_state = 'acked' OR sync_error NOT LIKE '`+refusedInvalid+`%')) FROM retiree WHERE id = ?`,
+		string(certkiosk.VerdictPass), id, retiree).Scan(&roster, &other); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
-		return fmt.Errorf("roster's last certification: %w", err)
+		return fmt.Errorf("roster's and other passes' last certification: %w", err)
 	}
 	var last certkiosk.Date
 	if roster.Valid && roster.String != "" {
@@ -142,27 +148,14 @@ func unrefusedLastCert(ctx context.Context, tx *sql.Tx, id, reason string) error
 			return fmt.Errorf("roster's last certification: %w", err)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT ended_at FROM certification WHERE retiree_id = ? AND verdict = ? AND id <> ?
-		AND (sync_state = 'acked' OR sync_error NOT LIKE '`+refusedInvalid+`%')`, retiree, string(certkiosk.VerdictPass), id)
-	if err != nil {
-		return fmt.Errorf("other passes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return fmt.Errorf("other passes: %w", err)
-		}
-		d, err := day(s)
+	if other.Valid {
+		d, err := day(other.String)
 		if err != nil {
 			return err
 		}
-		if last.IsZero() || d.After(last) {
+		if d.After(last) {
 			last = d
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("other passes: %w", err)
 	}
 	// Only when the refused pass is what set the date: a later date came
 	// from elsewhere and stands.
