@@ -50,7 +50,12 @@ done
 if xwininfo -display "$display" -root >/dev/null 2>&1; then
   echo "perf.sh: display $display is in use; choose another with PERF_DISPLAY" >&2; exit 1
 fi
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# -noreset: without it the server resets whenever its last client leaves,
+# and a client connecting during that reset cannot open the display. The
+# window poll below runs xwininfo every 10 ms, so the starting kiosk could
+# meet a reset and panic in GLFW's init (CI failed so on 4b5be03). Measured:
+# xdpyinfo against such a poll failed 7 times in 400, with -noreset 0.
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
 xvfb=$!
 pids+=("$xvfb")
 up=
