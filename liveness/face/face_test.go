@@ -301,3 +301,53 @@ func rssMB(t *testing.T) float64 {
 	t.Fatal("no VmRSS in /proc/self/status")
 	return 0
 }
+
+// The best frame is encoded by Go's JPEG encoder from OpenCV's BGR: the
+// colours must come out where they were (a swapped channel order would
+// turn a retiree's face blue on the central's review screen).
+func TestBestFrameJPEGKeepsColours(t *testing.T) {
+	frame := gocv.NewMatWithSize(480, 640, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	left := frame.Region(image.Rect(0, 0, 320, 480))
+	left.SetTo(gocv.NewScalar(255, 0, 0, 0)) // BGR blue
+	left.Close()
+	right := frame.Region(image.Rect(320, 0, 640, 480))
+	right.SetTo(gocv.NewScalar(0, 0, 255, 0)) // BGR red
+	right.Close()
+	b := face.NewBestFrame()
+	defer b.Close()
+	if jpg, err := b.JPEG(90); jpg != nil || err != nil {
+		t.Fatalf("no frame offered: %d bytes, %v", len(jpg), err)
+	}
+	b.Offer(frame, 3, 0.8)
+	jpg, err := b.JPEG(90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(jpg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Bounds() != image.Rect(0, 0, 640, 480) {
+		t.Fatalf("bounds %v", img.Bounds())
+	}
+	for _, c := range []struct {
+		x      int
+		r, b   uint32 // 8-bit
+		colour string
+	}{{100, 0, 255, "blue"}, {540, 255, 0, "red"}} {
+		r, g, bl, _ := img.At(c.x, 240).RGBA()
+		r, g, bl = r>>8, g>>8, bl>>8
+		if d := func(a, b uint32) uint32 { return max(a, b) - min(a, b) }; d(r, c.r) > 16 || g > 16 || d(bl, c.b) > 16 {
+			t.Errorf("x=%d should be %s, is rgb(%d,%d,%d)", c.x, c.colour, r, g, bl)
+		}
+	}
+	grey := gocv.NewMatWithSize(48, 64, gocv.MatTypeCV8U)
+	defer grey.Close()
+	g := face.NewBestFrame()
+	defer g.Close()
+	g.Offer(grey, 0, 1)
+	if _, err := g.JPEG(90); err == nil {
+		t.Fatal("a grey frame was encoded as if it were BGR")
+	}
+}
