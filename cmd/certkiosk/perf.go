@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"certkiosk"
+	"certkiosk/internal/memtune"
 	"certkiosk/store"
 
 	"fyne.io/fyne/v2"
@@ -168,10 +169,13 @@ func memLine() string {
 	f := statusKB("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	// gomem: what the Go runtime holds from the system (not yet returned).
-	return fmt.Sprintf("rss_mb=%.1f anon_mb=%.1f file_mb=%.1f shmem_mb=%.1f hwm_mb=%.1f goheap_mb=%.1f gomem_mb=%.1f",
+	// gomem: what the Go runtime holds from the system (not yet returned);
+	// c_*: glibc's heaps, in use and free but kept, and its mapped chunks.
+	n := memtune.Stats()
+	return fmt.Sprintf("rss_mb=%.1f anon_mb=%.1f file_mb=%.1f shmem_mb=%.1f hwm_mb=%.1f goheap_mb=%.1f gomem_mb=%.1f c_inuse_mb=%.1f c_free_mb=%.1f c_mapped_mb=%.1f",
 		mb(f["VmRSS"]), mb(f["RssAnon"]), mb(f["RssFile"]), mb(f["RssShmem"]), mb(f["VmHWM"]),
-		float64(ms.HeapInuse)/(1<<20), float64(ms.Sys-ms.HeapReleased)/(1<<20))
+		float64(ms.HeapInuse)/(1<<20), float64(ms.Sys-ms.HeapReleased)/(1<<20),
+		float64(n.InUse)/(1<<20), float64(n.Free)/(1<<20), float64(n.Mapped)/(1<<20))
 }
 
 func rssKB() int64 { return statusKB("VmRSS")["VmRSS"] }

@@ -125,6 +125,7 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 				// (not yet returned) spans, or outside Go.
 				peak = r
 				runtime.ReadMemStats(&atPeak)
+				heapProfile("soak-peak")
 			}
 			got = screen()
 			if time.Since(began) > 2*time.Minute {
@@ -159,8 +160,8 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 				ka.kiosk.ShowHome()
 			}
 		})
-		fmt.Printf("soak: check %d method=%s strict=%v result=%s seconds=%.1f rss_mb=%.1f\n",
-			i, method, strict, got, time.Since(began).Seconds(), mb(rssKB()))
+		fmt.Printf("soak: check %d method=%s strict=%v result=%s seconds=%.1f %s\n",
+			i, method, strict, got, time.Since(began).Seconds(), memLine())
 		if i == 20 {
 			after20 = soakNow()
 		}
@@ -173,6 +174,7 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 		return
 	}
 	end := soakNow()
+	heapProfile("soak-end")
 	if checks < 20 {
 		after20 = end
 	}

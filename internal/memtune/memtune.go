@@ -7,12 +7,14 @@
 package memtune
 
 // #include <malloc.h>
+// #include <stdlib.h>
 import "C"
 
 import (
 	"errors"
 	"os"
 	"strings"
+	"unsafe"
 )
 
 // mmapThreshold is glibc's initial default: allocations from 128 KiB up (a
@@ -38,3 +40,26 @@ func Tune() error {
 	}
 	return nil
 }
+
+// Native is what glibc's allocator holds: Arena bytes in its heaps (the
+// main one and the per-thread ones), InUse of them allocated, Free of them
+// free but kept, and Mapped in chunks mapped for themselves.
+type Native struct {
+	Arena, InUse, Free, Mapped int64
+}
+
+// Stats reads glibc's allocator (mallinfo2); the measuring kiosk prints it
+// beside the Go heap so that a soak shows where resident memory is.
+func Stats() Native {
+	mi := C.mallinfo2()
+	return Native{Arena: int64(mi.arena), InUse: int64(mi.uordblks), Free: int64(mi.fordblks), Mapped: int64(mi.hblkhd)}
+}
+
+// Trim gives the free memory glibc keeps in its heaps back to the system
+// (malloc_trim), as the Go runtime's FreeOSMemory does for Go's.
+func Trim() { C.malloc_trim(0) }
+
+// cAlloc and cFree let the tests allocate as C code does (cgo is not
+// allowed in test files).
+func cAlloc(n int) unsafe.Pointer { return C.malloc(C.size_t(n)) }
+func cFree(p unsafe.Pointer)      { C.free(p) }
