@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"certkiosk"
@@ -22,6 +23,11 @@ import (
 // (five blinks in five seconds), receipts printed (saved) and contacts
 // confirmed after passes, and a "soak: …" line of figures at the end.
 const soakEnv = "CERTKIOSK_SOAK"
+
+// soakRosterEnv=N makes the soak cycle through the first N retirees of the
+// demo roster instead of all of them, so that retirees return (with their
+// last pass as a reference photo) early in a short soak.
+const soakRosterEnv = "CERTKIOSK_SOAK_ROSTER"
 
 // soakFigures are read after the sign-in settles, after check 20 and at
 // the end.
@@ -74,7 +80,11 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 	}
 	start := soakNow()
 	fmt.Printf("soak: signin rss_mb=%.1f model_mb=%.1f goroutines=%d fds=%d\n", signin, start.rssMB-signin, start.goroutines, start.fds)
-	roster, err := ka.db.ListRetireeIDs(ctx, store.DemoRosterSize)
+	size := store.DemoRosterSize
+	if n, err := strconv.Atoi(os.Getenv(soakRosterEnv)); err == nil && n > 0 && n < size {
+		size = n
+	}
+	roster, err := ka.db.ListRetireeIDs(ctx, size)
 	if err != nil || len(roster) == 0 {
 		fmt.Printf("soak: error: the demo roster: %v\n", err)
 		return
