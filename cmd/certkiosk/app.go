@@ -17,6 +17,7 @@ import (
 	"certkiosk/check"
 	"certkiosk/check/live"
 	"certkiosk/idcard"
+	"certkiosk/internal/memtune"
 	"certkiosk/liveness/face"
 	"certkiosk/liveness/fixture"
 	"certkiosk/store"
@@ -30,14 +31,19 @@ import (
 
 // goMemoryLimit is a soft limit on the Go runtime's own memory (GOMEMLIMIT
 // overrides it), and goGCPercent the collector's target (GOGC overrides
-// it). The kiosk's live Go heap is 20–30 MB (mostly parsed fonts) and it
-// allocates only ~5 MB/s during a check (frame buffers are reused), so
+// it). The kiosk's live Go heap is 25–35 MB (mostly parsed fonts) and it
+// allocates only ~10 MB/s during a check (frame buffers are reused), so
 // collecting when the heap has grown by a quarter, not Go's default of
 // doubling, costs a collection every second or two of a few milliseconds
-// and keeps ~20 MB less resident (issue 16). The limit is soft: a larger
-// live heap still works.
+// and keeps ~20 MB less resident (issue 16). The limit makes the runtime
+// hand idle memory back as soon as it holds 48 MiB in all, rather than
+// keep up to 10 MB of it through a check (issue 26: a 16-check soak
+// peaked at 329.7 MB with it, 333.9 MB with 100 MiB). It is soft: a larger
+// live heap still works, and a million-line roster import took 33.3 s with
+// it, 35.0 s with 100 MiB (BenchmarkImportRoster1M with GOGC=25 and each
+// GOMEMLIMIT).
 const (
-	goMemoryLimit = 100 << 20
+	goMemoryLimit = 48 << 20
 	goGCPercent   = 25
 )
 
@@ -194,8 +200,14 @@ func newApp(ctx context.Context, a fyne.App, cfg config) (_ *kioskApp, err error
 		// PDF alone parses its 4 MB font into 15 MB); between retirees
 		// it goes back to the system at once rather than when the
 		// runtime's scavenger gets to it, so it does not add to the
-		// next check's memory (issue 26).
-		OnVisitEnd: func() { go debug.FreeOSMemory() },
+		// next check's memory (issue 26). So do the free pages glibc
+		// keeps for C (OpenCV, dlib, Mesa): 1–6 MB between checks.
+		OnVisitEnd: func() {
+			go func() {
+				debug.FreeOSMemory()
+				memtune.Trim()
+			}()
+		},
 		Enroll: func(ctx context.Context, actor, url, token, pin string) (ksync.EnrollResponse, error) {
 			return terminal.Enroll(ctx, db, actor, url, token, false, pin)
 		}}
