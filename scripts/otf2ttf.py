@@ -28,4 +28,5 @@ m.maxZones = 1
 font["head"].glyphDataFormat = 0
 font["post"].formatType = 3.0
 font.sfntVersion = "\x00\x01\x00\x00"
+font.recalcTimestamp = False  # the same bytes from the same source
 font.save(dst)
