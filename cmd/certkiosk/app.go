@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -29,33 +28,10 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// goMemoryLimit is a soft limit on the Go runtime's own memory (GOMEMLIMIT
-// overrides it), and goGCPercent the collector's target (GOGC overrides
-// it). The kiosk's live Go heap is 25–35 MB (mostly parsed fonts) and it
-// allocates only ~10 MB/s during a check (frame buffers are reused), so
-// collecting when the heap has grown by a quarter, not Go's default of
-// doubling, costs a collection every second or two of a few milliseconds
-// and keeps ~20 MB less resident (issue 16). The limit makes the runtime
-// hand idle memory back as soon as it holds 48 MiB in all, rather than
-// keep up to 10 MB of it through a check (issue 26: a 16-check soak
-// peaked at 329.7 MB with it, 333.9 MB with 100 MiB). It is soft: a larger
-// live heap still works, and a million-line roster import took 33.3 s with
-// it, 35.0 s with 100 MiB (BenchmarkImportRoster1M with GOGC=25 and each
-// GOMEMLIMIT).
-const (
-	goMemoryLimit = 48 << 20
-	goGCPercent   = 25
-)
-
 // runKiosk builds the kiosk and runs it until its window closes or ctx
 // ends (with CERTKIOSK_PERF_CHECKS, it measures itself: scripts/perf.sh).
 func runKiosk(ctx context.Context, a fyne.App, c config) error {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(goMemoryLimit)
-	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(goGCPercent)
-	}
+	memtune.SetGo()
 	checks, measure, err := perfChecks()
 	if err != nil {
 		return err

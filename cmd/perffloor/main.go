@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"certkiosk/internal/memtune"
 	"certkiosk/ui"
 
 	"fyne.io/fyne/v2"
@@ -37,8 +38,12 @@ func main() {
 	settle := flag.Duration("settle", 5*time.Second, "how long the preview runs before memory is read")
 	show := flag.Bool("preview", true, "show the frames (false: capture only, as behind the sign-in screen)")
 	flag.Parse()
-	debug.SetGCPercent(25) // as the kiosk (cmd/certkiosk/app.go)
-	debug.SetMemoryLimit(100 << 20)
+	// The kiosk's own memory settings (cmd/certkiosk: main.go, app.go),
+	// so that the floor is what a kiosk tuned as it is holds.
+	if err := memtune.Tune(); err != nil {
+		log.Fatal(err)
+	}
+	memtune.SetGo()
 	if *clip == "" {
 		log.Fatal("perffloor: -clip is required")
 	}
