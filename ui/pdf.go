@@ -35,7 +35,11 @@ func ReceiptPDF(r ReceiptInfo) ([]byte, error) {
 	p := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: 80, Ht: 175}})
 	p.SetMargins(5, 6, 5)
 	p.SetAutoPageBreak(false, 0)
-	p.AddUTF8FontFromBytes("sc", "", assets.FontReceipt)
+	font, err := assets.ReceiptFont()
+	if err != nil {
+		return nil, err
+	}
+	p.AddUTF8FontFromBytes("sc", "", font)
 	p.AddPage()
 	p.SetFont("sc", "", 13)
 	p.MultiCell(70, 6.5, lang.L("pdf.title"), "", "C", false)
