@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -303,6 +304,9 @@ const startupTrim = 3 * time.Second
 // run shows the window until it is closed, then stops the background
 // work before anything it uses is closed.
 func (ka *kioskApp) run(ctx context.Context) error {
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go watchShutdown(ctx, stopped, shutdownGrace, os.Stderr, os.Exit)
 	work, cancel := context.WithCancel(ctx)
 	wait := ka.start(work)
 	closed := make(chan struct{})
