@@ -174,7 +174,7 @@ func (ka *kioskApp) soak(ctx context.Context, checks int) {
 			i, method, strict, got, time.Since(began).Seconds(), memLine())
 		if i == 20 {
 			// As at the end: on the home screen once it has settled, not
-			// while it is still being drawn (that moment read ~4 MB low,
+			// while it is still being drawn (that moment read 4–6 MB low,
 			// so the growth read high: 30-check runs +7.7 and +10.0 MB).
 			if !sleep(perfSettle) {
 				return

@@ -1,10 +1,11 @@
 // Package memtune holds the kiosk's memory settings: the Go runtime's
 // (SetGo), Fyne's cache (FYNE_CACHE, at init) and glibc's allocator
 // (Tune), for a process that runs for days and passes large frame buffers
-// between threads (camera, check, GL). By default glibc raises its mmap threshold each time such a
-// buffer is freed, after which buffers of a frame's size come from the
-// per-thread heaps and stay there when freed: the kiosk's resident memory
-// crept up by about 1 MB per check and did not come down (issue 16).
+// between threads (camera, check, GL). By default glibc raises its mmap
+// threshold each time such a buffer is freed, after which buffers of a
+// frame's size come from the per-thread heaps and stay there when freed:
+// the kiosk's resident memory crept up by about 1 MB per check and did not
+// come down (issue 16).
 package memtune
 
 // #include <malloc.h>
