@@ -69,9 +69,26 @@ var kioskColors = map[fyne.ThemeColorName]color.Color{
 type Theme struct{}
 
 var (
-	fontRegular = fyne.NewStaticResource("NotoSansSC-Regular.subset.otf", assets.FontRegular)
-	fontBold    = fyne.NewStaticResource("NotoSansSC-Bold.subset.otf", assets.FontBold)
+	fontRegular = asFyneDefault(theme.DefaultTextFont(), "NotoSansSC-Regular.subset.otf", assets.FontRegular)
+	fontBold    = asFyneDefault(theme.DefaultTextBoldFont(), "NotoSansSC-Bold.subset.otf", assets.FontBold)
 )
+
+// asFyneDefault puts a kiosk font in the place of Fyne's own default font
+// def, and returns it. For each text style Fyne parses the theme's font
+// and, when that is not its default font, the default too, as a fallback
+// for missing characters: Noto Sans, which has no Chinese and nothing the
+// kiosk's fonts (ASCII and GB 2312) lack, parsed into ~1.5 MB of Go heap
+// per style. As the default, the kiosk's font is parsed alone (issue 26).
+// Only Latin letters beyond ASCII and pinyin (ñ, ç, ß …) lose Noto Sans;
+// they still fall back to the system's fonts.
+func asFyneDefault(def fyne.Resource, name string, content []byte) fyne.Resource {
+	r, ok := def.(*fyne.StaticResource)
+	if !ok {
+		return fyne.NewStaticResource(name, content)
+	}
+	r.StaticName, r.StaticContent = name, content
+	return r
+}
 
 // Font returns the bundled Chinese font; monospace and symbols come from
 // Fyne. No screen uses monospace: Fyne's monospace font has no Chinese, and

@@ -196,6 +196,27 @@ func TestFontCoversTheUI(t *testing.T) {
 	}
 }
 
+// Fyne parses a style's default font beside the theme's unless they are
+// one resource: the kiosk's fonts must be Fyne's defaults (issue 26).
+func TestKioskFontsAreFynesDefaults(t *testing.T) {
+	for _, c := range []struct {
+		style fyne.TextStyle
+		def   fyne.Resource
+		want  []byte
+	}{
+		{fyne.TextStyle{}, theme.DefaultTextFont(), assets.FontRegular},
+		{fyne.TextStyle{Bold: true}, theme.DefaultTextBoldFont(), assets.FontBold},
+	} {
+		got := Theme{}.Font(c.style)
+		if got != c.def {
+			t.Errorf("style %+v: the theme's font %s is not Fyne's default %s", c.style, got.Name(), c.def.Name())
+		}
+		if len(c.def.Content()) != len(c.want) || &c.def.Content()[0] != &c.want[0] {
+			t.Errorf("style %+v: Fyne's default font %s is not the bundled one", c.style, c.def.Name())
+		}
+	}
+}
+
 func TestShellSpeaksChineseByDefault(t *testing.T) {
 	if err := UseLanguage(""); err != nil {
 		t.Fatal(err)
