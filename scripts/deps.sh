@@ -11,7 +11,8 @@ set -euo pipefail
 
 # Build: cgo toolchains for Fyne (GLFW/OpenGL), gocv (OpenCV 4.6), dlib.
 # Run: opencv-data has the cascades, libdlib-data the 68-point model,
-#      fonts-noto-cjk is the source of the bundled font subset.
+#      fonts-noto-cjk is the source of the bundled font subset, and
+#      unicode-data's Unihan lists the characters of 通用规范汉字表.
 # Test: xvfb for screenshots, sqlite3/age/zbar-tools/poppler-utils/ffmpeg
 #      as honest outside clients, espeak-ng renders voice prompts, chromium
 #      drives the central's web console in a real browser.
@@ -21,7 +22,7 @@ PKGS=(
   libdlib-dev libdlib-data liblapack-dev libblas-dev
   libgl1-mesa-dev xorg-dev libasound2-dev
   xvfb x11-apps
-  fonts-noto-cjk python3-fonttools
+  fonts-noto-cjk python3-fonttools unicode-data
   espeak-ng sox ffmpeg sqlite3 age zbar-tools poppler-utils
   chromium
 )
