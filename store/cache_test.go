@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestPageCacheStaysSmall: every connection keeps a 4 MiB page cache (at
-// 32 MiB the kiosk grew with its file, issue 26), a roster import's
-// transaction has 32 MiB, and its connection goes back with 4.
+// TestPageCacheStaysSmall: every connection keeps a 1 MiB page cache (at
+// 32 and 4 MiB the kiosk grew with its file, issue 26), a roster import's
+// transaction has 32 MiB, and its connection goes back with 1.
 func TestPageCacheStaysSmall(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

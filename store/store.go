@@ -54,11 +54,13 @@ type DB struct {
 // writer instead of failing; _txlock=immediate takes the write lock at
 // BEGIN, so two writers never deadlock upgrading read locks; and
 // synchronous=FULL makes a commit durable across a power cut, which a
-// record reported saved must be. The page cache is 4 MiB per connection
-// (cacheKiB): SQLite keeps pages it has read up to that bound, so at
-// 32 MiB the kiosk grew by ~2 MB every ten checks as the evidence grew the
-// file (issue 26's soak). Roster imports take a larger cache for their
-// own transaction (inBulkTx).
+// record reported saved must be. The page cache is 1 MiB per connection
+// (cacheKiB): SQLite keeps pages it has read up to that bound, and every
+// check's evidence passes through it, so the kiosk grew with its file
+// until each connection's cache was full: at 32 MiB by ~2 MB every ten
+// checks, at 4 MiB by 5 MB in the first 50 checks of a day (issue 26's
+// soak). Roster imports take a larger cache for their own transaction
+// (inBulkTx).
 func DSN(path string) string {
 	v := url.Values{}
 	v.Set("_journal_mode", "WAL")
@@ -199,7 +201,7 @@ func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 // import's transaction (a million-row import otherwise spills pages to the
 // WAL again and again).
 const (
-	cacheKiB     = 4096
+	cacheKiB     = 1024
 	bulkCacheKiB = 32768
 )
 

@@ -247,8 +247,8 @@ func (k *Kiosk) saveAttempt(v *visit, method certkiosk.Method, code string, r ch
 
 // resultTitle is the verdict in prompt-sized bold text after an icon in
 // the same colour. The icon is drawn, not a glyph: ✓ and ✗ are not in the
-// bundled font, and a fallback to a system font costs ~20 MB and shows a
-// box on a kiosk without one.
+// bundled font, and the kiosk never falls back to a system font
+// (sysfonts.go), so they would be boxes.
 func resultTitle(icon fyne.Resource, text string, c fyne.ThemeColorName) fyne.CanvasObject {
 	size := theme.Size(SizeNamePromptText)
 	img := canvas.NewImageFromResource(icon)

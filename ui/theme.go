@@ -92,7 +92,7 @@ func asFyneDefault(def fyne.Resource, name string, content []byte) fyne.Resource
 
 // Font returns the bundled Chinese font; monospace and symbols come from
 // Fyne. No screen uses monospace: Fyne's monospace font has no Chinese, and
-// a placeholder in it made Fyne load a whole system CJK font (~20 MB).
+// a placeholder in it would be boxes (sysfonts.go).
 func (Theme) Font(s fyne.TextStyle) fyne.Resource {
 	switch {
 	case s.Monospace || s.Symbol:
