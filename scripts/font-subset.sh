@@ -3,8 +3,9 @@
 # fonts-noto-cjk: Noto Sans CJK SC (face 2 of the collection), cut down to
 # the GB 2312 repertoire and the 8,105 characters of 通用规范汉字表 (the 2013
 # table names are written in: 喆, 堃, 玥 and 1,464 more are not in GB 2312),
-# plus ASCII and the punctuation the UI uses, so the kiosk renders Chinese
-# on a machine with no CJK fonts installed, and never looks for one.
+# plus ASCII, the Latin-1 and Latin Extended-A letters the font has, and
+# the punctuation the UI uses, so the kiosk renders Chinese on a machine
+# with no CJK fonts installed, and never looks for one.
 # Needs fonts-noto-cjk, python3-fonttools and unicode-data (its Unihan
 # kTGH field); scripts/deps.sh installs them.
 set -euo pipefail
@@ -29,6 +30,8 @@ for hi in range(0xA1, 0xF8):
         except UnicodeDecodeError:
             pass
 cs.update("·—–•“”‘’…、。，：；！？（）《》【】￥×÷°℃々〇")  # • masks PINs (Fyne)
+# Latin-1 and Latin Extended-A (ñ, ç, ß …): the kiosk has no fallback font.
+cs.update(chr(c) for c in range(0xA0, 0x180) if chr(c).isprintable())
 open(sys.argv[1], "w", encoding="utf-8").write("".join(sorted(cs)))
 PY
 # --no-hinting: Fyne's rasterizer (go-text) never reads CFF hints, so they
@@ -60,7 +63,7 @@ rm -f "$out/NotoSansSC-Regular.subset.ttf"
 # The licence travels with the font (SIL OFL 1.1).
 awk '/SIL OPEN FONT LICENSE Version 1.1/{p=1} p{print} /OTHER DEALINGS IN THE FONT SOFTWARE\./{if(p) exit}' \
   /usr/share/doc/fonts-noto-cjk/copyright | sed 's/^ //; s/^\.$//' > "$out/OFL.txt.tmp"
-{ echo "Noto Sans CJK SC, subset to GB 2312 + 通用规范汉字表 + ASCII by scripts/font-subset.sh from Debian fonts-noto-cjk."
+{ echo "Noto Sans CJK SC, subset to GB 2312 + 通用规范汉字表 + ASCII + Latin-1 by scripts/font-subset.sh from Debian fonts-noto-cjk."
   echo "Font copyright (from the font's name table):"
   "$py" -c "from fontTools.ttLib import TTFont; print(TTFont('$out/NotoSansSC-Regular.subset.otf')['name'].getDebugName(0))"
   echo; cat "$out/OFL.txt.tmp"; } > "$out/OFL.txt"

@@ -177,6 +177,7 @@ func TestFontCoversTheUI(t *testing.T) {
 	// Names: the kiosk never falls back to a system font (sysfonts.go), and
 	// these name characters of 通用规范汉字表 are not in GB 2312.
 	texts["names beyond GB 2312"] = "喆堃昇玥珺赟垚燚犇骉琤"
+	texts["Latin beyond ASCII"] = "Señor François Straße"
 	if len(texts) < 100 {
 		t.Fatalf("only %d texts found", len(texts))
 	}
