@@ -14,9 +14,9 @@ import (
 // Chinese; each was 2.7 MB of Go heap (issue 26). A character neither
 // bundled font has would also make Fyne load a whole system font (a CJK
 // one is ~20 MB), and on a kiosk without one it drew a box anyway. The
-// bundled fonts carry every character a screen or a name needs (GB 2312
-// and the 8,105 of 通用规范汉字表), so the kiosk draws the same on every
-// machine.
+// bundled fonts carry every character a screen or a name needs (GB 2312,
+// the 8,105 of 通用规范汉字表, Latin-1), so the kiosk draws the same on
+// every machine.
 //
 //go:linkname fyneScannedSystemFonts fyne.io/fyne/v2/internal/painter.loaded
 var fyneScannedSystemFonts bool

@@ -76,11 +76,10 @@ var (
 // asFyneDefault puts a kiosk font in the place of Fyne's own default font
 // def, and returns it. For each text style Fyne parses the theme's font
 // and, when that is not its default font, the default too, as a fallback
-// for missing characters: Noto Sans, which has no Chinese and nothing the
-// kiosk's fonts (ASCII and GB 2312) lack, parsed into ~1.5 MB of Go heap
-// per style. As the default, the kiosk's font is parsed alone (issue 26).
-// Only Latin letters beyond ASCII and pinyin (ñ, ç, ß …) lose Noto Sans;
-// they still fall back to the system's fonts.
+// for missing characters: Noto Sans, which has no Chinese, parsed into
+// ~1.5 MB of Go heap per style. As the default, the kiosk's font is parsed
+// alone (issue 26); the Latin letters it gave (ñ, ç, ß …) are in the
+// bundled fonts now (scripts/font-subset.sh).
 func asFyneDefault(def fyne.Resource, name string, content []byte) fyne.Resource {
 	r, ok := def.(*fyne.StaticResource)
 	if !ok {
