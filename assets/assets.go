@@ -62,7 +62,7 @@ var fontReceiptGz []byte
 // print: the pages of the binary a kiosk has read stay resident all day,
 // and a print reads its whole font: the compressed one stays as 1.7 MB
 // where the 2.6 MB font would stay as 2.6 MB (issue 26). Unpacking takes
-// about 35 ms (BenchmarkReceiptFont); the copy is garbage once the PDF is made.
+// 30 ms (BenchmarkReceiptFont); the copy is garbage once the PDF is made.
 func ReceiptFont() ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(fontReceiptGz))
 	if err != nil {
