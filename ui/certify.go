@@ -283,7 +283,7 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 			Date: certkiosk.DateOf(c.Ended.In(certkiosk.China)).String(), Verdict: c.Verdict}.Sign(key)
 		k.lastToken = tok
 		if img, err := ReceiptQR(tok, 280); err == nil {
-			qr := canvas.NewImageFromImage(img)
+			qr := k.ownPhoto(canvas.NewImageFromImage(img))
 			qr.FillMode = canvas.ImageFillContain
 			qr.ScaleMode = canvas.ImageScalePixels // made at its size: crisp modules, no rescaling
 			qr.SetMinSize(fyne.NewSize(280, 280))
@@ -291,7 +291,7 @@ func (k *Kiosk) showPass(v *visit, c *certkiosk.Certification, best []byte) {
 		}
 	}
 	if photo := decodeJPEG(best); photo != nil {
-		right.Add(photoImage(photo, fyne.NewSize(200, 150)))
+		right.Add(k.screenPhoto(photo, fyne.NewSize(200, 150)))
 	}
 	done := NewBigButton(lang.L("result.home"), theme.HomeIcon(), func() {
 		k.endVisit()

@@ -98,6 +98,10 @@ type Kiosk struct {
 	contacts       *contactForm  // the contact or relative screen, while it shows
 	refAsk         [2]*BigButton // 「一致」 and 「不一致」 when a pass waits for the photo answer
 	passSentence   string        // what the pass screen said happens next
+	// photos are the face photos and QR code of the screen on display, and
+	// newPhotos those made for the screen being built (screenPhoto):
+	// frame lets go of the former's pixels when it replaces the screen.
+	photos, newPhotos []*canvas.Image
 
 	// do runs a function on the UI goroutine and waits (fyne.DoAndWait;
 	// tests serialise through their own runner).
@@ -171,6 +175,7 @@ func (k *Kiosk) frame(name string, body fyne.CanvasObject, focus fyne.Focusable)
 		k.cancelCheck = nil
 	}
 	k.screen = name
+	k.dropPhotos()
 	title := NewText(lang.L("app.title"), theme.SizeNameHeadingText, true)
 	top := container.NewVBox()
 	if k.staff.ID != "" {

@@ -42,9 +42,10 @@ func (k *Kiosk) loadReference(id certkiosk.ResidentID) *reference {
 	if img == nil {
 		return nil
 	}
-	// Kept no larger than the ask screen shows it: an office photo may be
-	// several megapixels, and the screens are rebuilt for every attempt.
-	img = fitImage(img, image.Pt(640, 800))
+	// Kept no larger than the ask screen shows it (comparePhotoSize, where
+	// it is drawn as it is): an office photo may be several megapixels, a
+	// past pass's frame is 640×480, and the visit keeps it to the end.
+	img = fitImage(img, image.Pt(int(comparePhotoSize.Width), int(comparePhotoSize.Height)))
 	ref := &reference{img: img, photo: photoImage(img, checkPhotoSize), source: p.Source}
 	ref.tick = widget.NewCheck(lang.L("reference.match"), nil)
 	return ref
@@ -93,9 +94,9 @@ func (k *Kiosk) askReference(v *visit, best []byte, save func(match bool)) {
 	yes.Importance = widget.HighImportance
 	no := NewBigButton(lang.L("reference.no"), theme.CancelIcon(), func() { save(false) })
 	pair := container.NewHBox(layout.NewSpacer(), labelled(lang.L("reference.title."+v.ref.source),
-		photoImage(v.ref.img, comparePhotoSize)))
+		k.screenPhoto(v.ref.img, comparePhotoSize)))
 	if live := decodeJPEG(best); live != nil {
-		pair.Add(labelled(lang.L("reference.live"), photoImage(faceCrop(live), comparePhotoSize)))
+		pair.Add(labelled(lang.L("reference.live"), k.screenPhoto(faceCrop(live), comparePhotoSize)))
 	}
 	pair.Add(layout.NewSpacer())
 	k.frame("reference-ask", container.NewBorder(container.NewVBox(title, ask), container.NewHBox(yes, no), nil, nil,
@@ -150,6 +151,31 @@ func photoImage(img image.Image, min fyne.Size) *canvas.Image {
 	c.ScaleMode = canvas.ImageScaleFastest
 	c.SetMinSize(min)
 	return c
+}
+
+// screenPhoto is photoImage for the screen being built: its pixels are
+// let go of when frame replaces that screen. Fyne keeps a screen it no
+// longer draws for up to twice FYNE_CACHE (internal/memtune), with every
+// image on it, and at a busy counter that is the last few visits' photos
+// and QR codes, ~1 MB each (issue 26: the in-check peak).
+func (k *Kiosk) screenPhoto(img image.Image, min fyne.Size) *canvas.Image {
+	return k.ownPhoto(photoImage(img, min))
+}
+
+// ownPhoto marks c as part of the screen being built (screenPhoto).
+func (k *Kiosk) ownPhoto(c *canvas.Image) *canvas.Image {
+	k.newPhotos = append(k.newPhotos, c)
+	return c
+}
+
+// dropPhotos, as frame replaces the screen, lets go of the pixels of the
+// photos on the screen that goes (it is never drawn again: every screen is
+// built anew) and makes those of the screen built the ones on display.
+func (k *Kiosk) dropPhotos() {
+	for _, c := range k.photos {
+		c.Image = nil
+	}
+	k.photos, k.newPhotos = k.newPhotos, nil
 }
 
 // fitImage scales img down, keeping its shape, to fit in max pixels (an
