@@ -12,14 +12,17 @@ import (
 // Preview shows live video. A capture goroutine fills a spare buffer and
 // offers it; the newest frame wins and older undrawn frames are dropped, so
 // a slow screen never builds a queue (fyne.Do's queue is unbounded). Three
-// buffers circulate — shown, ready, spare — so nothing is allocated per
-// frame and the UI goroutine never copies pixels.
+// buffers circulate — shown, ready, free — so nothing is allocated per
+// frame and the UI goroutine never copies pixels. Every buffer the
+// producer no longer needs goes back: a frame dropped while an older one
+// was drawn used to overwrite the single spare slot, and the kiosk made a
+// new 1.2 MB buffer about five times a check (issue 26).
 type Preview struct {
 	Image *canvas.Image
 
 	mu        sync.Mutex
 	ready     *image.RGBA  // newest complete frame, not yet shown
-	spare     *image.RGBA  // free for the producer
+	free      []*image.RGBA // for the producer; at most two (see Buffer)
 	scheduled bool         // a draw is queued with fyne.Do
 	do        func(func()) // fyne.Do; tests queue draws by hand
 
@@ -37,12 +40,19 @@ func NewPreview(minSize fyne.Size) *Preview {
 
 // Buffer hands the producer a free buffer to fill (nil when none is free
 // yet: the producer allocates, and the buffer joins the circulation).
-// Call it from the producer goroutine only.
+// Call it from the producer goroutine only. The producer asks only with
+// none in hand, so when none is free the others are shown and ready: no
+// more than three ever circulate.
 func (p *Preview) Buffer() *image.RGBA {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b := p.spare
-	p.spare = nil
+	n := len(p.free)
+	if n == 0 {
+		return nil
+	}
+	b := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
 	return b
 }
 
@@ -52,7 +62,7 @@ func (p *Preview) Offer(frame *image.RGBA) {
 	p.mu.Lock()
 	if p.ready != nil {
 		p.dropped.Add(1)
-		p.spare = p.ready // recycle the frame that was never shown
+		p.free = append(p.free, p.ready) // recycle the frame that was never shown
 	}
 	p.ready = frame
 	schedule := !p.scheduled
@@ -78,11 +88,9 @@ func (p *Preview) draw() {
 	p.Image.Image = f
 	p.Image.Refresh()
 	p.drawn.Add(1)
-	if old != nil && old.Rect == f.Rect {
+	if old != nil && old.Rect == f.Rect { // one of an old size is let go
 		p.mu.Lock()
-		if p.spare == nil {
-			p.spare = old
-		}
+		p.free = append(p.free, old)
 		p.mu.Unlock()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/jpeg"
+	"runtime"
 	"testing"
 
 	"certkiosk/store"
@@ -89,5 +90,42 @@ func TestLeftScreensLetGoOfTheirPhotos(t *testing.T) {
 		if c.Image != nil {
 			t.Errorf("pass screen's picture %d still holds its pixels at home", i)
 		}
+	}
+}
+
+// A photo is scaled down for the screen with every pixel counted: a
+// pattern finer than the result averages to grey (a sampling scaler shows
+// it black, white or striped), the edges too, and the work needs little
+// more memory than the result.
+func TestFitImageAveragesAndStaysSmall(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 641, 481)) // odd: a column and a row left over
+	for y := 0; y < 481; y++ {
+		for x := 0; x < 641; x++ {
+			v := uint8(0)
+			if (x+y)%2 == 0 {
+				v = 255
+			}
+			i := src.PixOffset(x, y)
+			src.Pix[i], src.Pix[i+1], src.Pix[i+2], src.Pix[i+3] = v, v, v, 255
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got := fitImage(src, image.Pt(240, 300)).(*image.RGBA)
+	runtime.ReadMemStats(&after)
+	if got.Rect.Dx() != 240 || got.Rect.Dy() != 180 {
+		t.Fatalf("641×481 fitted into 240×300 is %v, want 240×180", got.Rect.Size())
+	}
+	for y := 0; y < got.Rect.Dy(); y++ {
+		for x := 0; x < got.Rect.Dx(); x++ {
+			if c := got.RGBAAt(x, y); c.R < 96 || c.R > 160 || c.A != 255 {
+				t.Fatalf("pixel (%d,%d) = %v, want about grey 128", x, y, c)
+			}
+		}
+	}
+	// The result is 169 kB and the halved copy 302 kB; x/image/draw's
+	// bilinear filter alone took 3.7 MB.
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("fitting a 641×481 photo allocated %d kB, want under 1 MB", n>>10)
 	}
 }
