@@ -6,19 +6,21 @@ import (
 )
 
 // GoMemoryLimit is a soft limit on the Go runtime's own memory, and
-// GoGCPercent the collector's target. The kiosk's live Go heap is 25–35 MB
+// GoGCPercent the collector's target. The kiosk's live Go heap is 15–20 MB
 // (mostly parsed fonts) and it allocates only ~10 MB/s during a check
 // (frame buffers are reused), so collecting when the heap has grown by a
 // quarter, not Go's default of doubling, costs a collection every second
 // or two of a few milliseconds and keeps ~20 MB less resident (issue 16).
 // The limit makes the runtime hand idle memory back as soon as it holds
-// 48 MiB in all, rather than keep up to 10 MB of it through a check
-// (issue 26: a 16-check soak peaked at 329.7 MB with it, 333.9 MB with
-// 100 MiB). It is soft: a larger live heap still works, and a
-// million-line roster import took 33.3 s with it, 35.0 s with 100 MiB
-// (BenchmarkImportRoster1M with GOGC=25 and each GOMEMLIMIT).
+// 32 MiB in all, rather than keep it through a check. Issue 26, 30-check
+// soaks with retirees returning (CERTKIOSK_SOAK_ROSTER=8): in-check peak
+// 310.1 MB with 48 MiB, 307.7 MB with 32 MiB; at the peak Go held 28 MB.
+// It is soft: a larger live heap still works, with more collections. The
+// heaviest the kiosk does, a sync of 10,000 records in batches of 200, ran
+// at 2,077 records/s with it and 2,136 with 48 MiB (BenchmarkSyncThroughput
+// with GOGC=25 and each GOMEMLIMIT, terminal and central in one process).
 const (
-	GoMemoryLimit = 48 << 20
+	GoMemoryLimit = 32 << 20
 	GoGCPercent   = 25
 )
 
