@@ -134,12 +134,19 @@ func SeedDemo(ctx context.Context, s *DB) error {
 	if err := s.MarkDemo(ctx, "demo"); err != nil {
 		return err
 	}
+	// Each step looks for itself whether it was done: a kiosk stopped
+	// between two of them (SIGTERM at its first start) finishes the seed
+	// at the next, rather than run without an evidence key.
 	if staff, err := s.StaffCount(ctx); err != nil {
 		return err
 	} else if staff == 0 {
 		if err := s.AddStaff(ctx, "demo", certkiosk.Staff{ID: DemoStaffID, Name: "演示员", Role: certkiosk.RoleSupervisor}, DemoStaffPIN); err != nil {
 			return err
 		}
+	}
+	if rec, err := s.Setting(ctx, SetEvidenceRecipient, ""); err != nil {
+		return err
+	} else if rec == "" {
 		if _, err := s.CreateLocalEvidenceKey(ctx, "demo"); err != nil {
 			return err
 		}

@@ -21,10 +21,10 @@ type Preview struct {
 	Image *canvas.Image
 
 	mu        sync.Mutex
-	ready     *image.RGBA  // newest complete frame, not yet shown
+	ready     *image.RGBA   // newest complete frame, not yet shown
 	free      []*image.RGBA // for the producer; at most two (see Buffer)
-	scheduled bool         // a draw is queued with fyne.Do
-	do        func(func()) // fyne.Do; tests queue draws by hand
+	scheduled bool          // a draw is queued with fyne.Do
+	do        func(func())  // fyne.Do; tests queue draws by hand
 
 	drawn, dropped atomic.Int64
 }

@@ -205,7 +205,8 @@ func fitImage(img image.Image, box image.Point) image.Image {
 // rows and columns that make no whole block, fewer than n, are left out).
 // x/image/draw's filters would need a buffer of the result's width by the
 // source's height at 32 bytes a pixel: 3.7 MB to show a 640×480 frame
-// 240 px wide, 50 MB for a large office photo (issue 26).
+// 240 px wide, 31 MB for the largest office photo a terminal takes
+// (4096×4096, store.MaxReferencePhotoSide; issue 26).
 func shrink(img image.Image, n int) *image.RGBA {
 	b := img.Bounds()
 	dst := image.NewRGBA(image.Rect(0, 0, b.Dx()/n, b.Dy()/n))

@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -48,8 +49,24 @@ func main() {
 	if err == nil {
 		err = runKiosk(ctx, a, c)
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "certkiosk:", translation.Error(translation.Chinese, err), "—", err)
-		os.Exit(1)
+	if code := exitStatus(ctx, err, os.Stderr); code != 0 {
+		os.Exit(code)
+	}
+}
+
+// exitStatus says how the kiosk ended, on w, and gives its exit status. A
+// kiosk told to stop (SIGTERM, Ctrl-C) while it was still starting has
+// stopped, not failed: whatever it was doing is refused whole or done at
+// the next start (the demo seed, store TestDemoSeedStoppedAnywhere…).
+func exitStatus(ctx context.Context, err error, w io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case ctx.Err() != nil:
+		fmt.Fprintln(w, "certkiosk: 启动时收到停止信号，已停止 — told to stop while starting:", err)
+		return 0
+	default:
+		fmt.Fprintln(w, "certkiosk:", translation.Error(translation.Chinese, err), "—", err)
+		return 1
 	}
 }

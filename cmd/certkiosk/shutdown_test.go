@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -90,5 +91,24 @@ func TestShutdownWatchdogEndsWithTheKiosk(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the watchdog goroutine outlived the kiosk")
+	}
+}
+
+// Told to stop while it starts, the kiosk stops with status 0 and says so;
+// a failure to start is still one (status 1, in Chinese first).
+func TestStopWhileStartingIsNoFailure(t *testing.T) {
+	var out bytes.Buffer
+	if code := exitStatus(context.Background(), nil, &out); code != 0 || out.Len() != 0 {
+		t.Errorf("a clean run: status %d, said %q", code, out.String())
+	}
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	if code := exitStatus(stopped, context.Canceled, &out); code != 0 || !strings.Contains(out.String(), "已停止") {
+		t.Errorf("stopped while starting: status %d, said %q", code, out.String())
+	}
+	out.Reset()
+	failed := errors.New("open data directory: permission denied")
+	if code := exitStatus(context.Background(), failed, &out); code != 1 || !strings.Contains(out.String(), "permission denied") {
+		t.Errorf("a failure to start: status %d, said %q", code, out.String())
 	}
 }
